@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The `kura` command: runs the compiled CLI (built by `npm ci`/`npm run build`).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const main = join(root, 'dist', 'main.js');
+if (!existsSync(main)) {
+  process.stderr.write(`kura: ${main} is missing; run \`npm run build\` (npm ci does it) first\n`);
+  process.exit(2);
+}
+await import(pathToFileURL(main).href);

@@ -1,0 +1,137 @@
+/**
+ * The composition root (design §2): the only place that knows concrete classes. Everything else
+ * receives its dependencies through a `deps` object.
+ */
+import type { Transaction } from 'kysely';
+import pino, { type Logger } from 'pino';
+import { AuditLog } from '../audit/audit-log.js';
+import { AuditRepository } from '../audit/audit.repository.js';
+import { AuditVerifyService } from '../audit/audit-verify.service.js';
+import { CheckpointService, CHECKPOINT_INTERVAL_MS } from '../audit/checkpoint.service.js';
+import { DirectoryCheckpointStore, type CheckpointStore } from '../audit/checkpoint-store.js';
+import type { ResolvedConfig } from '../config/load-config.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { KeyProvider } from '../crypto/key-provider.js';
+import { TenantKeyring } from '../crypto/keyring.js';
+import { loadOrCreateServiceKeys, type ServiceKeys } from '../crypto/service-keys.js';
+import type { Database } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+import { ServiceKeyRepository } from '../db/service-key.repository.js';
+import { JobQueue } from '../jobs/job-queue.js';
+import { Scheduler } from '../jobs/scheduler.js';
+import { Worker, type JobHandler } from '../jobs/worker.js';
+import { createMetrics, type Metrics } from '../monitoring/metrics.js';
+import { ReadinessService } from '../monitoring/readiness.service.js';
+import { StatusService } from '../monitoring/status.service.js';
+import { TenantKeyRepository } from '../tenants/tenant-key.repository.js';
+import { TenantRepository } from '../tenants/tenant.repository.js';
+import { TenantService } from '../tenants/tenant.service.js';
+
+export interface Services {
+  config: ResolvedConfig;
+  clock: Clock;
+  logger: Logger;
+  database: Database;
+  keyProvider: KeyProvider;
+  serviceKeys: ServiceKeys;
+  keyring: TenantKeyring<Transaction<DB>>;
+  auditRepository: AuditRepository;
+  audit: AuditLog;
+  checkpointStore: CheckpointStore;
+  checkpoints: CheckpointService;
+  auditVerify: AuditVerifyService;
+  tenants: TenantService;
+  jobs: JobQueue;
+  scheduler: Scheduler;
+  readiness: ReadinessService;
+  status: StatusService;
+  metrics: Metrics;
+  /** Job handlers by kind; capabilities add theirs here. */
+  jobHandlers: Record<string, JobHandler>;
+}
+
+export interface CreateServicesOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/** Periodic jobs every node registers; the schedule table makes each run once per period. */
+export const SCHEDULES = [{ name: 'audit.checkpoint', kind: 'audit.checkpoint', intervalMs: CHECKPOINT_INTERVAL_MS }] as const;
+
+export async function createServices(
+  config: ResolvedConfig,
+  database: Database,
+  keyProvider: KeyProvider,
+  opts: CreateServicesOptions = {},
+): Promise<Services> {
+  const clock = opts.clock ?? systemClock;
+  const logger = opts.logger ?? pino({ level: config.logLevel });
+  const now = () => clock.now();
+  const serviceKeyRepo = new ServiceKeyRepository(database.db, now);
+  const serviceKeys = await loadOrCreateServiceKeys(keyProvider, serviceKeyRepo);
+  const keyring = new TenantKeyring<Transaction<DB>>(keyProvider, new TenantKeyRepository(database.db, now));
+  const auditRepository = new AuditRepository(database);
+  const audit = new AuditLog({ audit: auditRepository, clock, macKey: serviceKeys.auditMacKey });
+  const checkpointStore = new DirectoryCheckpointStore(config.paths.checkpoints);
+  const tenantRepo = new TenantRepository(database.db);
+  const tenants = new TenantService({ database, tenants: tenantRepo, keyring, audit, clock });
+  const checkpoints = new CheckpointService({
+    database,
+    audit: auditRepository,
+    store: checkpointStore,
+    signing: serviceKeys.signing,
+    clock,
+    tenantIds: () => tenantRepo.ids(),
+  });
+  const auditVerify = new AuditVerifyService({
+    audit: auditRepository,
+    store: checkpointStore,
+    macKey: serviceKeys.auditMacKey,
+    publicKeys: () => serviceKeyRepo.publicKeys(),
+  });
+  const jobs = new JobQueue({ database, clock, audit });
+  const scheduler = new Scheduler(database, jobs, clock);
+  const readiness = new ReadinessService({ database, blobDir: config.paths.blobs, checkpoints: checkpointStore });
+  const status = new StatusService({ readiness, clock });
+  const metrics = createMetrics(() => jobs.depth());
+  const jobHandlers: Record<string, JobHandler> = {
+    'audit.checkpoint': async () => {
+      await checkpoints.checkpointAll();
+    },
+  };
+  return {
+    config,
+    clock,
+    logger,
+    database,
+    keyProvider,
+    serviceKeys,
+    keyring,
+    auditRepository,
+    audit,
+    checkpointStore,
+    checkpoints,
+    auditVerify,
+    tenants,
+    jobs,
+    scheduler,
+    readiness,
+    status,
+    metrics,
+    jobHandlers,
+  };
+}
+
+/** Starts the job worker with the periodic schedules. */
+export async function startWorker(services: Services, id: string): Promise<Worker> {
+  for (const s of SCHEDULES) await services.scheduler.ensure(s);
+  const worker = new Worker(services.jobs, {
+    id,
+    handlers: services.jobHandlers,
+    scheduler: services.scheduler,
+    idlePollMs: services.config.jobs.pollMs,
+    onLoopError: (err) => services.logger.warn({ err: { name: (err as Error).name, code: (err as { code?: string }).code } }, 'job loop error'),
+  });
+  worker.start();
+  return worker;
+}

@@ -1,0 +1,116 @@
+/**
+ * The configuration schema (design §8): one zod schema for `kura.yaml` plus `KURA_*` overrides,
+ * validated once at start; every problem is reported together.
+ */
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+export const LOCATION_KINDS = ['database', 'blobs', 'backups', 'checkpoints', 'exports', 'staging'] as const;
+/** Kinds the embedded mode always uses; each must be declared (FAC-01). */
+export const REQUIRED_LOCATION_KINDS = ['database', 'blobs', 'checkpoints'] as const;
+
+/** 0 = any free port (tests). */
+const Port = z.coerce.number().int().min(0).max(65535);
+
+const Cidr = z.string().refine((v) => {
+  const [addr, bits, ...rest] = v.split('/');
+  if (rest.length > 0 || !addr) return false;
+  const family = isIP(addr);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}, 'an IPv4/IPv6 address or CIDR range');
+
+const ZoneConfig = z.object({
+  port: Port,
+  host: z.string().min(1).default('0.0.0.0'),
+  /** PEM certificate chain and key; unset = a generated self-signed certificate (TLS-01). */
+  certFile: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+  /** Public name used in links and the self-signed certificate. */
+  publicUrl: z.url().optional(),
+});
+
+export const Location = z.object({
+  name: z.string().min(1),
+  kind: z.enum(LOCATION_KINDS),
+  country: z.string().min(2).max(2),
+  region: z.string().min(1),
+  facility: z.string().min(1),
+});
+export type Location = z.infer<typeof Location>;
+
+export const ConfigSchema = z
+  .object({
+    dataDir: z.string().min(1),
+    database: z.object({
+      /** Unset = SQLite at `<dataDir>/kura.db`; `postgres://…` = PostgreSQL. */
+      url: z.string().min(1).optional(),
+      schema: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+        .optional(),
+      /** PostgreSQL role the service connects as; `kura migrate` grants it least privilege. */
+      appRole: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+        .optional(),
+      /** PostgreSQL URL used by `kura migrate` (the schema owner); defaults to `url`. */
+      migrationUrl: z.string().min(1).optional(),
+      poolSize: z.coerce.number().int().min(1).max(200).default(10),
+    }),
+    zones: z.object({ lgwan: ZoneConfig, internet: ZoneConfig }),
+    /** Peers whose `X-Forwarded-For` is believed (AC-10); everyone else's is ignored. */
+    trustedProxies: z.array(Cidr).default([]),
+    /** Addresses allowed to read /metrics and readiness details (MON-01). */
+    monitoringAllow: z.array(Cidr).default(['127.0.0.1', '::1']),
+    blobDir: z.string().min(1).optional(),
+    checkpointDir: z.string().min(1).optional(),
+    masterKeyFile: z.string().min(1).optional(),
+    locations: z.array(Location).default([]),
+    limits: z
+      .object({
+        /** Largest JSON body accepted by the API (file bodies stream separately). */
+        jsonBodyBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+        /** Requests per minute per client address before 429. */
+        requestsPerMinute: z.coerce.number().int().min(10).max(1_000_000).default(1200),
+      })
+      .default({ jsonBodyBytes: 1024 * 1024, requestsPerMinute: 1200 }),
+    jobs: z
+      .object({ enabled: z.boolean().default(true), pollMs: z.coerce.number().int().min(50).max(60_000).default(1000) })
+      .default({ enabled: true, pollMs: 1000 }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((cfg, ctx) => {
+    // FAC-01: every place that holds customer data is in Japan, and every place in use is declared.
+    cfg.locations.forEach((loc, i) => {
+      if (loc.country !== 'JP') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['locations', i, 'country'],
+          message: `data location "${loc.name}" (${loc.kind}) is in ${loc.country}; LGWAN-ASP data must stay in Japan (FAC-01)`,
+        });
+      }
+    });
+    for (const kind of REQUIRED_LOCATION_KINDS) {
+      if (!cfg.locations.some((l) => l.kind === kind)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['locations'],
+          message: `no data location of kind "${kind}" is declared; run \`kura init --region …\` or add it to kura.yaml (FAC-01)`,
+        });
+      }
+    }
+    if (cfg.zones.lgwan.port === cfg.zones.internet.port && cfg.zones.lgwan.host === cfg.zones.internet.host) {
+      ctx.addIssue({ code: 'custom', path: ['zones'], message: 'the LGWAN and internet zones need separate listeners (LG-01)' });
+    }
+    for (const zone of ['lgwan', 'internet'] as const) {
+      const z1 = cfg.zones[zone];
+      if (Boolean(z1.certFile) !== Boolean(z1.keyFile)) {
+        ctx.addIssue({ code: 'custom', path: ['zones', zone], message: 'certFile and keyFile go together' });
+      }
+    }
+  });
+
+export type KuraConfig = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,31 @@
+/** Shared domain types. Branded ids keep a tenant id from being passed where a user id belongs. */
+export type Brand<T, B extends string> = T & { readonly __brand: B };
+export type TenantId = Brand<string, 'TenantId'>;
+
+export const ZONES = ['lgwan', 'internet'] as const;
+export type Zone = (typeof ZONES)[number];
+
+/** The reserved tenant that owns the provider's own audit events (design §6). */
+export const SYSTEM_TENANT_ID = '00000000-0000-0000-0000-000000000000' as TenantId;
+export const SYSTEM_TENANT_SLUG = 'system';
+
+export type ActorType = 'user' | 'operator' | 'external' | 'system' | 'anonymous';
+
+/**
+ * Who does something and from where. Every audit event takes its actor fields from here (LOG-01:
+ * actor and type, source IP, zone, user agent, request id).
+ */
+export interface Actor {
+  readonly type: ActorType;
+  readonly id: string | null;
+  readonly tenantId: TenantId;
+  readonly ip?: string | null;
+  readonly zone?: Zone | null;
+  readonly userAgent?: string | null;
+  readonly requestId?: string | null;
+}
+
+/** The actor for work the service does on its own (jobs, start-up, CLI without a signed-in user). */
+export function systemActor(tenantId: TenantId = SYSTEM_TENANT_ID, id = 'kura'): Actor {
+  return { type: 'system', id, tenantId };
+}

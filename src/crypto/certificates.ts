@@ -1,0 +1,49 @@
+/**
+ * Self-signed bootstrap certificates (TLS-01): ECDSA P-256, SHA-256, for localhost and 127.0.0.1,
+ * generated with @peculiar/x509 on Node's WebCrypto. Production configures real certificates.
+ */
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export interface GeneratedCertificate {
+  certPem: string;
+  keyPem: string;
+  fingerprintSha256: string;
+}
+
+/** Generates a self-signed server certificate valid for `days` days for the given DNS names and IPs. */
+export async function generateSelfSignedCertificate(opts: {
+  commonName: string;
+  dnsNames: string[];
+  ipAddresses: string[];
+  days: number;
+}): Promise<GeneratedCertificate> {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const notBefore = new Date(Date.now() - 60_000);
+  const notAfter = new Date(notBefore.getTime() + opts.days * 86_400_000);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString('hex').replace(/^[89a-f]/, '1'),
+    name: `CN=${opts.commonName}, O=Kura self-signed`,
+    notBefore,
+    notAfter,
+    signingAlgorithm: alg,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
+      new x509.SubjectAlternativeNameExtension([
+        ...opts.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+        ...opts.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
+      ]),
+    ],
+  });
+  const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
+  const keyPem = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
+  const thumb = Buffer.from(await cert.getThumbprint('SHA-256')).toString('hex');
+  return { certPem: cert.toString('pem'), keyPem, fingerprintSha256: thumb };
+}

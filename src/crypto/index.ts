@@ -1,0 +1,5 @@
+export * from './primitives.js';
+export * from './signing.js';
+export * from './key-provider.js';
+export * from './keyring.js';
+export * from './service-keys.js';

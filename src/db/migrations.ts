@@ -1,0 +1,209 @@
+/**
+ * One set of migrations for both engines (design §2). Column types that differ are chosen by the
+ * helpers below; audit tables are append-only on both engines (LOG-02): triggers raise on UPDATE
+ * and DELETE, and on PostgreSQL the application role is granted SELECT and INSERT only.
+ */
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { Database, Dialect } from './database.js';
+
+type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+interface Types {
+  blob: 'blob' | 'bytea';
+  bigint: 'integer' | 'bigint';
+}
+
+function typesFor(dialect: Dialect): Types {
+  return dialect === 'sqlite' ? { blob: 'blob', bigint: 'integer' } : { blob: 'bytea', bigint: 'bigint' };
+}
+
+const APPEND_ONLY_TABLES = ['audit_events', 'audit_checkpoints'] as const;
+
+async function appendOnly(db: AnyDb, dialect: Dialect, table: string): Promise<void> {
+  if (dialect === 'sqlite') {
+    for (const op of ['update', 'delete'] as const) {
+      await sql
+        .raw(
+          `create trigger ${table}_no_${op} before ${op} on ${table} begin select raise(abort, '${table} is append-only'); end`,
+        )
+        .execute(db);
+    }
+    return;
+  }
+  await sql
+    .raw(
+      `create or replace function kura_append_only() returns trigger language plpgsql as $$
+       begin raise exception '% is append-only', tg_table_name using errcode = '42501'; end $$`,
+    )
+    .execute(db);
+  await sql
+    .raw(`create trigger ${table}_append_only before update or delete on ${table} for each row execute function kura_append_only()`)
+    .execute(db);
+  await sql.raw(`create trigger ${table}_no_truncate before truncate on ${table} for each statement execute function kura_append_only()`).execute(db);
+}
+
+function migrations(dialect: Dialect): Record<string, Migration> {
+  const t = typesFor(dialect);
+  return {
+    '0001_foundation': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('kura_meta')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('tenants')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('slug', 'text', (c) => c.notNull().unique())
+          .addColumn('display_name', 'text', (c) => c.notNull())
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('settings', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('tenant_keys')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('wrapped_key', t.blob)
+          .addColumn('master_key_id', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('destroyed_at', 'text')
+          .addPrimaryKeyConstraint('tenant_keys_pk', ['tenant_id', 'version'])
+          .execute();
+
+        await db.schema
+          .createTable('service_keys')
+          .addColumn('purpose', 'text', (c) => c.primaryKey())
+          .addColumn('key_id', 'text', (c) => c.notNull())
+          .addColumn('wrapped_key', t.blob, (c) => c.notNull())
+          .addColumn('public_key', 'text')
+          .addColumn('master_key_id', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('audit_events')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('seq', t.bigint, (c) => c.notNull())
+          .addColumn('occurred_at', 'text', (c) => c.notNull())
+          .addColumn('actor_type', 'text', (c) => c.notNull())
+          .addColumn('actor_id', 'text')
+          .addColumn('ip', 'text')
+          .addColumn('zone', 'text')
+          .addColumn('user_agent', 'text')
+          .addColumn('request_id', 'text')
+          .addColumn('action', 'text', (c) => c.notNull())
+          .addColumn('target_type', 'text')
+          .addColumn('target_id', 'text')
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text')
+          .addColumn('details', 'text', (c) => c.notNull())
+          .addColumn('prev_hash', 'text', (c) => c.notNull())
+          .addColumn('entry_hash', 'text', (c) => c.notNull())
+          .addColumn('entry_mac', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('audit_events_pk', ['tenant_id', 'seq'])
+          .execute();
+        await db.schema.createIndex('audit_events_time').on('audit_events').columns(['tenant_id', 'occurred_at']).execute();
+        await db.schema.createIndex('audit_events_action').on('audit_events').columns(['tenant_id', 'action']).execute();
+
+        await db.schema
+          .createTable('audit_heads')
+          .addColumn('tenant_id', 'text', (c) => c.primaryKey().references('tenants.id'))
+          .addColumn('seq', t.bigint, (c) => c.notNull())
+          .addColumn('entry_hash', 'text', (c) => c.notNull())
+          .addColumn('frontier', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('audit_checkpoints')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('no', t.bigint, (c) => c.notNull())
+          .addColumn('size', t.bigint, (c) => c.notNull())
+          .addColumn('root_hash', 'text', (c) => c.notNull())
+          .addColumn('checkpointed_at', 'text', (c) => c.notNull())
+          .addColumn('key_id', 'text', (c) => c.notNull())
+          .addColumn('signature', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('audit_checkpoints_pk', ['tenant_id', 'no'])
+          .execute();
+
+        for (const table of APPEND_ONLY_TABLES) await appendOnly(db, dialect, table);
+
+        await db.schema
+          .createTable('jobs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('tenant_id', 'text', (c) => c.references('tenants.id'))
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('run_at', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull())
+          .addColumn('max_attempts', 'integer', (c) => c.notNull())
+          .addColumn('last_error', 'text')
+          .addColumn('locked_by', 'text')
+          .addColumn('locked_until', 'text')
+          .addColumn('dedupe_key', 'text', (c) => c.unique())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('finished_at', 'text')
+          .execute();
+        await db.schema.createIndex('jobs_due').on('jobs').columns(['state', 'run_at']).execute();
+
+        await db.schema
+          .createTable('job_schedules')
+          .addColumn('name', 'text', (c) => c.primaryKey())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('interval_ms', t.bigint, (c) => c.notNull())
+          .addColumn('next_run_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
+  };
+}
+
+class CodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return migrations(this.dialect);
+  }
+}
+
+export interface MigrateOptions {
+  /** PostgreSQL: the application's login role, granted DML on ordinary tables and SELECT/INSERT on audit tables. */
+  appRole?: string | undefined;
+  schema?: string | undefined;
+}
+
+/** Applies pending migrations; returns the names applied. Throws with the failing migration's error. */
+export async function migrateToLatest(database: Database, opts: MigrateOptions = {}): Promise<string[]> {
+  const { db, dialect } = database;
+  if (dialect === 'postgres' && opts.schema) {
+    await sql.raw(`create schema if not exists ${opts.schema}`).execute(db);
+  }
+  const migrator = new Migrator({ db, provider: new CodeMigrationProvider(dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  if (dialect === 'postgres' && opts.appRole) await grantAppRole(db, opts.appRole, opts.schema ?? 'public');
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+const ROLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * PostgreSQL privileges (LOG-02): the app role may read and append audit rows but never change
+ * or remove them; a superuser or the owner can, which is why checkpoints also live outside the DB.
+ */
+async function grantAppRole(db: AnyDb, role: string, schema: string): Promise<void> {
+  if (!ROLE_NAME.test(role) || !ROLE_NAME.test(schema)) throw new Error('invalid role or schema name');
+  await sql.raw(`grant usage on schema ${schema} to ${role}`).execute(db);
+  await sql.raw(`grant select, insert, update, delete on all tables in schema ${schema} to ${role}`).execute(db);
+  for (const table of APPEND_ONLY_TABLES) {
+    await sql.raw(`revoke update, delete, truncate on ${schema}.${table} from ${role}`).execute(db);
+  }
+  await sql.raw(`revoke all on ${schema}.kysely_migration, ${schema}.kysely_migration_lock from ${role}`).execute(db);
+  await sql.raw(`grant select on ${schema}.kysely_migration, ${schema}.kysely_migration_lock to ${role}`).execute(db);
+}

@@ -1,0 +1,119 @@
+/**
+ * Table types, kept by hand in one place for both dialects. Times are ISO-8601 UTC strings with
+ * milliseconds (`Date#toISOString`, sortable as text on both engines); JSON is stored as text;
+ * binary as BLOB/bytea (Buffer); 64-bit integers are parsed to numbers (below 2^53).
+ */
+import type { Generated } from 'kysely';
+
+export interface TenantsTable {
+  id: string;
+  slug: string;
+  display_name: string;
+  status: 'active' | 'read_only' | 'terminated';
+  settings: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TenantKeysTable {
+  tenant_id: string;
+  version: number;
+  wrapped_key: Buffer | null;
+  master_key_id: string;
+  state: 'active' | 'retired' | 'destroyed';
+  created_at: string;
+  destroyed_at: string | null;
+}
+
+export interface ServiceKeysTable {
+  purpose: string;
+  key_id: string;
+  wrapped_key: Buffer;
+  public_key: string | null;
+  master_key_id: string;
+  created_at: string;
+}
+
+export interface AuditEventsTable {
+  tenant_id: string;
+  seq: number;
+  occurred_at: string;
+  actor_type: string;
+  actor_id: string | null;
+  ip: string | null;
+  zone: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: 'success' | 'failure' | 'denied' | 'error';
+  reason: string | null;
+  details: string;
+  prev_hash: string;
+  entry_hash: string;
+  entry_mac: string;
+}
+
+export interface AuditHeadsTable {
+  tenant_id: string;
+  seq: number;
+  entry_hash: string;
+  /** JSON `[[size, hex], …]`: the Merkle frontier after `seq`, so checkpoints need no full scan. */
+  frontier: string;
+}
+
+export interface AuditCheckpointsTable {
+  tenant_id: string;
+  no: number;
+  size: number;
+  root_hash: string;
+  checkpointed_at: string;
+  key_id: string;
+  signature: string;
+}
+
+export interface JobsTable {
+  id: string;
+  kind: string;
+  tenant_id: string | null;
+  payload: string;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  run_at: string;
+  attempts: number;
+  max_attempts: number;
+  last_error: string | null;
+  locked_by: string | null;
+  locked_until: string | null;
+  dedupe_key: string | null;
+  created_at: string;
+  finished_at: string | null;
+}
+
+export interface JobSchedulesTable {
+  name: string;
+  kind: string;
+  payload: string;
+  interval_ms: number;
+  next_run_at: string;
+}
+
+export interface KuraMetaTable {
+  key: string;
+  value: string;
+}
+
+export interface DB {
+  tenants: TenantsTable;
+  tenant_keys: TenantKeysTable;
+  service_keys: ServiceKeysTable;
+  audit_events: AuditEventsTable;
+  audit_heads: AuditHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
+  jobs: JobsTable;
+  job_schedules: JobSchedulesTable;
+  kura_meta: KuraMetaTable;
+}
+
+/** Placeholder so `Generated` stays imported for tables that will use identity columns. */
+export type _Generated<T> = Generated<T>;

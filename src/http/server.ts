@@ -1,0 +1,117 @@
+/**
+ * Builds the Fastify app of one zone without listening (tests use `inject()`); `listen.ts` adds
+ * TLS and the port. Each zone is its own app and listener with its own certificate (LG-01).
+ */
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Services } from '../app/services.js';
+import { AppError } from '../core/errors.js';
+import type { Zone } from '../core/types.js';
+import { randomId } from '../crypto/primitives.js';
+import { registerHealthRoutes } from '../monitoring/health.routes.js';
+import { installErrorHandler, sendError } from './error-handler.js';
+import { registerWebUi } from './web-ui.js';
+
+export type App = FastifyInstance;
+
+export interface BuildServerOptions {
+  zone: Zone;
+  /** TLS and other server options when the app will listen; omitted for `inject()` tests. */
+  serverOptions?: { https: Record<string, unknown> };
+  /** Serve the built web UI (default true when it exists). */
+  webUi?: boolean;
+}
+
+/** HSTS for the internet zone (TLS-01): two years, subdomains included. */
+const HSTS_MAX_AGE_S = 63_072_000;
+
+export async function buildServer(services: Services, opts: BuildServerOptions): Promise<App> {
+  const { config } = services;
+  const app = Fastify({
+    ...((opts.serverOptions ?? {}) as FastifyServerOptions),
+    loggerInstance: services.logger.child({ zone: opts.zone }) as FastifyBaseLogger,
+    genReqId: () => randomId(),
+    requestIdHeader: false,
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
+    bodyLimit: config.limits.jsonBodyBytes,
+    return503OnClosing: true,
+    disableRequestLogging: false,
+  }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorateRequest('zone', opts.zone);
+  app.addHook('onRequest', async (request, reply) => {
+    request.zone = opts.zone;
+    reply.header('x-request-id', request.id);
+  });
+  installErrorHandler(app, services);
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: opts.zone === 'internet' ? { maxAge: HSTS_MAX_AGE_S, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    xFrameOptions: { action: 'deny' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  await app.register(rateLimit, {
+    global: true,
+    max: config.limits.requestsPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: () => new AppError('request.rate_limited'),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Kura API', version: '1', description: 'Kura (蔵) secure file storage and exchange' },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.url.startsWith('/api/') || request.url.startsWith('/healthz') || request.url.startsWith('/readyz')) {
+      reply.header('cache-control', 'no-store');
+    }
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    services.metrics.httpDuration.observe(
+      { method: request.method, route, status: String(reply.statusCode), zone: opts.zone },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await registerHealthRoutes(app, services);
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const servesUi = opts.webUi !== false && (await registerWebUi(app));
+  app.setNotFoundHandler(async (request, reply) => {
+    if (servesUi && request.method === 'GET' && !request.url.startsWith('/api/') && acceptsHtml(request.headers.accept)) {
+      return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    }
+    return sendError(reply, request, 'route.not_found');
+  });
+  return app;
+}
+
+function acceptsHtml(accept: string | undefined): boolean {
+  return typeof accept === 'string' && accept.includes('text/html');
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/env node
+/**
+ * The `kura` command line (design §9): serve, init, migrate, tenant, audit. Every command has
+ * --help; failures print one clear message and exit non-zero (1 = failed check or operation,
+ * 2 = configuration or usage problem).
+ */
+import { existsSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import pino from 'pino';
+import { openKura, writeDefaultConfig, type OpenedKura } from './app/bootstrap.js';
+import { startWorker } from './app/services.js';
+import { ConfigError, configPath, loadConfig } from './config/load-config.js';
+import { AppError } from './core/errors.js';
+import { SYSTEM_TENANT_ID, SYSTEM_TENANT_SLUG, systemActor } from './core/types.js';
+import { MasterKeyError } from './crypto/key-provider.js';
+import { listenZones } from './http/listen.js';
+import { ZodError } from 'zod';
+
+const env = process.env;
+const cwd = process.cwd();
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+class ExitError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+function cliLogger(level = 'warn') {
+  return pino({ level }, pino.destination(2));
+}
+
+async function open(create = false, logLevel?: string): Promise<OpenedKura> {
+  const config = loadConfig(env, cwd);
+  return openKura(config, { create, logger: cliLogger(logLevel ?? (config.logLevel === 'info' ? 'warn' : config.logLevel)) });
+}
+
+const DEFAULT_REGION = env.KURA_REGION ?? '未設定 (unspecified: set with kura init --region)';
+const DEFAULT_FACILITY = env.KURA_FACILITY ?? 'this server';
+
+const program = new Command()
+  .name('kura')
+  .description('Kura (蔵): secure file storage and exchange for Japanese local governments')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command('serve')
+  .description('start both zone listeners (LGWAN and internet) and the job worker; initialises a fresh machine')
+  .action(async () => {
+    const fresh = !existsSync(configPath(env, cwd));
+    if (fresh) {
+      const written = writeDefaultConfig(env, cwd, { region: DEFAULT_REGION, facility: DEFAULT_FACILITY });
+      if (written) out(`初期設定ファイルを作成しました / wrote ${written} (data locations declared in JP)`);
+    }
+    const config = loadConfig(env, cwd);
+    const logger = pino({ level: config.logLevel });
+    const { services, created } = await openKura(config, { create: fresh || !existsSync(config.paths.masterKey), logger });
+    if (created.masterKey) out(`マスター鍵を作成しました / created master key ${config.paths.masterKey} (mode 0600): back it up separately`);
+    const listeners = await listenZones(services);
+    const worker = config.jobs.enabled ? await startWorker(services, `${process.pid}`) : null;
+    out('');
+    out('Kura (蔵) is running / 起動しました');
+    for (const l of listeners) {
+      out(`  ${l.zone === 'lgwan' ? 'LGWAN 系    ' : 'インターネット系'} ${l.url}${l.selfSigned ? '  (自己署名証明書 / self-signed certificate)' : ''}`);
+    }
+    if (listeners.some((l) => l.generatedCertificate)) {
+      out(`  自己署名証明書を生成しました / generated self-signed certificates in ${config.paths.certs}; configure real ones for production`);
+    }
+    const tenants = await services.tenants.list();
+    out(
+      tenants.length
+        ? `  tenants: ${tenants.map((t) => `${t.slug} (${t.displayName})`).join(', ')}`
+        : '  テナントがありません / no tenant yet: kura tenant create --slug SLUG --name NAME',
+    );
+    out('  status page / 稼働状況: open either URL in a browser; health: /healthz, readiness: /readyz');
+    const stop = async (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      await worker?.stop();
+      await Promise.all(listeners.map((l) => l.app.close()));
+      await services.database.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
+
+program
+  .command('init')
+  .description('create kura.yaml (locations in Japan), the data directory, the master key and the database')
+  .option('--region <region>', 'region of this installation, e.g. 東京都 or Osaka (FAC-01)', DEFAULT_REGION)
+  .option('--facility <facility>', 'data centre or facility name', DEFAULT_FACILITY)
+  .option('--tenant-slug <slug>', 'also create a first tenant with this slug')
+  .option('--tenant-name <name>', 'display name of the first tenant (e.g. 〇〇市)')
+  .action(async (o: { region: string; facility: string; tenantSlug?: string; tenantName?: string }) => {
+    const written = writeDefaultConfig(env, cwd, { region: o.region, facility: o.facility });
+    out(written ? `wrote ${written}` : `using existing ${configPath(env, cwd)}`);
+    const { services, created } = await open(true);
+    try {
+      const c = services.config;
+      out(created.masterKey ? `created master key ${c.paths.masterKey} (mode 0600); back it up separately` : `master key ${c.paths.masterKey} present`);
+      out(created.database ? `initialised database: ${services.database.description}` : `database already initialised: ${services.database.description}`);
+      if (o.tenantSlug) {
+        const t = await services.tenants.create(systemActor(SYSTEM_TENANT_ID, 'cli:init'), {
+          slug: o.tenantSlug,
+          displayName: o.tenantName ?? o.tenantSlug,
+        });
+        out(`created tenant ${t.slug} (${t.displayName}) id ${t.id}`);
+      }
+    } finally {
+      await services.database.close();
+    }
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations (also done at every start)')
+  .action(async () => {
+    const { services } = await open(false);
+    out(`database is up to date: ${services.database.description}`);
+    await services.database.close();
+  });
+
+const tenant = program.command('tenant').description('manage tenants (自治体)');
+tenant
+  .command('create')
+  .description('create a tenant with its own key and audit chain')
+  .requiredOption('--slug <slug>', 'short identifier, e.g. sample-city')
+  .requiredOption('--name <name>', 'display name, e.g. サンプル市')
+  .action(async (o: { slug: string; name: string }) => {
+    const { services } = await open();
+    try {
+      const t = await services.tenants.create(systemActor(SYSTEM_TENANT_ID, 'cli'), { slug: o.slug, displayName: o.name });
+      out(`created tenant ${t.slug} (${t.displayName}) id ${t.id}`);
+    } finally {
+      await services.database.close();
+    }
+  });
+tenant
+  .command('list')
+  .description('list tenants')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const { services } = await open();
+    try {
+      const list = await services.tenants.list();
+      if (o.json) out(JSON.stringify(list, null, 2));
+      else if (list.length === 0) out('no tenants');
+      else for (const t of list) out(`${t.slug}\t${t.displayName}\t${t.status}\t${t.id}\t${t.createdAt}`);
+    } finally {
+      await services.database.close();
+    }
+  });
+
+const audit = program.command('audit').description('audit log operations');
+audit
+  .command('verify')
+  .description('recompute hash chains, Merkle roots and checkpoint signatures; exit 1 naming the first bad seq')
+  .option('--tenant <slug>', 'only this tenant (slug, or "system")')
+  .option('--json', 'print JSON results')
+  .action(async (o: { tenant?: string; json?: boolean }) => {
+    const { services } = await open();
+    try {
+      const all = await services.tenants.list();
+      const targets = o.tenant
+        ? [o.tenant === SYSTEM_TENANT_SLUG ? { id: SYSTEM_TENANT_ID, slug: SYSTEM_TENANT_SLUG } : await services.tenants.requireBySlug(o.tenant)]
+        : [{ id: SYSTEM_TENANT_ID, slug: SYSTEM_TENANT_SLUG }, ...all];
+      const results = [];
+      for (const t of targets) results.push({ slug: t.slug, ...(await services.auditVerify.verifyTenant(t.id)) });
+      if (o.json) out(JSON.stringify(results, null, 2));
+      else {
+        for (const r of results) {
+          if (r.ok) out(`OK    ${r.slug}: ${r.events} events, ${r.checkpoints} checkpoints (last covers ${r.lastCheckpointSize})`);
+          else {
+            out(`FAIL  ${r.slug} (${r.tenantId}): first bad seq ${r.firstBadSeq ?? 'unknown'}`);
+            for (const p of r.problems) out(`        - ${p}`);
+          }
+        }
+      }
+      const failed = results.filter((r) => !r.ok);
+      if (failed.length) throw new ExitError(`audit verification failed for ${failed.map((r) => r.slug).join(', ')}`, 1);
+      if (!o.json) out(`verified ${results.length} tenant chain(s)`);
+    } finally {
+      await services.database.close();
+    }
+  });
+audit
+  .command('checkpoint')
+  .description('write a signed checkpoint for every tenant now (the job does this every 5 minutes)')
+  .action(async () => {
+    const { services } = await open();
+    try {
+      out(`wrote ${await services.checkpoints.checkpointAll()} checkpoint(s) to ${services.checkpointStore.description}`);
+    } finally {
+      await services.database.close();
+    }
+  });
+
+function exitCodeFor(err: unknown): { code: number; message: string } {
+  if (err instanceof ExitError) return { code: err.exitCode, message: err.message };
+  if (err instanceof ConfigError) return { code: 2, message: err.message };
+  if (err instanceof MasterKeyError) return { code: 2, message: err.message };
+  if (err instanceof ZodError) return { code: 2, message: `invalid input: ${err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  if (err instanceof AppError) return { code: 1, message: `${err.code}${err.detail ? `: ${err.detail}` : ''}` };
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'EADDRINUSE') return { code: 1, message: `port in use: ${e.message}` };
+  return { code: 1, message: e instanceof Error ? `${e.name}: ${e.message}` : String(err) };
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
+  const { code, message } = exitCodeFor(err);
+  process.stderr.write(`kura: ${message}\n`);
+  process.exit(code);
+}

@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Test projects: `unit` (pure logic), `int-sqlite` and `int-postgres` (the same integration files,
+ * once per engine, selected by KURA_TEST_DB), `e2e` (real server processes, TLS, Chromium).
+ */
+const integration = ['src/**/*.int.test.ts', 'test/integration/**/*.int.test.ts'];
+export default defineConfig({
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    projects: [
+      { test: { name: 'unit', include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'], exclude: integration } },
+      { test: { name: 'int-sqlite', include: integration, env: { KURA_TEST_DB: 'sqlite' } } },
+      { test: { name: 'int-postgres', include: integration, env: { KURA_TEST_DB: 'postgres' } } },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
