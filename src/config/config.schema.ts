@@ -102,7 +102,8 @@ export const ConfigSchema = z
         });
       }
     }
-    if (cfg.zones.lgwan.port === cfg.zones.internet.port && cfg.zones.lgwan.host === cfg.zones.internet.host) {
+    const { lgwan, internet } = cfg.zones;
+    if (lgwan.port !== 0 && lgwan.port === internet.port && lgwan.host === internet.host) {
       ctx.addIssue({ code: 'custom', path: ['zones'], message: 'the LGWAN and internet zones need separate listeners (LG-01)' });
     }
     for (const zone of ['lgwan', 'internet'] as const) {
