@@ -1,6 +1,7 @@
 /**
- * Periodic jobs through the same table (design §7): a schedule row's `next_run_at` is advanced by
- * compare-and-set, so with N nodes ticking, exactly one enqueues each period's run.
+ * Periodic jobs through the same table (design §7): each period's run carries a dedupe key and a
+ * schedule row's `next_run_at` is advanced by compare-and-set, so with N nodes ticking, exactly one
+ * run is enqueued per period.
  */
 import type { Clock } from '../core/clock.js';
 import type { Database } from '../db/database.js';
@@ -46,20 +47,21 @@ export class Scheduler {
       // Missed periods (node down) collapse into one run; the next slot stays on the grid.
       const periods = Math.floor((now.getTime() - last) / interval) + 1;
       const next = new Date(last + periods * interval).toISOString();
-      const won = await this.database.transaction(async (trx) => {
-        const res = await trx
-          .updateTable('job_schedules')
-          .set({ next_run_at: next })
-          .where('name', '=', s.name)
-          .where('next_run_at', '=', s.next_run_at)
-          .executeTakeFirst();
-        if (Number(res.numUpdatedRows) !== 1) return false;
-        await this.queue.enqueue(
-          { kind: s.kind, payload: JSON.parse(s.payload) as Record<string, unknown>, dedupeKey: `schedule:${s.name}:${s.next_run_at}` },
-          trx,
-        );
-        return true;
+      // Two single statements, no transaction: the dedupe key lets exactly one node enqueue this
+      // slot's run, and the compare-and-set moves the slot on (a crash between them is harmless:
+      // the next tick finds the same slot, its run already enqueued, and only advances it).
+      const id = await this.queue.enqueue({
+        kind: s.kind,
+        payload: JSON.parse(s.payload) as Record<string, unknown>,
+        dedupeKey: `schedule:${s.name}:${s.next_run_at}`,
       });
+      await this.database.db
+        .updateTable('job_schedules')
+        .set({ next_run_at: next })
+        .where('name', '=', s.name)
+        .where('next_run_at', '=', s.next_run_at)
+        .execute();
+      const won = id !== null;
       if (won) enqueued++;
     }
     return enqueued;

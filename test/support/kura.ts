@@ -153,3 +153,15 @@ export async function tamper(k: TestKura, sql: string, params: unknown[] = []): 
     await raw.close();
   }
 }
+
+/** A second node on the same database and data dir: its own connection pool, as another process has. */
+export async function secondNode(k: TestKura, clock?: Clock): Promise<Services> {
+  const { openDatabase } = await import('../../src/db/database.js');
+  const { createServices } = await import('../../src/app/services.js');
+  const { LocalKeyFileProvider } = await import('../../src/crypto/key-provider.js');
+  const database = openDatabase({ url: k.config.paths.database, schema: k.config.database.schema, poolSize: 4 });
+  return createServices(k.config, database, LocalKeyFileProvider.load(k.config.paths.masterKey), {
+    clock,
+    logger: pino({ level: 'silent' }),
+  });
+}
