@@ -10,6 +10,7 @@ import {
   PostgresDialect,
   SqliteDialect,
   SqliteDriver,
+  sql,
   type DatabaseConnection,
   type Driver,
   type Transaction,
@@ -84,9 +85,12 @@ function openSqlite(path: string): Database {
     description: `SQLite ${path}`,
     transaction: (fn) => db.transaction().execute(fn),
     ping: async () => {
-      sqlite.prepare('select 1').get();
+      await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy();
+      if (sqlite.open) sqlite.close();
+    },
   };
 }
 
@@ -109,7 +113,7 @@ function openPostgres(opts: DatabaseOptions): Database {
     description: `PostgreSQL ${u.hostname}:${u.port || 5432}${u.pathname}${schema ? ` schema ${schema}` : ''}`,
     transaction: (fn) => db.transaction().execute(fn),
     ping: async () => {
-      await pool.query('select 1');
+      await sql`select 1`.execute(db);
     },
     close: () => db.destroy(),
   };
