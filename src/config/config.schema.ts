@@ -82,36 +82,42 @@ export const ConfigSchema = z
       .default({ enabled: true, pollMs: 1000 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .superRefine((cfg, ctx) => {
-    // FAC-01: every place that holds customer data is in Japan, and every place in use is declared.
-    cfg.locations.forEach((loc, i) => {
-      if (loc.country !== 'JP') {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['locations', i, 'country'],
-          message: `data location "${loc.name}" (${loc.kind}) is in ${loc.country}; LGWAN-ASP data must stay in Japan (FAC-01)`,
-        });
-      }
-    });
-    for (const kind of REQUIRED_LOCATION_KINDS) {
-      if (!cfg.locations.some((l) => l.kind === kind)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['locations'],
-          message: `no data location of kind "${kind}" is declared; run \`kura init --region …\` or add it to kura.yaml (FAC-01)`,
-        });
-      }
-    }
-    const { lgwan, internet } = cfg.zones;
-    if (lgwan.port !== 0 && lgwan.port === internet.port && lgwan.host === internet.host) {
-      ctx.addIssue({ code: 'custom', path: ['zones'], message: 'the LGWAN and internet zones need separate listeners (LG-01)' });
-    }
-    for (const zone of ['lgwan', 'internet'] as const) {
-      const z1 = cfg.zones[zone];
-      if (Boolean(z1.certFile) !== Boolean(z1.keyFile)) {
-        ctx.addIssue({ code: 'custom', path: ['zones', zone], message: 'certFile and keyFile go together' });
-      }
-    }
-  });
+  ;
 
 export type KuraConfig = z.infer<typeof ConfigSchema>;
+
+const LenientLocations = z
+  .array(z.object({ name: z.unknown(), kind: z.unknown(), country: z.unknown() }).partial().catch({}))
+  .catch([]);
+const LenientZone = z.object({ port: z.unknown(), host: z.unknown(), certFile: z.unknown(), keyFile: z.unknown() }).partial().catch({});
+
+/**
+ * Rules across fields, checked on the raw input even when other fields are invalid, so one run
+ * reports every problem (zod skips object refinements once a field has failed).
+ */
+export function crossFieldProblems(raw: { locations?: unknown; zones?: { lgwan?: unknown; internet?: unknown } }): string[] {
+  const problems: string[] = [];
+  const locations = LenientLocations.parse(raw.locations ?? []);
+  // FAC-01: every place that holds customer data is in Japan, and every place in use is declared.
+  locations.forEach((loc, i) => {
+    if (loc.country !== undefined && loc.country !== 'JP') {
+      problems.push(
+        `locations.${i}.country: data location "${String(loc.name)}" (${String(loc.kind)}) is in ${String(loc.country)}; LGWAN-ASP data must stay in Japan (FAC-01)`,
+      );
+    }
+  });
+  for (const kind of REQUIRED_LOCATION_KINDS) {
+    if (!locations.some((l) => l.kind === kind)) {
+      problems.push(`locations: no data location of kind "${kind}" is declared; run \`kura init --region …\` or add it to kura.yaml (FAC-01)`);
+    }
+  }
+  const lgwan = LenientZone.parse(raw.zones?.lgwan ?? {});
+  const internet = LenientZone.parse(raw.zones?.internet ?? {});
+  if (Number(lgwan.port) !== 0 && String(lgwan.port) === String(internet.port) && lgwan.host === internet.host) {
+    problems.push('zones: the LGWAN and internet zones need separate listeners (LG-01)');
+  }
+  for (const [name, zc] of [['lgwan', lgwan], ['internet', internet]] as const) {
+    if (Boolean(zc.certFile) !== Boolean(zc.keyFile)) problems.push(`zones.${name}: certFile and keyFile go together`);
+  }
+  return problems;
+}

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigSchema, type KuraConfig } from './config.schema.js';
+import { ConfigSchema, crossFieldProblems, type KuraConfig } from './config.schema.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -88,11 +88,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Resolve
     jobs: env.KURA_JOBS === undefined ? f.jobs : { ...(f.jobs ?? {}), enabled: env.KURA_JOBS !== 'off' },
   };
   const parsed = ConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`),
-    );
-  }
+  const problems = [
+    ...(parsed.error?.issues ?? []).map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`),
+    ...crossFieldProblems(raw),
+  ];
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const cfg = parsed.data;
   return {
     ...cfg,
