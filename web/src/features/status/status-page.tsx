@@ -130,7 +130,7 @@ function StatusDetails({ status }: { status: ServiceStatus }) {
           <caption className="mb-3 text-left text-std-20B-150 text-solid-gray-900">{t('status.table.caption')}</caption>
           <thead>
             <tr className="border-b border-black bg-solid-gray-100">
-              <th scope="col" className="px-4 py-4 text-start align-top">
+              <th scope="col" className="w-2/5 px-4 py-4 text-start align-top">
                 {t('status.table.zone')}
               </th>
               <th scope="col" className="px-4 py-4 text-start align-top">
@@ -168,7 +168,7 @@ function StatusDetails({ status }: { status: ServiceStatus }) {
         </dd>
         <dt className="font-bold text-solid-gray-900">{t('status.details.connectedVia')}</dt>
         <dd data-testid="connected-via" data-zone={status.via}>
-          {t(`status.connectedVia.${status.via}`)}
+          {t(`status.zone.${status.via}`)}
         </dd>
       </dl>
     </>

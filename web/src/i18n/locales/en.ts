@@ -53,10 +53,6 @@ export const en: Messages = {
       connectedVia: 'Connected through',
     },
     checkedAtValue: '{{time}} (Japan Standard Time)',
-    connectedVia: {
-      lgwan: 'You are connected through the LGWAN zone',
-      internet: 'You are connected through the internet zone',
-    },
     errorTitle: 'The service status could not be retrieved',
   },
   icon: {

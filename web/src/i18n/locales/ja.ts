@@ -52,13 +52,9 @@ export const ja = {
     },
     details: {
       checkedAt: '確認日時',
-      connectedVia: '接続経路',
+      connectedVia: '接続している系統',
     },
     checkedAtValue: '{{time}}（日本時間）',
-    connectedVia: {
-      lgwan: 'LGWAN 系から接続しています',
-      internet: 'インターネット系から接続しています',
-    },
     errorTitle: '稼働状況を取得できませんでした',
   },
   icon: {
