@@ -60,16 +60,21 @@ program
     const config = loadConfig(env, cwd);
     const logger = pino({ level: config.logLevel });
     const { services, created } = await openKura(config, { create: fresh || !existsSync(config.paths.masterKey), logger });
-    if (created.masterKey) out(`マスター鍵を作成しました / created master key ${config.paths.masterKey} (mode 0600): back it up separately`);
+    if (created.masterKey)
+      out(`マスター鍵を作成しました / created master key ${config.paths.masterKey} (mode 0600): back it up separately`);
     const listeners = await listenZones(services);
     const worker = config.jobs.enabled ? await startWorker(services, `${process.pid}`) : null;
     out('');
     out('Kura (蔵) is running / 起動しました');
     for (const l of listeners) {
-      out(`  ${l.zone === 'lgwan' ? 'LGWAN 系    ' : 'インターネット系'} ${l.url}${l.selfSigned ? '  (自己署名証明書 / self-signed certificate)' : ''}`);
+      out(
+        `  ${l.zone === 'lgwan' ? 'LGWAN 系    ' : 'インターネット系'} ${l.url}${l.selfSigned ? '  (自己署名証明書 / self-signed certificate)' : ''}`,
+      );
     }
     if (listeners.some((l) => l.generatedCertificate)) {
-      out(`  自己署名証明書を生成しました / generated self-signed certificates in ${config.paths.certs}; configure real ones for production`);
+      out(
+        `  自己署名証明書を生成しました / generated self-signed certificates in ${config.paths.certs}; configure real ones for production`,
+      );
     }
     const tenants = await services.tenants.list();
     out(
@@ -102,8 +107,16 @@ program
     const { services, created } = await open(true);
     try {
       const c = services.config;
-      out(created.masterKey ? `created master key ${c.paths.masterKey} (mode 0600); back it up separately` : `master key ${c.paths.masterKey} present`);
-      out(created.database ? `initialised database: ${services.database.description}` : `database already initialised: ${services.database.description}`);
+      out(
+        created.masterKey
+          ? `created master key ${c.paths.masterKey} (mode 0600); back it up separately`
+          : `master key ${c.paths.masterKey} present`,
+      );
+      out(
+        created.database
+          ? `initialised database: ${services.database.description}`
+          : `database already initialised: ${services.database.description}`,
+      );
       if (o.tenantSlug) {
         const t = await services.tenants.create(systemActor(SYSTEM_TENANT_ID, 'cli:init'), {
           slug: o.tenantSlug,
@@ -167,14 +180,19 @@ audit
     try {
       const all = await services.tenants.list();
       const targets = o.tenant
-        ? [o.tenant === SYSTEM_TENANT_SLUG ? { id: SYSTEM_TENANT_ID, slug: SYSTEM_TENANT_SLUG } : await services.tenants.requireBySlug(o.tenant)]
+        ? [
+            o.tenant === SYSTEM_TENANT_SLUG
+              ? { id: SYSTEM_TENANT_ID, slug: SYSTEM_TENANT_SLUG }
+              : await services.tenants.requireBySlug(o.tenant),
+          ]
         : [{ id: SYSTEM_TENANT_ID, slug: SYSTEM_TENANT_SLUG }, ...all];
       const results = [];
       for (const t of targets) results.push({ slug: t.slug, ...(await services.auditVerify.verifyTenant(t.id)) });
       if (o.json) out(JSON.stringify(results, null, 2));
       else {
         for (const r of results) {
-          if (r.ok) out(`OK    ${r.slug}: ${r.events} events, ${r.checkpoints} checkpoints (last covers ${r.lastCheckpointSize})`);
+          if (r.ok)
+            out(`OK    ${r.slug}: ${r.events} events, ${r.checkpoints} checkpoints (last covers ${r.lastCheckpointSize})`);
           else {
             out(`FAIL  ${r.slug} (${r.tenantId}): first bad seq ${r.firstBadSeq ?? 'unknown'}`);
             for (const p of r.problems) out(`        - ${p}`);
@@ -204,7 +222,8 @@ function exitCodeFor(err: unknown): { code: number; message: string } {
   if (err instanceof ExitError) return { code: err.exitCode, message: err.message };
   if (err instanceof ConfigError) return { code: 2, message: err.message };
   if (err instanceof MasterKeyError) return { code: 2, message: err.message };
-  if (err instanceof ZodError) return { code: 2, message: `invalid input: ${err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+  if (err instanceof ZodError)
+    return { code: 2, message: `invalid input: ${err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
   if (err instanceof AppError) return { code: 1, message: `${err.code}${err.detail ? `: ${err.detail}` : ''}` };
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'EADDRINUSE') return { code: 1, message: `port in use: ${e.message}` };

@@ -23,7 +23,13 @@ export function writeDefaultConfig(env: Record<string, string | undefined>, cwd:
   const file = configPath(env, cwd);
   if (existsSync(file)) return null;
   const pg = Boolean(env.KURA_DATABASE_URL?.startsWith('postgres'));
-  const loc = (name: string, kind: string, facility = opts.facility) => ({ name, kind, country: 'JP', region: opts.region, facility });
+  const loc = (name: string, kind: string, facility = opts.facility) => ({
+    name,
+    kind,
+    country: 'JP',
+    region: opts.region,
+    facility,
+  });
   const doc = {
     dataDir: env.KURA_DATA_DIR ?? './data',
     locations: [
@@ -61,10 +67,18 @@ export async function openKura(
   opts: { create: boolean; clock?: Clock; logger?: Logger },
 ): Promise<OpenedKura> {
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  const database = openDatabase({ url: config.paths.database, schema: config.database.schema, poolSize: config.database.poolSize });
+  const database = openDatabase({
+    url: config.paths.database,
+    schema: config.database.schema,
+    poolSize: config.database.poolSize,
+  });
   try {
     await migrate(config, database);
-    const recorded = await database.db.selectFrom('kura_meta').select('value').where('key', '=', META_MASTER_KEY).executeTakeFirst();
+    const recorded = await database.db
+      .selectFrom('kura_meta')
+      .select('value')
+      .where('key', '=', META_MASTER_KEY)
+      .executeTakeFirst();
     let keyProvider: KeyProvider;
     let createdKey = false;
     if (!recorded && !existsSync(config.paths.masterKey)) {

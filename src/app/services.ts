@@ -130,7 +130,8 @@ export async function startWorker(services: Services, id: string): Promise<Worke
     handlers: services.jobHandlers,
     scheduler: services.scheduler,
     idlePollMs: services.config.jobs.pollMs,
-    onLoopError: (err) => services.logger.warn({ err: { name: (err as Error).name, code: (err as { code?: string }).code } }, 'job loop error'),
+    onLoopError: (err) =>
+      services.logger.warn({ err: { name: (err as Error).name, code: (err as { code?: string }).code } }, 'job loop error'),
   });
   worker.start();
   return worker;

@@ -9,14 +9,7 @@ import type { Actor } from '../core/types.js';
 import type { DB } from '../db/schema.js';
 import { AppError } from '../core/errors.js';
 import type { AuditRepository, AuditRow } from './audit.repository.js';
-import {
-  GENESIS_HASH,
-  entryHash,
-  entryMac,
-  frontierPush,
-  type ChainEntry,
-  type Frontier,
-} from './chain.js';
+import { GENESIS_HASH, entryHash, entryMac, frontierPush, type ChainEntry, type Frontier } from './chain.js';
 
 export type AuditOutcome = 'success' | 'failure' | 'denied' | 'error';
 

@@ -26,10 +26,7 @@ export class AuditRepository {
 
   /** Reads and locks the tenant's chain head so concurrent appends serialise per tenant. */
   async lockHead(trx: Transaction<DB>, tenantId: string): Promise<AuditHead | undefined> {
-    let q = trx
-      .selectFrom('audit_heads')
-      .select(['seq', 'entry_hash', 'frontier'])
-      .where('tenant_id', '=', tenantId);
+    let q = trx.selectFrom('audit_heads').select(['seq', 'entry_hash', 'frontier']).where('tenant_id', '=', tenantId);
     if (this.database.dialect === 'postgres') q = q.forUpdate();
     const row = await q.executeTakeFirst();
     return row ? { seq: row.seq, entryHash: row.entry_hash, frontier: row.frontier } : undefined;

@@ -72,7 +72,10 @@ export async function verifyTenantChain(input: VerifyInput): Promise<VerifyResul
     while (cpIdx < bySize.length && bySize[cpIdx]!.size === size) {
       const cp = bySize[cpIdx++]!;
       if (frontierRoot(frontier).toString('hex') !== cp.rootHash) {
-        bad(lastGoodSize + 1, `Merkle root at size ${size} differs from checkpoint ${cp.no}: entries ${lastGoodSize + 1}..${size} were changed`);
+        bad(
+          lastGoodSize + 1,
+          `Merkle root at size ${size} differs from checkpoint ${cp.no}: entries ${lastGoodSize + 1}..${size} were changed`,
+        );
       } else {
         lastGoodSize = Math.max(lastGoodSize, size);
       }
@@ -90,7 +93,10 @@ export async function verifyTenantChain(input: VerifyInput): Promise<VerifyResul
       break;
     }
     if (seq !== expected) {
-      bad(Math.min(seq, expected), seq > expected ? `entries ${expected}..${seq - 1} are missing` : `entry ${seq} is out of order`);
+      bad(
+        Math.min(seq, expected),
+        seq > expected ? `entries ${expected}..${seq - 1} are missing` : `entry ${seq} is out of order`,
+      );
       break;
     }
     let details: Record<string, unknown>;
@@ -122,7 +128,8 @@ export async function verifyTenantChain(input: VerifyInput): Promise<VerifyResul
   if (firstBad === null) {
     for (; cpIdx < bySize.length; cpIdx++) {
       const cp = bySize[cpIdx]!;
-      if (cp.size > length) bad(length + 1, `checkpoint ${cp.no} covers ${cp.size} entries but the chain has ${length} (truncated)`);
+      if (cp.size > length)
+        bad(length + 1, `checkpoint ${cp.no} covers ${cp.size} entries but the chain has ${length} (truncated)`);
     }
     if (input.head && (input.head.seq !== length || (length > 0 && input.head.entryHash !== prev))) {
       bad(Math.min(input.head.seq, length) + 1, `chain head says ${input.head.seq} entries but the chain has ${length}`);

@@ -41,55 +41,61 @@ export const Location = z.object({
 });
 export type Location = z.infer<typeof Location>;
 
-export const ConfigSchema = z
-  .object({
-    dataDir: z.string().min(1),
-    database: z.object({
-      /** Unset = SQLite at `<dataDir>/kura.db`; `postgres://…` = PostgreSQL. */
-      url: z.string().min(1).optional(),
-      schema: z
-        .string()
-        .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-        .optional(),
-      /** PostgreSQL role the service connects as; `kura migrate` grants it least privilege. */
-      appRole: z
-        .string()
-        .regex(/^[a-z_][a-z0-9_]{0,62}$/)
-        .optional(),
-      /** PostgreSQL URL used by `kura migrate` (the schema owner); defaults to `url`. */
-      migrationUrl: z.string().min(1).optional(),
-      poolSize: z.coerce.number().int().min(1).max(200).default(10),
-    }),
-    zones: z.object({ lgwan: ZoneConfig, internet: ZoneConfig }),
-    /** Peers whose `X-Forwarded-For` is believed (AC-10); everyone else's is ignored. */
-    trustedProxies: z.array(Cidr).default([]),
-    /** Addresses allowed to read /metrics and readiness details (MON-01). */
-    monitoringAllow: z.array(Cidr).default(['127.0.0.1', '::1']),
-    blobDir: z.string().min(1).optional(),
-    checkpointDir: z.string().min(1).optional(),
-    masterKeyFile: z.string().min(1).optional(),
-    locations: z.array(Location).default([]),
-    limits: z
-      .object({
-        /** Largest JSON body accepted by the API (file bodies stream separately). */
-        jsonBodyBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
-        /** Requests per minute per client address before 429. */
-        requestsPerMinute: z.coerce.number().int().min(10).max(1_000_000).default(1200),
-      })
-      .default({ jsonBodyBytes: 1024 * 1024, requestsPerMinute: 1200 }),
-    jobs: z
-      .object({ enabled: z.boolean().default(true), pollMs: z.coerce.number().int().min(50).max(60_000).default(1000) })
-      .default({ enabled: true, pollMs: 1000 }),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  })
-  ;
+export const ConfigSchema = z.object({
+  dataDir: z.string().min(1),
+  database: z.object({
+    /** Unset = SQLite at `<dataDir>/kura.db`; `postgres://…` = PostgreSQL. */
+    url: z.string().min(1).optional(),
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+      .optional(),
+    /** PostgreSQL role the service connects as; `kura migrate` grants it least privilege. */
+    appRole: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+      .optional(),
+    /** PostgreSQL URL used by `kura migrate` (the schema owner); defaults to `url`. */
+    migrationUrl: z.string().min(1).optional(),
+    poolSize: z.coerce.number().int().min(1).max(200).default(10),
+  }),
+  zones: z.object({ lgwan: ZoneConfig, internet: ZoneConfig }),
+  /** Peers whose `X-Forwarded-For` is believed (AC-10); everyone else's is ignored. */
+  trustedProxies: z.array(Cidr).default([]),
+  /** Addresses allowed to read /metrics and readiness details (MON-01). */
+  monitoringAllow: z.array(Cidr).default(['127.0.0.1', '::1']),
+  blobDir: z.string().min(1).optional(),
+  checkpointDir: z.string().min(1).optional(),
+  masterKeyFile: z.string().min(1).optional(),
+  locations: z.array(Location).default([]),
+  limits: z
+    .object({
+      /** Largest JSON body accepted by the API (file bodies stream separately). */
+      jsonBodyBytes: z.coerce
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(1024 * 1024),
+      /** Requests per minute per client address before 429. */
+      requestsPerMinute: z.coerce.number().int().min(10).max(1_000_000).default(1200),
+    })
+    .default({ jsonBodyBytes: 1024 * 1024, requestsPerMinute: 1200 }),
+  jobs: z
+    .object({ enabled: z.boolean().default(true), pollMs: z.coerce.number().int().min(50).max(60_000).default(1000) })
+    .default({ enabled: true, pollMs: 1000 }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
 
 export type KuraConfig = z.infer<typeof ConfigSchema>;
 
 const LenientLocations = z
   .array(z.object({ name: z.unknown(), kind: z.unknown(), country: z.unknown() }).partial().catch({}))
   .catch([]);
-const LenientZone = z.object({ port: z.unknown(), host: z.unknown(), certFile: z.unknown(), keyFile: z.unknown() }).partial().catch({});
+const LenientZone = z
+  .object({ port: z.unknown(), host: z.unknown(), certFile: z.unknown(), keyFile: z.unknown() })
+  .partial()
+  .catch({});
 
 /**
  * Rules across fields, checked on the raw input even when other fields are invalid, so one run
@@ -108,7 +114,9 @@ export function crossFieldProblems(raw: { locations?: unknown; zones?: { lgwan?:
   });
   for (const kind of REQUIRED_LOCATION_KINDS) {
     if (!locations.some((l) => l.kind === kind)) {
-      problems.push(`locations: no data location of kind "${kind}" is declared; run \`kura init --region …\` or add it to kura.yaml (FAC-01)`);
+      problems.push(
+        `locations: no data location of kind "${kind}" is declared; run \`kura init --region …\` or add it to kura.yaml (FAC-01)`,
+      );
     }
   }
   const lgwan = LenientZone.parse(raw.zones?.lgwan ?? {});
@@ -116,7 +124,10 @@ export function crossFieldProblems(raw: { locations?: unknown; zones?: { lgwan?:
   if (Number(lgwan.port) !== 0 && String(lgwan.port) === String(internet.port) && lgwan.host === internet.host) {
     problems.push('zones: the LGWAN and internet zones need separate listeners (LG-01)');
   }
-  for (const [name, zc] of [['lgwan', lgwan], ['internet', internet]] as const) {
+  for (const [name, zc] of [
+    ['lgwan', lgwan],
+    ['internet', internet],
+  ] as const) {
     if (Boolean(zc.certFile) !== Boolean(zc.keyFile)) problems.push(`zones.${name}: certFile and keyFile go together`);
   }
   return problems;

@@ -33,9 +33,7 @@ export function loadSigningKey(privateKeyPem: string): SigningKey {
     keyId: keyIdOf(publicKeyPem),
     publicKeyPem,
     sign: (data) =>
-      sign('sha256', typeof data === 'string' ? Buffer.from(data) : data, { key, dsaEncoding: 'ieee-p1363' }).toString(
-        'base64',
-      ),
+      sign('sha256', typeof data === 'string' ? Buffer.from(data) : data, { key, dsaEncoding: 'ieee-p1363' }).toString('base64'),
   };
 }
 

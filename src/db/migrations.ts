@@ -37,9 +37,13 @@ async function appendOnly(db: AnyDb, dialect: Dialect, table: string): Promise<v
     )
     .execute(db);
   await sql
-    .raw(`create trigger ${table}_append_only before update or delete on ${table} for each row execute function kura_append_only()`)
+    .raw(
+      `create trigger ${table}_append_only before update or delete on ${table} for each row execute function kura_append_only()`,
+    )
     .execute(db);
-  await sql.raw(`create trigger ${table}_no_truncate before truncate on ${table} for each statement execute function kura_append_only()`).execute(db);
+  await sql
+    .raw(`create trigger ${table}_no_truncate before truncate on ${table} for each statement execute function kura_append_only()`)
+    .execute(db);
 }
 
 function migrations(dialect: Dialect): Record<string, Migration> {

@@ -60,12 +60,16 @@ export function installErrorHandler(app: FastifyInstance, services: Services): v
     request.log.error({ err }, 'unhandled error');
     try {
       await services.database.transaction((trx) =>
-        services.audit.append(trx, { ...actorOf(request), tenantId: SYSTEM_TENANT_ID }, {
-          action: 'system.fault',
-          outcome: 'error',
-          reason: isAppError(err) ? err.code : 'internal.error',
-          details: { method: request.method, route: request.routeOptions.url ?? null, error: err.name },
-        }),
+        services.audit.append(
+          trx,
+          { ...actorOf(request), tenantId: SYSTEM_TENANT_ID },
+          {
+            action: 'system.fault',
+            outcome: 'error',
+            reason: isAppError(err) ? err.code : 'internal.error',
+            details: { method: request.method, route: request.routeOptions.url ?? null, error: err.name },
+          },
+        ),
       );
     } catch (auditErr) {
       request.log.error({ err: auditErr }, 'could not record fault event');

@@ -58,7 +58,13 @@ export async function loadZoneCertificate(
   const certFile = join(certDir, `${zone}.crt`);
   const keyFile = join(certDir, `${zone}.key`);
   if (existsSync(certFile) && existsSync(keyFile)) {
-    return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), selfSigned: true, certFile, generated: false };
+    return {
+      cert: readFileSync(certFile, 'utf8'),
+      key: readFileSync(keyFile, 'utf8'),
+      selfSigned: true,
+      certFile,
+      generated: false,
+    };
   }
   mkdirSync(certDir, { recursive: true, mode: 0o700 });
   const generated = await generateSelfSignedCertificate({

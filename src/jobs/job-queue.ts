@@ -140,7 +140,13 @@ export class JobQueue {
   async complete(job: ClaimedJob, workerId: string): Promise<boolean> {
     const res = await this.deps.database.db
       .updateTable('jobs')
-      .set({ state: 'done', finished_at: this.deps.clock.now().toISOString(), locked_by: null, locked_until: null, last_error: null })
+      .set({
+        state: 'done',
+        finished_at: this.deps.clock.now().toISOString(),
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+      })
       .where('id', '=', job.id)
       .where('locked_by', '=', workerId)
       .where('state', '=', 'running')
@@ -183,7 +189,13 @@ export class JobQueue {
     return this.deps.database.transaction(async (trx) => {
       const res = await trx
         .updateTable('jobs')
-        .set({ state: 'failed', finished_at: this.deps.clock.now().toISOString(), last_error: message, locked_by: null, locked_until: null })
+        .set({
+          state: 'failed',
+          finished_at: this.deps.clock.now().toISOString(),
+          last_error: message,
+          locked_by: null,
+          locked_until: null,
+        })
         .where('id', '=', job.id)
         .where('locked_by', '=', workerId)
         .where('state', '=', 'running')
@@ -202,7 +214,9 @@ export class JobQueue {
   }
 }
 
-function toClaimed(row: Pick<JobsTable, 'id' | 'kind' | 'tenant_id' | 'payload' | 'attempts' | 'max_attempts' | 'locked_until'>): ClaimedJob {
+function toClaimed(
+  row: Pick<JobsTable, 'id' | 'kind' | 'tenant_id' | 'payload' | 'attempts' | 'max_attempts' | 'locked_until'>,
+): ClaimedJob {
   return {
     id: row.id,
     kind: row.kind,

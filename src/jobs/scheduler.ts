@@ -27,7 +27,13 @@ export class Scheduler {
     const payload = JSON.stringify(def.payload ?? {});
     await db
       .insertInto('job_schedules')
-      .values({ name: def.name, kind: def.kind, payload, interval_ms: def.intervalMs, next_run_at: this.clock.now().toISOString() })
+      .values({
+        name: def.name,
+        kind: def.kind,
+        payload,
+        interval_ms: def.intervalMs,
+        next_run_at: this.clock.now().toISOString(),
+      })
       .onConflict((oc) => oc.column('name').doUpdateSet({ kind: def.kind, payload, interval_ms: def.intervalMs }))
       .execute();
   }

@@ -13,9 +13,13 @@ export async function registerHealthRoutes(app: FastifyInstance, services: Servi
   const r = app.withTypeProvider<ZodTypeProvider>();
   const monitors = new AddressAllowList(services.config.monitoringAllow);
 
-  r.get('/healthz', { schema: { tags: ['monitoring'], response: { 200: HealthDto } }, config: { rateLimit: false } }, async () => ({
-    status: 'ok' as const,
-  }));
+  r.get(
+    '/healthz',
+    { schema: { tags: ['monitoring'], response: { 200: HealthDto } }, config: { rateLimit: false } },
+    async () => ({
+      status: 'ok' as const,
+    }),
+  );
 
   r.get(
     '/readyz',

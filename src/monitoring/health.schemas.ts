@@ -4,9 +4,7 @@ export const HealthDto = z.object({ status: z.literal('ok') });
 
 export const ReadyDto = z.object({
   status: z.enum(['ready', 'not_ready']),
-  components: z
-    .array(z.object({ name: z.string(), ok: z.boolean(), reason: z.string().optional() }))
-    .optional(),
+  components: z.array(z.object({ name: z.string(), ok: z.boolean(), reason: z.string().optional() })).optional(),
 });
 
 export const ZoneStateDto = z.enum(['operational', 'degraded', 'down']);

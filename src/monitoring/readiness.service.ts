@@ -19,9 +19,7 @@ export interface Readiness {
 const CHECK_TIMEOUT_MS = 3000;
 
 export class ReadinessService {
-  constructor(
-    private readonly deps: { database: Database; blobDir: string; checkpoints: CheckpointStore },
-  ) {}
+  constructor(private readonly deps: { database: Database; blobDir: string; checkpoints: CheckpointStore }) {}
 
   async check(): Promise<Readiness> {
     const components = await Promise.all([

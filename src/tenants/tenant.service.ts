@@ -32,9 +32,17 @@ export class TenantService {
     await database.transaction(async (trx) => {
       if (await tenants.findById(SYSTEM_TENANT_ID, trx)) return;
       const now = clock.now().toISOString();
-      await tenants.insert(trx, { id: SYSTEM_TENANT_ID, slug: SYSTEM_TENANT_SLUG, displayName: 'Kura provider', status: 'active', createdAt: now }, {});
+      await tenants.insert(
+        trx,
+        { id: SYSTEM_TENANT_ID, slug: SYSTEM_TENANT_SLUG, displayName: 'Kura provider', status: 'active', createdAt: now },
+        {},
+      );
       await audit.startChain(trx, SYSTEM_TENANT_ID);
-      await audit.append(trx, { type: 'system', id: 'kura', tenantId: SYSTEM_TENANT_ID }, { action: 'system.initialised', target: { type: 'tenant', id: SYSTEM_TENANT_ID } });
+      await audit.append(
+        trx,
+        { type: 'system', id: 'kura', tenantId: SYSTEM_TENANT_ID },
+        { action: 'system.initialised', target: { type: 'tenant', id: SYSTEM_TENANT_ID } },
+      );
     });
   }
 

@@ -21,14 +21,26 @@ describe('kura CLI', () => {
 
   beforeAll(async () => {
     cwd = tempDir();
-    const r = await runKura(['init', '--region', '大阪府', '--facility', 'DC-West', '--tenant-slug', 'sample-city', '--tenant-name', 'サンプル市'], { cwd });
+    const r = await runKura(
+      ['init', '--region', '大阪府', '--facility', 'DC-West', '--tenant-slug', 'sample-city', '--tenant-name', 'サンプル市'],
+      { cwd },
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
 
   it('initialises kura.yaml with every data location in Japan, a 0600 master key and a first tenant [FAC-01]', () => {
-    const cfg = parse(readFileSync(join(cwd, 'kura.yaml'), 'utf8')) as { locations: Array<{ kind: string; country: string; region: string }> };
-    expect(cfg.locations.map((l) => l.kind).sort()).toEqual(['backups', 'blobs', 'checkpoints', 'database', 'exports', 'staging']);
+    const cfg = parse(readFileSync(join(cwd, 'kura.yaml'), 'utf8')) as {
+      locations: Array<{ kind: string; country: string; region: string }>;
+    };
+    expect(cfg.locations.map((l) => l.kind).sort()).toEqual([
+      'backups',
+      'blobs',
+      'checkpoints',
+      'database',
+      'exports',
+      'staging',
+    ]);
     expect(cfg.locations.every((l) => l.country === 'JP' && l.region === '大阪府')).toBe(true);
     expect(statSync(join(cwd, 'data/master.key')).mode & 0o777).toBe(0o600);
     expect(existsSync(join(cwd, 'data/kura.db'))).toBe(true);
@@ -48,7 +60,13 @@ describe('kura CLI', () => {
   });
 
   it('has --help for every command', async () => {
-    for (const args of [['--help'], ['serve', '--help'], ['init', '--help'], ['audit', 'verify', '--help'], ['tenant', 'create', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['serve', '--help'],
+      ['init', '--help'],
+      ['audit', 'verify', '--help'],
+      ['tenant', 'create', '--help'],
+    ]) {
       const r = await runKura(args, { cwd });
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: kura/);
@@ -65,7 +83,9 @@ describe('kura CLI', () => {
     // An attacker with the database file: drop the append-only trigger and edit the first event.
     const db = new BetterSqlite3(join(cwd, 'data/kura.db'));
     db.exec('drop trigger audit_events_no_update');
-    db.prepare(`update audit_events set details = '{"slug":"evil"}' where seq = 1 and tenant_id = (select id from tenants where slug = 'sample-city')`).run();
+    db.prepare(
+      `update audit_events set details = '{"slug":"evil"}' where seq = 1 and tenant_id = (select id from tenants where slug = 'sample-city')`,
+    ).run();
     db.close();
 
     const bad = await runKura(['audit', 'verify'], { cwd });
@@ -81,7 +101,10 @@ describe('kura serve refuses unsafe starts', () => {
     const cwd = tempDir();
     expect((await runKura(['init'], { cwd })).code).toBe(0);
     const cfg = readFileSync(join(cwd, 'kura.yaml'), 'utf8');
-    writeFileSync(join(cwd, 'kura.yaml'), `${cfg}  - { name: singapore-backup, kind: backups, country: SG, region: Singapore, facility: SG-1 }\n`);
+    writeFileSync(
+      join(cwd, 'kura.yaml'),
+      `${cfg}  - { name: singapore-backup, kind: backups, country: SG, region: Singapore, facility: SG-1 }\n`,
+    );
     const r = await runKura(['serve'], { cwd });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/data location "singapore-backup" \(backups\) is in SG/);

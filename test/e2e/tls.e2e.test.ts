@@ -54,10 +54,11 @@ function get(port: number, path: string): Promise<{ status: number; headers: Rec
   });
 }
 
-const ports = () => [
-  ['lgwan', k.lgwanPort],
-  ['internet', k.internetPort],
-] as const;
+const ports = () =>
+  [
+    ['lgwan', k.lgwanPort],
+    ['internet', k.internetPort],
+  ] as const;
 
 describe('TLS on both zone listeners [TLS-01]', () => {
   it('serves /healthz over TLS 1.3 with an AES-GCM suite on both zones', async () => {
@@ -85,7 +86,12 @@ describe('TLS on both zone listeners [TLS-01]', () => {
     for (const [, port] of ports()) {
       const good = await handshake(port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
       expect(good).toMatchObject({ ok: true, protocol: 'TLSv1.2' });
-      for (const weak of ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-ECDSA-AES256-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'AES128-GCM-SHA256']) {
+      for (const weak of [
+        'ECDHE-ECDSA-AES128-SHA',
+        'ECDHE-ECDSA-AES256-SHA384',
+        'ECDHE-ECDSA-CHACHA20-POLY1305',
+        'AES128-GCM-SHA256',
+      ]) {
         const hs = await handshake(port, { maxVersion: 'TLSv1.2', ciphers: `${weak}@SECLEVEL=0` });
         expect(hs.ok, weak).toBe(false);
         expect(hs.error).toMatch(/HANDSHAKE_FAILURE|NO_SHARED_CIPHER|ALERT/);
@@ -94,13 +100,15 @@ describe('TLS on both zone listeners [TLS-01]', () => {
   });
 
   it('presents a self-signed ECDSA P-256 certificate for localhost and 127.0.0.1 on first start', async () => {
-    const cert = await new Promise<{ asn1Curve?: string; subjectaltname?: string; subject: { CN?: string } }>((resolve, reject) => {
-      const s = connect({ host: '127.0.0.1', port: k.lgwanPort, rejectUnauthorized: false }, () => {
-        resolve(s.getPeerCertificate() as never);
-        s.end();
-      });
-      s.on('error', reject);
-    });
+    const cert = await new Promise<{ asn1Curve?: string; subjectaltname?: string; subject: { CN?: string } }>(
+      (resolve, reject) => {
+        const s = connect({ host: '127.0.0.1', port: k.lgwanPort, rejectUnauthorized: false }, () => {
+          resolve(s.getPeerCertificate() as never);
+          s.end();
+        });
+        s.on('error', reject);
+      },
+    );
     expect(cert.asn1Curve).toBe('prime256v1');
     expect(cert.subject.CN).toBe('localhost');
     expect(cert.subjectaltname).toMatch(/DNS:localhost/);

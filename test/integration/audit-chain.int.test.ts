@@ -23,7 +23,11 @@ async function tenantWithEvents(n: number, cpAt: number): Promise<{ tenantId: Te
   for (let i = 1; i <= total; i++) {
     if (i > 1) {
       await s.database.transaction((trx) =>
-        s.audit.append(trx, { ...systemActor(t.id), ip: '192.0.2.1', zone: 'lgwan' }, { action: 'test.happened', details: { i, text: '日本語' } }),
+        s.audit.append(
+          trx,
+          { ...systemActor(t.id), ip: '192.0.2.1', zone: 'lgwan' },
+          { action: 'test.happened', details: { i, text: '日本語' } },
+        ),
       );
     }
     if (i === cpAt) cpSize = (await s.checkpoints.checkpointTenant(t.id)).size;
@@ -48,7 +52,9 @@ describe(`audit chain on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const s = k.services;
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        s.database.transaction((trx) => s.audit.append(trx, systemActor(tenantId), { action: 'test.concurrent', details: { i } })),
+        s.database.transaction((trx) =>
+          s.audit.append(trx, systemActor(tenantId), { action: 'test.concurrent', details: { i } }),
+        ),
       ),
     );
     const r = await verify(tenantId);
@@ -72,23 +78,28 @@ describe(`audit chain on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const { tenantId } = await tenantWithEvents(1, 0);
     const db = k.services.database.db;
     const denied = k.engine === 'postgres' ? /permission denied|append-only/ : /append-only/;
-    await expect(db.updateTable('audit_events').set({ action: 'x' }).where('tenant_id', '=', tenantId).execute()).rejects.toThrow(denied);
+    await expect(db.updateTable('audit_events').set({ action: 'x' }).where('tenant_id', '=', tenantId).execute()).rejects.toThrow(
+      denied,
+    );
     await expect(db.deleteFrom('audit_events').where('tenant_id', '=', tenantId).execute()).rejects.toThrow(denied);
     await expect(db.deleteFrom('audit_checkpoints').execute()).rejects.toThrow(denied);
     expect((await verify(tenantId)).ok).toBe(true);
   });
 
-  it.runIf(process.env.KURA_TEST_DB === 'postgres')('denies the app role UPDATE by privilege even without the trigger [LOG-02]', async () => {
-    const raw = await k.raw();
-    try {
-      const rows = await raw.exec(
-        `select has_table_privilege('kura_app', '${k.schema}.audit_events', 'UPDATE') as upd, has_table_privilege('kura_app', '${k.schema}.audit_events', 'DELETE') as del, has_table_privilege('kura_app', '${k.schema}.audit_events', 'INSERT') as ins`,
-      );
-      expect(rows[0]).toEqual({ upd: false, del: false, ins: true });
-    } finally {
-      await raw.close();
-    }
-  });
+  it.runIf(process.env.KURA_TEST_DB === 'postgres')(
+    'denies the app role UPDATE by privilege even without the trigger [LOG-02]',
+    async () => {
+      const raw = await k.raw();
+      try {
+        const rows = await raw.exec(
+          `select has_table_privilege('kura_app', '${k.schema}.audit_events', 'UPDATE') as upd, has_table_privilege('kura_app', '${k.schema}.audit_events', 'DELETE') as del, has_table_privilege('kura_app', '${k.schema}.audit_events', 'INSERT') as ins`,
+        );
+        expect(rows[0]).toEqual({ upd: false, del: false, ins: true });
+      } finally {
+        await raw.close();
+      }
+    },
+  );
 
   type Op =
     | { kind: 'edit'; seq: number }
@@ -129,14 +140,11 @@ describe(`audit chain on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
           if (entry.seq === op.from) entry.action = 'rewritten.event';
           const hash = entryHash(entry);
           const mac = op.withMac ? entryMac(k.services.serviceKeys.auditMacKey, hash) : row.entry_mac;
-          await tamper(k, `update audit_events set action = $3, prev_hash = $4, entry_hash = $5, entry_mac = $6 where ${T} and seq = $2`, [
-            tenantId,
-            entry.seq,
-            entry.action,
-            prev,
-            hash,
-            mac,
-          ]);
+          await tamper(
+            k,
+            `update audit_events set action = $3, prev_hash = $4, entry_hash = $5, entry_mac = $6 where ${T} and seq = $2`,
+            [tenantId, entry.seq, entry.action, prev, hash, mac],
+          );
           prev = hash;
         }
         return tamper(k, `update audit_heads set entry_hash = $2 where ${T}`, [tenantId, prev]);
@@ -197,9 +205,7 @@ describe(`audit chain on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
   it('detects a consistent rewrite with valid seals that a checkpoint covers [LOG-02]', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.integer({ min: 2, max: 8 }).chain((n) =>
-          fc.record({ n: fc.constant(n), from: fc.integer({ min: 1, max: n + 1 }) }),
-        ),
+        fc.integer({ min: 2, max: 8 }).chain((n) => fc.record({ n: fc.constant(n), from: fc.integer({ min: 1, max: n + 1 }) })),
         async ({ n, from }) => {
           const { tenantId } = await tenantWithEvents(n, n + 1); // checkpoint covers the whole chain
           await apply(tenantId, { kind: 'rewrite', from, withMac: true });
@@ -219,7 +225,10 @@ describe(`audit chain on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect((await verify(a.tenantId)).problems.join('\n')).toMatch(/missing from the database/);
 
     const b = await tenantWithEvents(2, 3);
-    await tamper(k, `update audit_checkpoints set signature = $2 where tenant_id = $1`, [b.tenantId, Buffer.alloc(64, 1).toString('base64')]);
+    await tamper(k, `update audit_checkpoints set signature = $2 where tenant_id = $1`, [
+      b.tenantId,
+      Buffer.alloc(64, 1).toString('base64'),
+    ]);
     const r = await verify(b.tenantId);
     expect(r.ok).toBe(false);
     expect(r.problems.join('\n')).toMatch(/differs between the database and the checkpoint store/);
@@ -231,7 +240,10 @@ describe(`audit chain on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect((await verify(a.tenantId)).events).toBe(3);
     expect((await verify(b.tenantId)).events).toBe(4);
     // An attacker moves one of a's events into b's log: both chains report it.
-    await tamper(k, `update audit_events set tenant_id = $2, seq = 100 where tenant_id = $1 and seq = 2`, [a.tenantId, b.tenantId]);
+    await tamper(k, `update audit_events set tenant_id = $2, seq = 100 where tenant_id = $1 and seq = 2`, [
+      a.tenantId,
+      b.tenantId,
+    ]);
     expect(await verify(a.tenantId)).toMatchObject({ ok: false, firstBadSeq: 2 });
     expect(await verify(b.tenantId)).toMatchObject({ ok: false, firstBadSeq: 5 });
   });

@@ -122,7 +122,9 @@ describe(`HTTP request path on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     ] as const) {
       const res = await lgwan.inject({ method, url });
       expect(res.statusCode).toBe(404);
-      expect(res.json()).toEqual({ error: { code: 'route.not_found', message: expect.any(String), requestId: res.headers['x-request-id'] } });
+      expect(res.json()).toEqual({
+        error: { code: 'route.not_found', message: expect.any(String), requestId: res.headers['x-request-id'] },
+      });
     }
   });
 
@@ -157,19 +159,36 @@ describe(`HTTP request path on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(res.json().error.code).toBe('internal.error');
     expect(res.body).not.toContain('4711');
     const [last] = await k.services.auditRepository.latestEvents(SYSTEM_TENANT_ID, 1);
-    expect(last).toMatchObject({ action: 'system.fault', outcome: 'error', request_id: res.headers['x-request-id'], zone: 'lgwan' });
+    expect(last).toMatchObject({
+      action: 'system.fault',
+      outcome: 'error',
+      request_id: res.headers['x-request-id'],
+      zone: 'lgwan',
+    });
     expect(last!.details).not.toContain('4711');
   });
 
   it('ignores X-Forwarded-For unless the peer is a trusted proxy [AC-10]', async () => {
-    const untrusted = await lgwan.inject({ url: '/api/v1/probe/ip', remoteAddress: EXTERNAL, headers: { 'x-forwarded-for': '198.51.100.7' } });
+    const untrusted = await lgwan.inject({
+      url: '/api/v1/probe/ip',
+      remoteAddress: EXTERNAL,
+      headers: { 'x-forwarded-for': '198.51.100.7' },
+    });
     expect(untrusted.json().ip).toBe(EXTERNAL);
     const trustingServices = { ...k.services, config: { ...k.services.config, trustedProxies: ['10.0.0.0/8'] } };
     const app = await appFor(trustingServices);
     try {
-      const viaProxy = await app.inject({ url: '/api/v1/probe/ip', remoteAddress: '10.1.2.3', headers: { 'x-forwarded-for': '198.51.100.7' } });
+      const viaProxy = await app.inject({
+        url: '/api/v1/probe/ip',
+        remoteAddress: '10.1.2.3',
+        headers: { 'x-forwarded-for': '198.51.100.7' },
+      });
       expect(viaProxy.json().ip).toBe('198.51.100.7');
-      const spoofed = await app.inject({ url: '/api/v1/probe/ip', remoteAddress: EXTERNAL, headers: { 'x-forwarded-for': '127.0.0.1' } });
+      const spoofed = await app.inject({
+        url: '/api/v1/probe/ip',
+        remoteAddress: EXTERNAL,
+        headers: { 'x-forwarded-for': '127.0.0.1' },
+      });
       expect(spoofed.json().ip).toBe(EXTERNAL);
       // A spoofed loopback address through an untrusted peer does not unlock monitoring.
       const metrics = await app.inject({ url: '/metrics', remoteAddress: EXTERNAL, headers: { 'x-forwarded-for': '127.0.0.1' } });
@@ -180,11 +199,15 @@ describe(`HTTP request path on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
   });
 
   it('rate-limits a client with 429 request.rate_limited', async () => {
-    const limited = { ...k.services, config: { ...k.services.config, limits: { ...k.services.config.limits, requestsPerMinute: 10 } } };
+    const limited = {
+      ...k.services,
+      config: { ...k.services.config, limits: { ...k.services.config.limits, requestsPerMinute: 10 } },
+    };
     const app = await appFor(limited);
     try {
       const codes: number[] = [];
-      for (let i = 0; i < 12; i++) codes.push((await app.inject({ url: '/api/v1/status', remoteAddress: '198.51.100.9' })).statusCode);
+      for (let i = 0; i < 12; i++)
+        codes.push((await app.inject({ url: '/api/v1/status', remoteAddress: '198.51.100.9' })).statusCode);
       expect(codes.slice(0, 10).every((c) => c === 200)).toBe(true);
       const res = await app.inject({ url: '/api/v1/status', remoteAddress: '198.51.100.9' });
       expect([res.statusCode, res.json().error.code]).toEqual([429, 'request.rate_limited']);
@@ -204,7 +227,11 @@ describe(`HTTP request path on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
             void d.close();
             return d;
           })();
-    const readiness = new ReadinessService({ database: down, blobDir: k.config.paths.blobs, checkpoints: k.services.checkpointStore });
+    const readiness = new ReadinessService({
+      database: down,
+      blobDir: k.config.paths.blobs,
+      checkpoints: k.services.checkpointStore,
+    });
     const status = new StatusService({ readiness, clock: k.services.clock });
     status.markListening('lgwan', true);
     status.markListening('internet', true);

@@ -132,7 +132,11 @@ describe(`jobs on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     await s2.ensure({ name, kind: K, intervalMs: 300_000 });
     const count = async () =>
       Number(
-        (await k.services.database.db.selectFrom('jobs').select((eb) => eb.fn.countAll().as('n')).where('kind', '=', K).executeTakeFirst())!.n,
+        (await k.services.database.db
+          .selectFrom('jobs')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('kind', '=', K)
+          .executeTakeFirst())!.n,
       );
     await Promise.all([s1.tick(), s2.tick(), s1.tick(), s2.tick()]);
     expect(await count()).toBe(1);
@@ -151,7 +155,10 @@ describe(`jobs on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
   it('writes audit checkpoints from the scheduled job, also when idle [LOG-02]', async () => {
     const before = (await k.services.auditRepository.checkpoints(SYSTEM_TENANT_ID)).length;
     await k.services.jobs.enqueue({ kind: 'audit.checkpoint', runAt: new Date(0) });
-    const w = new Worker(k.services.jobs, { id: 'cp', handlers: { 'audit.checkpoint': k.services.jobHandlers['audit.checkpoint']! } });
+    const w = new Worker(k.services.jobs, {
+      id: 'cp',
+      handlers: { 'audit.checkpoint': k.services.jobHandlers['audit.checkpoint']! },
+    });
     expect(await w.runOnce()).toBe(true);
     await k.services.jobs.enqueue({ kind: 'audit.checkpoint', runAt: new Date(0) });
     expect(await w.runOnce()).toBe(true);

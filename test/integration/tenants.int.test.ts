@@ -20,9 +20,18 @@ afterAll(async () => {
 describe(`tenants on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
   it('creates a tenant with KEK version 1 and its own audit chain, recorded in the provider log too [ENC-01] [LOG-01]', async () => {
     const s = k.services;
-    const t = await s.tenants.create({ ...systemActor(), id: 'operator-1', type: 'operator' }, { slug: 'kita-city', displayName: '北市' });
+    const t = await s.tenants.create(
+      { ...systemActor(), id: 'operator-1', type: 'operator' },
+      { slug: 'kita-city', displayName: '北市' },
+    );
     const [own] = await s.auditRepository.latestEvents(t.id, 5);
-    expect(own).toMatchObject({ seq: 1, action: 'tenant.created', actor_type: 'operator', actor_id: 'operator-1', target_id: t.id });
+    expect(own).toMatchObject({
+      seq: 1,
+      action: 'tenant.created',
+      actor_type: 'operator',
+      actor_id: 'operator-1',
+      target_id: t.id,
+    });
     const [provider] = await s.auditRepository.latestEvents(SYSTEM_TENANT_ID, 1);
     expect(provider).toMatchObject({ action: 'tenant.created', target_id: t.id });
     const dek = randomBytes(32);
@@ -56,7 +65,10 @@ describe(`tenants on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const other = join(k.dir, 'other.key');
     LocalKeyFileProvider.create(other);
     await expect(
-      openKura({ ...k.config, paths: { ...k.config.paths, masterKey: other } }, { create: false, logger: pino({ level: 'silent' }) }),
+      openKura(
+        { ...k.config, paths: { ...k.config.paths, masterKey: other } },
+        { create: false, logger: pino({ level: 'silent' }) },
+      ),
     ).rejects.toThrow(/is not the key this data was created with/);
     rmSync(other);
     expect(LocalKeyFileProvider.load(keyPath).keyId).toBeTruthy();

@@ -60,7 +60,12 @@ export async function startKura(opts: { cwd: string; env?: Record<string, string
   const internetPort = await freePort();
   const child = spawn(process.execPath, ['--import', TSX, MAIN, 'serve'], {
     cwd: opts.cwd,
-    env: baseEnv({ KURA_LGWAN_PORT: String(lgwanPort), KURA_INTERNET_PORT: String(internetPort), KURA_HOST: '127.0.0.1', ...(opts.env ?? {}) }),
+    env: baseEnv({
+      KURA_LGWAN_PORT: String(lgwanPort),
+      KURA_INTERNET_PORT: String(internetPort),
+      KURA_HOST: '127.0.0.1',
+      ...(opts.env ?? {}),
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -54,7 +54,10 @@ async function ensureAppRole(): Promise<void> {
 }
 
 /** Environment for a fresh instance in a temp dir on the chosen engine. */
-export async function testEnv(dir: string, engine: Engine = ENGINE): Promise<{ env: Record<string, string>; schema: string | null }> {
+export async function testEnv(
+  dir: string,
+  engine: Engine = ENGINE,
+): Promise<{ env: Record<string, string>; schema: string | null }> {
   const env: Record<string, string> = {
     KURA_CONFIG: join(dir, 'kura.yaml'),
     KURA_DATA_DIR: join(dir, 'data'),
@@ -67,7 +70,9 @@ export async function testEnv(dir: string, engine: Engine = ENGINE): Promise<{ e
   let schema: string | null = null;
   if (engine === 'postgres') {
     await ensureAppRole();
-    schema = `t_${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, '')}_${process.pid}`;
+    schema = `t_${randomToken(6)
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '')}_${process.pid}`;
     Object.assign(env, {
       KURA_DATABASE_URL: PG_APP_URL,
       KURA_DATABASE_MIGRATION_URL: PG_OWNER_URL,
@@ -137,7 +142,10 @@ export async function tamper(k: TestKura, sql: string, params: unknown[] = []): 
   const raw = await k.raw();
   try {
     if (k.engine === 'sqlite') {
-      const triggers = (await raw.exec(`select name, sql from sqlite_master where type = 'trigger'`)) as Array<{ name: string; sql: string }>;
+      const triggers = (await raw.exec(`select name, sql from sqlite_master where type = 'trigger'`)) as Array<{
+        name: string;
+        sql: string;
+      }>;
       for (const t of triggers) await raw.exec(`drop trigger ${t.name}`);
       try {
         await raw.exec(sql, params);

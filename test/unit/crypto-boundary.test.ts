@@ -18,7 +18,11 @@ describe('crypto module boundary [ENC-04]', () => {
   it('keeps every node:crypto import inside src/crypto', () => {
     const offenders = sources
       .filter((f) => !relative(root, f).startsWith('src/crypto/'))
-      .filter((f) => /from\s+['"](node:)?crypto['"]|require\(\s*['"](node:)?crypto['"]\s*\)|import\(\s*['"](node:)?crypto['"]\s*\)/.test(readFileSync(f, 'utf8')))
+      .filter((f) =>
+        /from\s+['"](node:)?crypto['"]|require\(\s*['"](node:)?crypto['"]\s*\)|import\(\s*['"](node:)?crypto['"]\s*\)/.test(
+          readFileSync(f, 'utf8'),
+        ),
+      )
       .map((f) => relative(root, f));
     expect(offenders).toEqual([]);
   });
