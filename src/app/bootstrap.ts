@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { Logger } from 'pino';
-import { configPath, loadConfig, type ResolvedConfig } from '../config/load-config.js';
+import { configPath, type ResolvedConfig } from '../config/load-config.js';
 import type { Clock } from '../core/clock.js';
 import { LocalKeyFileProvider, MasterKeyError, type KeyProvider } from '../crypto/key-provider.js';
 import { openDatabase, type Database } from '../db/database.js';
@@ -119,15 +119,3 @@ export async function migrate(config: ResolvedConfig, database: Database): Promi
     await owner.close();
   }
 }
-
-/** Loads config; on a machine with neither config nor data, writes the default config first (npm start). */
-export function loadOrInitConfig(env: Record<string, string | undefined>, cwd: string, init: InitOptions | null): ResolvedConfig {
-  if (init) writeDefaultConfig(env, cwd, init);
-  return loadConfig(env, cwd);
-}
-
-export async function closeServices(services: Services): Promise<void> {
-  await services.database.close();
-}
-
-export type { Database };

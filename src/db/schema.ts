@@ -3,8 +3,6 @@
  * milliseconds (`Date#toISOString`, sortable as text on both engines); JSON is stored as text;
  * binary as BLOB/bytea (Buffer); 64-bit integers are parsed to numbers (below 2^53).
  */
-import type { Generated } from 'kysely';
-
 export interface TenantsTable {
   id: string;
   slug: string;
@@ -114,6 +112,3 @@ export interface DB {
   job_schedules: JobSchedulesTable;
   kura_meta: KuraMetaTable;
 }
-
-/** Placeholder so `Generated` stays imported for tables that will use identity columns. */
-export type _Generated<T> = Generated<T>;
