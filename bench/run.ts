@@ -49,11 +49,21 @@ async function main(): Promise<void> {
     t0 = performance.now();
     for (let i = 0; i < N; i++) {
       await services.database.transaction((trx) =>
-        services.audit.append(trx, actor, { action: 'bench.event', target: { type: 'file', id: String(i) }, details: { i, note: '日本語の説明' } }),
+        services.audit.append(trx, actor, {
+          action: 'bench.event',
+          target: { type: 'file', id: String(i) },
+          details: { i, note: '日本語の説明' },
+        }),
       );
     }
     const appendRate = perSecond(N, performance.now() - t0);
-    results.push({ bench: 'audit.append', events: N, perSecond: appendRate, ceiling: rawRate, ratio: +(appendRate / rawRate).toFixed(3) });
+    results.push({
+      bench: 'audit.append',
+      events: N,
+      perSecond: appendRate,
+      ceiling: rawRate,
+      ratio: +(appendRate / rawRate).toFixed(3),
+    });
 
     await services.checkpoints.checkpointTenant(t.id);
     t0 = performance.now();
@@ -62,11 +72,18 @@ async function main(): Promise<void> {
     if (!r.ok) throw new Error(`verify failed: ${r.problems.join('; ')}`);
 
     const entries = [];
-    for await (const e of services.auditRepository.events(t.id)) entries.push(canonicalEntry({ ...e, details: JSON.parse(e.details) }));
+    for await (const e of services.auditRepository.events(t.id))
+      entries.push(canonicalEntry({ ...e, details: JSON.parse(e.details) }));
     t0 = performance.now();
     for (const e of entries) leafHash(e);
     const hashRate = perSecond(entries.length, performance.now() - t0);
-    results.push({ bench: 'audit.verify', events: r.events, perSecond: verifyRate, ceiling: hashRate, ratio: +(verifyRate / hashRate).toFixed(3) });
+    results.push({
+      bench: 'audit.verify',
+      events: r.events,
+      perSecond: verifyRate,
+      ceiling: hashRate,
+      ratio: +(verifyRate / hashRate).toFixed(3),
+    });
     await services.database.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -15,12 +15,21 @@ if (run('npx', ['vite', 'build', '--config', 'web/vite.config.ts', '--logLevel',
 
 mkdirSync(join(root, '.test-output'), { recursive: true });
 const report = join(root, '.test-output', 'vitest.json');
-const status = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)]);
+const status = run('npx', [
+  'vitest',
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${report}`,
+  ...process.argv.slice(2),
+]);
 
 if (existsSync(report)) {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   // A file that failed to load has no failed test of its own; count it as one failure.
-  const broken = (r.testResults ?? []).filter((s) => s.status === 'failed' && !s.assertionResults?.some((a) => a.status === 'failed')).length;
+  const broken = (r.testResults ?? []).filter(
+    (s) => s.status === 'failed' && !s.assertionResults?.some((a) => a.status === 'failed'),
+  ).length;
   console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests + broken} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
 }
 process.exit(status);

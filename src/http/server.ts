@@ -38,7 +38,6 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     bodyLimit: config.limits.jsonBodyBytes,
     return503OnClosing: true,
-    disableRequestLogging: false,
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(validatorCompiler);

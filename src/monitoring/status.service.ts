@@ -16,8 +16,12 @@ export interface ServiceStatus {
   checkedAt: string;
 }
 
+/** The public status is unauthenticated: readiness behind it is checked at most this often. */
+const READINESS_CACHE_MS = 5000;
+
 export class StatusService {
   private readonly listening = new Set<Zone>();
+  private cached: { at: number; ready: boolean } | undefined;
 
   constructor(private readonly deps: { readiness: ReadinessService; clock: Clock }) {}
 
@@ -27,7 +31,11 @@ export class StatusService {
   }
 
   async current(): Promise<ServiceStatus> {
-    const { ready } = await this.deps.readiness.check();
+    const now = this.deps.clock.now().getTime();
+    if (!this.cached || now - this.cached.at >= READINESS_CACHE_MS) {
+      this.cached = { at: now, ready: (await this.deps.readiness.check()).ready };
+    }
+    const { ready } = this.cached;
     const zones = ZONES.map((zone) => ({
       zone,
       state: (!this.listening.has(zone) ? 'down' : ready ? 'operational' : 'degraded') as ZoneState,

@@ -4,23 +4,30 @@
  * (LG-05, FAC-02), no CSP violation, WCAG 2.1 AA checks by axe-core, keyboard reachable.
  */
 import { AxeBuilder } from '@axe-core/playwright';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKura, type RunningKura } from '../support/cli.js';
 import { launchChromium, newContext } from './support/browser.js';
-import { ensureWebBuilt, startKura, type KuraProcess } from './support/kura-process.js';
+import { ensureWebBuilt } from './support/web-ui.js';
 
 type Zone = 'lgwan' | 'internet';
 
 const JA_ZONE = { lgwan: 'LGWAN 系', internet: 'インターネット系' } as const;
 const EN_ZONE = { lgwan: 'LGWAN zone', internet: 'Internet zone' } as const;
 
-let kura: KuraProcess | undefined;
+let dir: string | undefined;
+let kura: RunningKura | undefined;
 let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   ensureWebBuilt();
-  kura = await startKura();
+  // A fresh working directory: `kura serve` writes kura.yaml into its cwd on first start.
+  dir = mkdtempSync(join(tmpdir(), 'kura-e2e-status-'));
+  kura = await startKura({ cwd: dir, env: { KURA_DATA_DIR: join(dir, 'data'), KURA_LOG_LEVEL: 'warn' } });
   browser = await launchChromium();
 });
 
@@ -28,6 +35,7 @@ afterAll(async () => {
   await Promise.all(contexts.map((c) => c.close()));
   await browser?.close();
   await kura?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 interface Observed {
@@ -56,14 +64,17 @@ async function openPage(url: string): Promise<Observed> {
 
 function zoneUrl(zone: Zone): string {
   if (!kura) throw new Error('kura not started');
-  return kura.urls[zone];
+  return `https://127.0.0.1:${zone === 'lgwan' ? kura.lgwanPort : kura.internetPort}/`;
 }
 
 /** Fails on axe violations of impact serious or critical, listing them. */
 async function expectNoSeriousA11yViolations(page: Page): Promise<void> {
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const report = serious.map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')} ${n.failureSummary ?? ''}`).join('\n')}`);
+  const report = serious.map(
+    (v) =>
+      `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${n.target.join(' ')} ${n.failureSummary ?? ''}`).join('\n')}`,
+  );
   if (report.length) console.error(`axe violations:\n${report.join('\n')}`);
   expect(report).toEqual([]);
 }
@@ -79,9 +90,12 @@ function expectOnlyLoopbackRequests(requests: string[]): void {
 
 /** HH:MM of an instant in Japan time, as the page must show it whatever the browser's zone. */
 function tokyoHourMinute(iso: string): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
-    new Date(iso),
-  );
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Asia/Tokyo',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(iso));
 }
 
 describe.each<Zone>(['lgwan', 'internet'])('status page on the %s zone', (zone) => {
@@ -139,7 +153,9 @@ describe.each<Zone>(['lgwan', 'internet'])('status page on the %s zone', (zone) 
         expect(await row.getByRole('cell').textContent()).toBe('Operational');
       }
       expect(await page.getByTestId('connected-via').textContent()).toBe(EN_ZONE[zone]);
-      expect(await page.getByTestId('checked-at').textContent()).toMatch(/^\d{1,2} [A-Z][a-z]+ \d{4}.* \d{2}:\d{2}:\d{2} \(Japan Standard Time\)$/);
+      expect(await page.getByTestId('checked-at').textContent()).toMatch(
+        /^\d{1,2} [A-Z][a-z]+ \d{4}.* \d{2}:\d{2}:\d{2} \(Japan Standard Time\)$/,
+      );
     };
     await assertEnglish();
 

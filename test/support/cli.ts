@@ -73,7 +73,10 @@ export async function startKura(opts: { cwd: string; env?: Record<string, string
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`kura serve did not start in 60 s\n${stdout}\n${stderr}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`kura serve did not start in 60 s\n${stdout}\n${stderr}`));
+    }, 60_000);
     const check = () => {
       if (stdout.includes('Kura (蔵) is running')) {
         clearTimeout(timer);

@@ -15,10 +15,7 @@ import { NotificationBanner } from '../../ui/notification-banner';
 import { StatusIcon, type StatusTone } from '../../ui/status-icon';
 import { fetchStatus, ZONES, type ServiceStatus, type ZoneState } from './status.api';
 
-type LoadState =
-  | { phase: 'loading' }
-  | { phase: 'ready'; status: ServiceStatus }
-  | { phase: 'error'; code: string };
+type LoadState = { phase: 'loading' } | { phase: 'ready'; status: ServiceStatus } | { phase: 'error'; code: string };
 
 const TONE: Record<ZoneState, StatusTone> = { operational: 'success', degraded: 'warning', down: 'error' };
 

@@ -1,4 +1,4 @@
-import type { Messages } from './ja';
+import type { Messages } from './ja.js';
 
 export const en: Messages = {
   app: {
