@@ -64,25 +64,26 @@ program
       out(`マスター鍵を作成しました / created master key ${config.paths.masterKey} (mode 0600): back it up separately`);
     const listeners = await listenZones(services);
     const worker = config.jobs.enabled ? await startWorker(services, `${process.pid}`) : null;
-    out('');
-    out('Kura (蔵) is running / 起動しました');
-    for (const l of listeners) {
-      out(
-        `  ${l.zone === 'lgwan' ? 'LGWAN 系    ' : 'インターネット系'} ${l.url}${l.selfSigned ? '  (自己署名証明書 / self-signed certificate)' : ''}`,
-      );
-    }
-    if (listeners.some((l) => l.generatedCertificate)) {
-      out(
-        `  自己署名証明書を生成しました / generated self-signed certificates in ${config.paths.certs}; configure real ones for production`,
-      );
-    }
+    // One write, so whoever waits for the banner gets all of it.
     const tenants = await services.tenants.list();
-    out(
+    const banner = [
+      '',
+      'Kura (蔵) is running / 起動しました',
+      ...listeners.map(
+        (l) =>
+          `  ${l.zone === 'lgwan' ? 'LGWAN 系    ' : 'インターネット系'} ${l.url}${l.selfSigned ? '  (自己署名証明書 / self-signed certificate)' : ''}`,
+      ),
+      ...(listeners.some((l) => l.generatedCertificate)
+        ? [
+            `  自己署名証明書を生成しました / generated self-signed certificates in ${config.paths.certs}; configure real ones for production`,
+          ]
+        : []),
       tenants.length
         ? `  tenants: ${tenants.map((t) => `${t.slug} (${t.displayName})`).join(', ')}`
         : '  テナントがありません / no tenant yet: kura tenant create --slug SLUG --name NAME',
-    );
-    out('  status page / 稼働状況: open either URL in a browser; health: /healthz, readiness: /readyz');
+      '  status page / 稼働状況: open either URL in a browser; health: /healthz, readiness: /readyz',
+    ];
+    out(banner.join('\n'));
     const stop = async (signal: string) => {
       logger.info({ signal }, 'shutting down');
       await worker?.stop();
