@@ -7,7 +7,8 @@
 import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import pino from 'pino';
-import { openKura, writeDefaultConfig, type OpenedKura } from './app/bootstrap.js';
+import { createFirstTenant, createUserWithLink, openKura, writeDefaultConfig, type OpenedKura } from './app/bootstrap.js';
+import { ROLES, type Role } from './tenants/tenant-settings.js';
 import { startWorker } from './app/services.js';
 import { ConfigError, configPath, loadConfig } from './config/load-config.js';
 import { AppError } from './core/errors.js';
@@ -40,6 +41,8 @@ async function open(create = false, logLevel?: string): Promise<OpenedKura> {
 
 const DEFAULT_REGION = env.KURA_REGION ?? '未設定 (unspecified: set with kura init --region)';
 const DEFAULT_FACILITY = env.KURA_FACILITY ?? 'this server';
+const FIRST_TENANT_SLUG = env.KURA_FIRST_TENANT_SLUG ?? 'demo-city';
+const FIRST_TENANT_NAME = env.KURA_FIRST_TENANT_NAME ?? 'デモ市';
 
 const program = new Command()
   .name('kura')
@@ -62,6 +65,10 @@ program
     const { services, created } = await openKura(config, { create: fresh || !existsSync(config.paths.masterKey), logger });
     if (created.masterKey)
       out(`マスター鍵を作成しました / created master key ${config.paths.masterKey} (mode 0600): back it up separately`);
+    let first: Awaited<ReturnType<typeof createFirstTenant>> | null = null;
+    if ((await services.tenants.list()).length === 0) {
+      first = await createFirstTenant(services, { slug: FIRST_TENANT_SLUG, name: FIRST_TENANT_NAME, adminLogin: 'admin' });
+    }
     const listeners = await listenZones(services);
     const worker = config.jobs.enabled ? await startWorker(services, `${process.pid}`) : null;
     // One write, so whoever waits for the banner gets all of it.
@@ -81,6 +88,15 @@ program
       tenants.length
         ? `  tenants: ${tenants.map((t) => `${t.slug} (${t.displayName})`).join(', ')}`
         : '  テナントがありません / no tenant yet: kura tenant create --slug SLUG --name NAME',
+      ...(first
+        ? [
+            '',
+            `  初期管理者の設定 / first administrator of ${first.displayName} (${first.slug}):`,
+            `    テナント / tenant: ${first.slug}   ログインID / login ID: admin`,
+            `    次のリンクを 72 時間以内に開き、パスワードと二要素認証を設定してください / open within 72 hours to set a password and MFA:`,
+            `    ${first.setupUrl}`,
+          ]
+        : []),
       '  status page / 稼働状況: open either URL in a browser; health: /healthz, readiness: /readyz',
     ];
     out(banner.join('\n'));
@@ -102,7 +118,8 @@ program
   .option('--facility <facility>', 'data centre or facility name', DEFAULT_FACILITY)
   .option('--tenant-slug <slug>', 'also create a first tenant with this slug')
   .option('--tenant-name <name>', 'display name of the first tenant (e.g. 〇〇市)')
-  .action(async (o: { region: string; facility: string; tenantSlug?: string; tenantName?: string }) => {
+  .option('--admin-login <id>', 'login ID of the first tenant administrator', 'admin')
+  .action(async (o: { region: string; facility: string; tenantSlug?: string; tenantName?: string; adminLogin: string }) => {
     const written = writeDefaultConfig(env, cwd, { region: o.region, facility: o.facility });
     out(written ? `wrote ${written}` : `using existing ${configPath(env, cwd)}`);
     const { services, created } = await open(true);
@@ -124,6 +141,14 @@ program
           displayName: o.tenantName ?? o.tenantSlug,
         });
         out(`created tenant ${t.slug} (${t.displayName}) id ${t.id}`);
+        const link = await createUserWithLink(
+          services,
+          t.id,
+          { loginId: o.adminLogin, displayName: '管理者', role: 'tenant_admin' },
+          'cli:init',
+        );
+        out(`first administrator "${o.adminLogin}": open within 72 hours to set a password and MFA:`);
+        out(`  ${link}`);
       }
     } finally {
       await services.database.close();
@@ -165,6 +190,33 @@ tenant
       if (o.json) out(JSON.stringify(list, null, 2));
       else if (list.length === 0) out('no tenants');
       else for (const t of list) out(`${t.slug}\t${t.displayName}\t${t.status}\t${t.id}\t${t.createdAt}`);
+    } finally {
+      await services.database.close();
+    }
+  });
+
+const user = program.command('user').description('manage users of a tenant');
+user
+  .command('create')
+  .description('create an active user and print a one-time setup link (valid 72 hours)')
+  .requiredOption('--tenant <slug>', 'tenant slug')
+  .requiredOption('--login <id>', 'login ID (letters, digits and . _ @ -)')
+  .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+  .option('--name <name>', 'display name (default: the login ID)')
+  .option('--email <email>', 'e-mail address')
+  .action(async (o: { tenant: string; login: string; role: string; name?: string; email?: string }) => {
+    if (!ROLES.includes(o.role as Role)) throw new ExitError(`--role must be one of ${ROLES.join(', ')}`, 2);
+    const { services } = await open();
+    try {
+      const t = await services.tenants.requireBySlug(o.tenant);
+      const link = await createUserWithLink(
+        services,
+        t.id,
+        { loginId: o.login, displayName: o.name ?? o.login, role: o.role as Role, email: o.email },
+        'cli',
+      );
+      out(`created user ${o.login} (${o.role}) in ${t.slug}; setup link (valid 72 hours, single use):`);
+      out(`  ${link}`);
     } finally {
       await services.database.close();
     }

@@ -12,6 +12,9 @@ import { LocalKeyFileProvider, MasterKeyError, type KeyProvider } from '../crypt
 import { openDatabase, type Database } from '../db/database.js';
 import { migrateToLatest } from '../db/migrations.js';
 import { createServices, type Services } from './services.js';
+import { SYSTEM_TENANT_ID, systemActor, type TenantId } from '../core/types.js';
+import { setupUrl } from '../identity/setup-link.js';
+import type { Role } from '../tenants/tenant-settings.js';
 
 export interface InitOptions {
   region: string;
@@ -118,4 +121,33 @@ export async function migrate(config: ResolvedConfig, database: Database): Promi
   } finally {
     await owner.close();
   }
+}
+
+/** Creates a user with a 72-hour one-time setup link (operator CLI, first start); returns the link. */
+export async function createUserWithLink(
+  services: Services,
+  tenantId: string,
+  input: { loginId: string; displayName: string; role: Role; email?: string | undefined },
+  by: string,
+): Promise<string> {
+  const { setupToken } = await services.userAdmin.create(systemActor(tenantId as TenantId, by), input, { preApproved: true });
+  return setupUrl(services.publicBaseUrl('lgwan'), setupToken!);
+}
+
+/** The first tenant and its first administrator on a fresh installation; returns the admin's setup link. */
+export async function createFirstTenant(
+  services: Services,
+  opts: { slug: string; name: string; adminLogin: string },
+): Promise<{ slug: string; displayName: string; setupUrl: string }> {
+  const t = await services.tenants.create(systemActor(SYSTEM_TENANT_ID, 'first-start'), {
+    slug: opts.slug,
+    displayName: opts.name,
+  });
+  const link = await createUserWithLink(
+    services,
+    t.id,
+    { loginId: opts.adminLogin, displayName: '管理者', role: 'tenant_admin' },
+    'first-start',
+  );
+  return { slug: t.slug, displayName: t.displayName, setupUrl: link };
 }

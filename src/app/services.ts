@@ -26,6 +26,14 @@ import { StatusService } from '../monitoring/status.service.js';
 import { TenantKeyRepository } from '../tenants/tenant-key.repository.js';
 import { TenantRepository } from '../tenants/tenant.repository.js';
 import { TenantService } from '../tenants/tenant.service.js';
+import { TenantPolicyService } from '../tenants/tenant-policy.service.js';
+import { AuthService } from '../identity/auth.service.js';
+import { MfaRepository } from '../identity/mfa.repository.js';
+import { SessionRepository } from '../identity/session.repository.js';
+import { SessionService } from '../identity/session.service.js';
+import { UserAdminService } from '../identity/user-admin.service.js';
+import { UserRepository } from '../identity/user.repository.js';
+import type { Zone } from '../core/types.js';
 
 export interface Services {
   config: ResolvedConfig;
@@ -41,6 +49,14 @@ export interface Services {
   checkpoints: CheckpointService;
   auditVerify: AuditVerifyService;
   tenants: TenantService;
+  tenantRepository: TenantRepository;
+  tenantPolicy: TenantPolicyService;
+  userRepository: UserRepository;
+  sessionService: SessionService;
+  auth: AuthService;
+  userAdmin: UserAdminService;
+  /** Base URL of a zone for links (configured publicUrl, else https://localhost:port). */
+  publicBaseUrl: (zone: Zone) => string;
   jobs: JobQueue;
   scheduler: Scheduler;
   readiness: ReadinessService;
@@ -75,6 +91,28 @@ export async function createServices(
   const checkpointStore = new DirectoryCheckpointStore(config.paths.checkpoints);
   const tenantRepo = new TenantRepository(database.db);
   const tenants = new TenantService({ database, tenants: tenantRepo, keyring, audit, clock });
+  const tenantPolicy = new TenantPolicyService({ database, tenants: tenantRepo, audit, clock });
+  const userRepository = new UserRepository(database.db);
+  const mfa = new MfaRepository(database.db);
+  const sessions = new SessionRepository(database.db);
+  const sessionService = new SessionService({ sessions, clock });
+  const auth = new AuthService({
+    database,
+    clock,
+    audit,
+    tenants: tenantRepo,
+    policy: tenantPolicy,
+    users: userRepository,
+    mfa,
+    sessions,
+    sessionService,
+    keyring,
+  });
+  const userAdmin = new UserAdminService({ database, clock, audit, users: userRepository, mfa, sessions, policy: tenantPolicy });
+  const publicBaseUrl = (zone: Zone) => {
+    const z = config.zones[zone];
+    return (z.publicUrl ?? `https://localhost:${z.port}`).replace(/\/$/, '');
+  };
   const checkpoints = new CheckpointService({
     database,
     audit: auditRepository,
@@ -113,6 +151,13 @@ export async function createServices(
     checkpoints,
     auditVerify,
     tenants,
+    tenantRepository: tenantRepo,
+    tenantPolicy,
+    userRepository,
+    sessionService,
+    auth,
+    userAdmin,
+    publicBaseUrl,
     jobs,
     scheduler,
     readiness,

@@ -17,6 +17,32 @@ export const ERROR_CODES = {
   'tenant.not_found': { status: 404, message: 'No such tenant.' },
   'tenant.slug_taken': { status: 409, message: 'A tenant with this slug already exists.' },
   'tenant.slug_reserved': { status: 409, message: 'This slug is reserved.' },
+  // raised by authentication (login, MFA, sessions); login answers never reveal whether an account exists
+  'auth.invalid_credentials': { status: 401, message: 'The tenant, login ID or password is wrong.' },
+  'auth.locked': { status: 423, message: 'The account is locked after repeated failures.' },
+  'auth.unauthenticated': { status: 401, message: 'Sign-in is required.' },
+  'auth.mfa_required': { status: 401, message: 'The second factor has not been verified yet.' },
+  'auth.mfa_enrollment_required': { status: 401, message: 'A second factor must be enrolled first.' },
+  'auth.password_change_required': { status: 403, message: 'The password must be changed first.' },
+  'auth.mfa_invalid': { status: 401, message: 'The verification code is wrong or was already used.' },
+  'auth.totp_format': { status: 400, message: 'A verification code is six digits.' },
+  'auth.mfa_not_enrolled': { status: 409, message: 'No second factor is enrolled.' },
+  'auth.csrf_invalid': { status: 403, message: 'The request lacks a valid CSRF token.' },
+  'auth.step_up_required': { status: 403, message: 'Confirm your identity again to continue.' },
+  'auth.forbidden': { status: 403, message: 'Your role does not allow this.' },
+  'auth.setup_link_invalid': { status: 410, message: 'This setup link has expired or was already used.' },
+  // raised by the password policy engine; `reasons` lists why (AC-16)
+  'password.rejected': { status: 400, message: 'The new password does not meet the policy.' },
+  'password.current_invalid': { status: 400, message: 'The current password is wrong.' },
+  // raised by tenant policy enforcement (AC-10)
+  'tenant.ip_denied': { status: 403, message: 'Access from this address is not allowed.' },
+  'tenant.settings_invalid': { status: 400, message: 'The settings are invalid.' },
+  // raised by user administration
+  'user.not_found': { status: 404, message: 'No such user.' },
+  'user.login_taken': { status: 409, message: 'This login ID is in use or was used before.' },
+  'user.invalid_state': { status: 409, message: 'The user is not in a state that allows this.' },
+  'user.self_approval': { status: 409, message: 'Another administrator must approve this (two-person rule).' },
+  'user.last_admin': { status: 409, message: 'The last active administrator cannot be removed.' },
   // raised by the audit log when an append is attempted outside a transaction or the chain is broken
   'audit.chain_broken': { status: 500, message: 'The audit chain is inconsistent.' },
   // raised by the keyring when a tenant key is missing or destroyed
@@ -34,13 +60,16 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly detail: string | undefined;
+  /** Machine-readable reasons the client may show (e.g. password rejections); never secrets. */
+  readonly reasons: string[] | undefined;
 
-  constructor(code: ErrorCode, detail?: string) {
+  constructor(code: ErrorCode, detail?: string, reasons?: string[]) {
     super(detail ? `${code}: ${detail}` : code);
     this.name = 'AppError';
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.detail = detail;
+    this.reasons = reasons;
   }
 }
 

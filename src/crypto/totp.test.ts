@@ -20,8 +20,10 @@ describe('TOTP (RFC 6238) [AC-09]', () => {
   it('accepts the previous, current and next step only', () => {
     const now = 1_800_000_000_000;
     const secret = Buffer.alloc(20, 3);
-    for (const offset of [-30, 0, 30]) expect(verifyTotp(secret, 'SHA256', totpCode(secret, 'SHA256', now + offset * 1000), now, null)).not.toBeNull();
-    for (const offset of [-90, -60, 60, 90]) expect(verifyTotp(secret, 'SHA256', totpCode(secret, 'SHA256', now + offset * 1000), now, null)).toBeNull();
+    for (const offset of [-30, 0, 30])
+      expect(verifyTotp(secret, 'SHA256', totpCode(secret, 'SHA256', now + offset * 1000), now, null)).not.toBeNull();
+    for (const offset of [-90, -60, 60, 90])
+      expect(verifyTotp(secret, 'SHA256', totpCode(secret, 'SHA256', now + offset * 1000), now, null)).toBeNull();
   });
 
   it('refuses a code whose step was already used (replay)', () => {

@@ -44,14 +44,27 @@ export function totpSecretBase32(secret: Buffer): string {
 }
 
 export function totpCode(secret: Buffer, algorithm: TotpAlgorithm, atMs: number): string {
-  return TOTP.generate({ secret: new Secret({ buffer: toArrayBuffer(secret) }), algorithm, digits: TOTP_DIGITS, period: TOTP_PERIOD_S, timestamp: atMs, hmac });
+  return TOTP.generate({
+    secret: new Secret({ buffer: toArrayBuffer(secret) }),
+    algorithm,
+    digits: TOTP_DIGITS,
+    period: TOTP_PERIOD_S,
+    timestamp: atMs,
+    hmac,
+  });
 }
 
 /**
  * Returns the accepted time step (counter) for `code` at `atMs`, or null. Codes of a step at or
  * before `lastUsedStep` are refused (replay).
  */
-export function verifyTotp(secret: Buffer, algorithm: TotpAlgorithm, code: string, atMs: number, lastUsedStep: number | null): number | null {
+export function verifyTotp(
+  secret: Buffer,
+  algorithm: TotpAlgorithm,
+  code: string,
+  atMs: number,
+  lastUsedStep: number | null,
+): number | null {
   const delta = TOTP.validate({
     token: code,
     secret: new Secret({ buffer: toArrayBuffer(secret) }),

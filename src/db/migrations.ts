@@ -166,6 +166,107 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0002_identity': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('users')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('login_id', 'text', (c) => c.notNull())
+          .addColumn('display_name', 'text', (c) => c.notNull())
+          .addColumn('email', 'text')
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('password_hash', 'text')
+          .addColumn('password_changed_at', 'text')
+          .addColumn('must_change_password', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('failed_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('locked_until', 'text')
+          .addColumn('last_login_at', 'text')
+          .addColumn('last_login_ip', 'text')
+          .addColumn('last_login_zone', 'text')
+          .addColumn('failures_since_login', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('created_by', 'text')
+          .addColumn('approved_by', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('deleted_at', 'text')
+          // AC-02: deleted users keep their row (tombstone), so a login ID is never reused.
+          .addUniqueConstraint('users_login_unique', ['tenant_id', 'login_id'])
+          .execute();
+
+        await db.schema
+          .createTable('password_history')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('password_history_user')
+          .on('password_history')
+          .columns(['tenant_id', 'user_id', 'created_at'])
+          .execute();
+
+        await db.schema
+          .createTable('mfa_totp')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id'))
+          .addColumn('secret_wrapped', t.blob, (c) => c.notNull())
+          .addColumn('kek_version', 'integer', (c) => c.notNull())
+          .addColumn('algorithm', 'text', (c) => c.notNull())
+          .addColumn('confirmed_at', 'text')
+          .addColumn('last_used_step', t.bigint)
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('recovery_codes')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('code_hash', 'text', (c) => c.notNull())
+          .addColumn('used_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('recovery_codes_pk', ['tenant_id', 'user_id', 'code_hash'])
+          .execute();
+
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('stage', 'text', (c) => c.notNull())
+          .addColumn('zone', 'text', (c) => c.notNull())
+          .addColumn('ip', 'text')
+          .addColumn('user_agent', 'text')
+          .addColumn('csrf_token', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_seen_at', 'text', (c) => c.notNull())
+          .addColumn('idle_expires_at', 'text', (c) => c.notNull())
+          .addColumn('absolute_expires_at', 'text', (c) => c.notNull())
+          .addColumn('mfa_at', 'text')
+          .addColumn('revoked_at', 'text')
+          .addColumn('revoked_reason', 'text')
+          // the login before this one, shown after sign-in (AC-12)
+          .addColumn('prev_login_at', 'text')
+          .addColumn('prev_login_ip', 'text')
+          .addColumn('prev_login_zone', 'text')
+          .addColumn('prev_failures', 'integer')
+          .execute();
+        await db.schema.createIndex('sessions_user').on('sessions').columns(['tenant_id', 'user_id']).execute();
+
+        await db.schema
+          .createTable('setup_tokens')
+          .addColumn('token_hash', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('purpose', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('used_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }
 

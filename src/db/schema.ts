@@ -101,6 +101,92 @@ export interface KuraMetaTable {
   value: string;
 }
 
+export type UserState = 'requested' | 'active' | 'suspended' | 'deleted';
+export type SessionStage = 'password_change' | 'mfa' | 'mfa_enroll' | 'full';
+
+export interface UsersTable {
+  id: string;
+  tenant_id: string;
+  login_id: string;
+  display_name: string;
+  email: string | null;
+  role: string;
+  state: UserState;
+  password_hash: string | null;
+  password_changed_at: string | null;
+  must_change_password: number;
+  failed_attempts: number;
+  locked_until: string | null;
+  last_login_at: string | null;
+  last_login_ip: string | null;
+  last_login_zone: string | null;
+  failures_since_login: number;
+  created_by: string | null;
+  approved_by: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface PasswordHistoryTable {
+  tenant_id: string;
+  user_id: string;
+  password_hash: string;
+  created_at: string;
+}
+
+export interface MfaTotpTable {
+  tenant_id: string;
+  user_id: string;
+  secret_wrapped: Buffer;
+  kek_version: number;
+  algorithm: string;
+  confirmed_at: string | null;
+  last_used_step: number | null;
+  created_at: string;
+}
+
+export interface RecoveryCodesTable {
+  tenant_id: string;
+  user_id: string;
+  code_hash: string;
+  used_at: string | null;
+  created_at: string;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie token; the token itself is never stored. */
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  stage: SessionStage;
+  zone: string;
+  ip: string | null;
+  user_agent: string | null;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  idle_expires_at: string;
+  absolute_expires_at: string;
+  mfa_at: string | null;
+  revoked_at: string | null;
+  revoked_reason: string | null;
+  prev_login_at: string | null;
+  prev_login_ip: string | null;
+  prev_login_zone: string | null;
+  prev_failures: number | null;
+}
+
+export interface SetupTokensTable {
+  token_hash: string;
+  tenant_id: string;
+  user_id: string;
+  purpose: 'setup' | 'reset';
+  expires_at: string;
+  used_at: string | null;
+  created_at: string;
+}
+
 export interface DB {
   tenants: TenantsTable;
   tenant_keys: TenantKeysTable;
@@ -111,4 +197,10 @@ export interface DB {
   jobs: JobsTable;
   job_schedules: JobSchedulesTable;
   kura_meta: KuraMetaTable;
+  users: UsersTable;
+  password_history: PasswordHistoryTable;
+  mfa_totp: MfaTotpTable;
+  recovery_codes: RecoveryCodesTable;
+  sessions: SessionsTable;
+  setup_tokens: SetupTokensTable;
 }

@@ -12,12 +12,19 @@ import type { Services } from '../app/services.js';
 import { actorOf } from './request-context.js';
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; requestId: string; fields?: string[] };
+  error: { code: ErrorCode; message: string; requestId: string; fields?: string[]; reasons?: string[] };
 }
 
-export function sendError(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, fields?: string[]): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  code: ErrorCode,
+  fields?: string[],
+  reasons?: string[],
+): FastifyReply {
   const body: ErrorBody = { error: { code, message: ERROR_CODES[code].message, requestId: request.id } };
   if (fields && fields.length) body.error.fields = fields;
+  if (reasons && reasons.length) body.error.reasons = reasons;
   return reply.code(ERROR_CODES[code].status).header('cache-control', 'no-store').send(body);
 }
 
@@ -51,7 +58,9 @@ export function installErrorHandler(app: FastifyInstance, services: Services): v
       return sendError(reply, request, 'request.invalid', fields);
     }
     const code = classify(err);
-    if (code && code !== 'internal.error' && ERROR_CODES[code].status < 500) return sendError(reply, request, code);
+    if (code && code !== 'internal.error' && ERROR_CODES[code].status < 500) {
+      return sendError(reply, request, code, undefined, isAppError(err) ? err.reasons : undefined);
+    }
     if (code === 'service.unavailable') {
       request.log.warn({ errCode: (err as { code?: string }).code }, 'dependency unavailable');
       return sendError(reply, request, 'service.unavailable');

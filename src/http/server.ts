@@ -12,6 +12,9 @@ import { AppError } from '../core/errors.js';
 import type { Zone } from '../core/types.js';
 import { randomId } from '../crypto/primitives.js';
 import { registerHealthRoutes } from '../monitoring/health.routes.js';
+import { registerAdminUserRoutes } from '../identity/admin-users.routes.js';
+import { installAuth } from '../identity/auth.hooks.js';
+import { registerAuthRoutes } from '../identity/auth.routes.js';
 import { installErrorHandler, sendError } from './error-handler.js';
 import { registerWebUi } from './web-ui.js';
 
@@ -80,6 +83,24 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
     openapi: {
       openapi: '3.1.0',
       info: { title: 'Kura API', version: '1', description: 'Kura (蔵) secure file storage and exchange' },
+      components: {
+        securitySchemes: {
+          sessionCookie: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: '__Host-kura',
+            description:
+              'Server-side session set by /api/v1/auth/login or /api/v1/auth/setup/complete (Secure, HttpOnly, SameSite=Strict).',
+          },
+          csrfToken: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-CSRF-Token',
+            description:
+              "CSRF protection: every POST, PUT, PATCH and DELETE made with a session cookie must send the session's csrfToken (returned by login, setup and GET /api/v1/me) in this header; otherwise 403 auth.csrf_invalid. Requests without a session are refused when the browser marks them Sec-Fetch-Site: cross-site.",
+          },
+        },
+      },
     },
     transform: jsonSchemaTransform,
   });
@@ -98,7 +119,10 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
     );
   });
 
+  await installAuth(app, services);
   await registerHealthRoutes(app, services);
+  await registerAuthRoutes(app, services);
+  await registerAdminUserRoutes(app, services);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const servesUi = opts.webUi !== false && (await registerWebUi(app));

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { PasswordPolicy } from '../tenants/tenant-settings.js';
-import { blocklistSize, characterClasses, checkPassword, lockoutDelayMs, normalizePassword, passwordExpiresAt } from './password-policy.js';
+import {
+  blocklistSize,
+  characterClasses,
+  checkPassword,
+  lockoutDelayMs,
+  normalizePassword,
+  passwordExpiresAt,
+} from './password-policy.js';
 
 const defaults = PasswordPolicy.parse({});
 const ctx = (over: Partial<PasswordPolicy> = {}, mfa = true, contextWords: string[] = []) => ({
@@ -56,7 +63,8 @@ describe('password policy engine [AC-17]', () => {
 
   it('ships a blocklist of at least 10,000 common passwords that always applies', () => {
     expect(blocklistSize()).toBeGreaterThanOrEqual(10_000);
-    for (const pw of ['password', 'Password1', 'qwertyuiop', 'iloveyou!', 'sunshine2024']) expect(checkPassword(pw, ctx()), pw).toContain('blocklisted');
+    for (const pw of ['password', 'Password1', 'qwertyuiop', 'iloveyou!', 'sunshine2024'])
+      expect(checkPassword(pw, ctx()), pw).toContain('blocklisted');
   });
 
   it('refuses context words: service, tenant, login ID, display name', () => {

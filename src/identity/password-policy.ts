@@ -6,14 +6,7 @@ import { dictionary } from '@zxcvbn-ts/language-common';
 import type { PasswordPolicy } from '../tenants/tenant-settings.js';
 
 export type PasswordRejection =
-  | 'too_short'
-  | 'too_long'
-  | 'character_classes'
-  | 'blocklisted'
-  | 'context_word'
-  | 'reused'
-  | 'mismatch'
-  | 'same_as_current';
+  'too_short' | 'too_long' | 'character_classes' | 'blocklisted' | 'context_word' | 'reused' | 'mismatch' | 'same_as_current';
 
 /** Unicode passwords are compared and hashed in NFKC form (NIST SP 800-63B-4 §3.1.1.2). */
 export function normalizePassword(password: string): string {

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Services } from '../app/services.js';
-import { AddressAllowList } from '../http/address-allow.js';
+import { AddressAllowList } from '../core/address-allow.js';
 import { sendError } from '../http/error-handler.js';
 import { HealthDto, ReadyDto, StatusDto } from './health.schemas.js';
 

@@ -56,6 +56,15 @@ export class TenantRepository {
     return rows.map(toTenant);
   }
 
+  async settingsJson(tenantId: string, exec: Executor = this.db): Promise<string | undefined> {
+    const row = await exec.selectFrom('tenants').select('settings').where('id', '=', tenantId).executeTakeFirst();
+    return row?.settings;
+  }
+
+  async updateSettings(trx: Executor, tenantId: string, settingsJson: string, at: string): Promise<void> {
+    await trx.updateTable('tenants').set({ settings: settingsJson, updated_at: at }).where('id', '=', tenantId).execute();
+  }
+
   async ids(exec: Executor = this.db): Promise<string[]> {
     const rows = await exec.selectFrom('tenants').select('id').orderBy('id').execute();
     return rows.map((r) => r.id);

@@ -1,0 +1,144 @@
+/** Tenant-admin user management and policy routes (AC-01–AC-05, AC-10, AC-13 step-up). */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Services } from '../app/services.js';
+import { TenantSettings } from '../tenants/tenant-settings.js';
+import { requireAuth } from './auth.hooks.js';
+import { CreateUserBody, UserActionReply, UserIdParams, UsersReply, type UserDto } from './identity.schemas.js';
+import type { UserSummary } from './user-admin.service.js';
+import { setupUrl } from './setup-link.js';
+
+const SECURED = [{ sessionCookie: [], csrfToken: [] }];
+
+function toDto(u: UserSummary): UserDto {
+  return {
+    id: u.id,
+    loginId: u.loginId,
+    displayName: u.displayName,
+    email: u.email,
+    role: u.role,
+    state: u.state,
+    locked: u.locked,
+    mfaEnrolled: u.mfaEnrolled,
+    lastLoginAt: u.lastLoginAt,
+    createdAt: u.createdAt,
+    createdBy: u.createdBy,
+    approvedBy: u.approvedBy,
+  };
+}
+
+const ACTIONS = {
+  reject: 'reject',
+  suspend: 'suspend',
+  reactivate: 'reactivate',
+  unlock: 'unlock',
+  'reset-mfa': 'resetMfa',
+  'require-password-change': 'requirePasswordChange',
+} as const;
+
+export async function registerAdminUserRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { userAdmin } = services;
+  const read = requireAuth(services, { roles: ['tenant_admin'] });
+  const change = requireAuth(services, { roles: ['tenant_admin'], stepUp: true });
+  const link = (token: string) => setupUrl(services.publicBaseUrl('lgwan'), token);
+
+  r.get(
+    '/api/v1/admin/users',
+    { schema: { tags: ['admin'], response: { 200: UsersReply }, security: SECURED }, preHandler: read },
+    async (req) => ({
+      users: (await userAdmin.list(req.principal!.actor)).map(toDto),
+    }),
+  );
+
+  r.post(
+    '/api/v1/admin/users',
+    {
+      schema: { tags: ['admin'], body: CreateUserBody, response: { 201: UserActionReply }, security: SECURED },
+      preHandler: change,
+    },
+    async (req, reply) => {
+      const { user, setupToken } = await userAdmin.create(req.principal!.actor, req.body);
+      return reply.code(201).send({ user: toDto(user), ...(setupToken ? { setupUrl: link(setupToken) } : {}) });
+    },
+  );
+
+  r.post(
+    '/api/v1/admin/users/:id/approve',
+    {
+      schema: { tags: ['admin'], params: UserIdParams, response: { 200: UserActionReply }, security: SECURED },
+      preHandler: change,
+    },
+    async (req) => {
+      const { user, setupToken } = await userAdmin.approve(req.principal!.actor, req.params.id);
+      return { user: toDto(user), setupUrl: link(setupToken) };
+    },
+  );
+
+  r.post(
+    '/api/v1/admin/users/:id/setup-link',
+    {
+      schema: { tags: ['admin'], params: UserIdParams, response: { 200: UserActionReply }, security: SECURED },
+      preHandler: change,
+    },
+    async (req) => {
+      const { user, setupToken } = await userAdmin.reissueSetupLink(req.principal!.actor, req.params.id);
+      return { user: toDto(user), setupUrl: link(setupToken) };
+    },
+  );
+
+  r.post(
+    '/api/v1/admin/users/:id/:action',
+    {
+      schema: {
+        tags: ['admin'],
+        params: UserIdParams.extend({
+          action: z.enum(Object.keys(ACTIONS) as [keyof typeof ACTIONS, ...Array<keyof typeof ACTIONS>]),
+        }),
+        response: { 200: UserActionReply },
+        security: SECURED,
+      },
+      preHandler: change,
+    },
+    async (req) => ({ user: toDto(await userAdmin[ACTIONS[req.params.action]](req.principal!.actor, req.params.id)) }),
+  );
+
+  r.post(
+    '/api/v1/admin/users/:id/sessions/revoke',
+    {
+      schema: {
+        tags: ['admin'],
+        params: UserIdParams,
+        response: { 200: z.object({ sessionsEnded: z.number() }) },
+        security: SECURED,
+      },
+      preHandler: change,
+    },
+    async (req) => ({ sessionsEnded: await userAdmin.revokeSessions(req.principal!.actor, req.params.id) }),
+  );
+
+  r.delete(
+    '/api/v1/admin/users/:id',
+    {
+      schema: { tags: ['admin'], params: UserIdParams, response: { 200: UserActionReply }, security: SECURED },
+      preHandler: change,
+    },
+    async (req) => ({ user: toDto(await userAdmin.remove(req.principal!.actor, req.params.id)) }),
+  );
+
+  r.get(
+    '/api/v1/admin/policy',
+    { schema: { tags: ['admin'], response: { 200: TenantSettings }, security: SECURED }, preHandler: read },
+    async (req) => services.tenantPolicy.get(req.principal!.actor.tenantId),
+  );
+
+  r.put(
+    '/api/v1/admin/policy',
+    {
+      schema: { tags: ['admin'], body: z.record(z.string(), z.unknown()), response: { 200: TenantSettings }, security: SECURED },
+      preHandler: change,
+    },
+    async (req) => services.tenantPolicy.update(req.principal!.actor, req.body),
+  );
+}

@@ -1,0 +1,122 @@
+/**
+ * The authentication layer of the request path (design §3.2–3.3): resolves the `__Host-kura`
+ * session on API requests, checks CSRF on every state-changing request, enforces the tenant's IP
+ * rules, and offers `requireAuth` guards for routes.
+ */
+import cookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { Services } from '../app/services.js';
+import { AppError } from '../core/errors.js';
+import { constantTimeEqual } from '../crypto/primitives.js';
+import type { SessionStage } from '../db/schema.js';
+import type { Role } from '../tenants/tenant-settings.js';
+import type { Principal } from './auth.service.js';
+import { SESSION_COOKIE } from './session.service.js';
+import type { TenantId } from '../core/types.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const CSRF_HEADER = 'x-csrf-token';
+
+export async function installAuth(app: FastifyInstance, services: Services): Promise<void> {
+  await app.register(cookie);
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/')) return;
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) request.principal = await loadPrincipal(services, request, token);
+    if (!SAFE_METHODS.has(request.method)) {
+      if (request.principal) {
+        const sent = request.headers[CSRF_HEADER];
+        if (
+          typeof sent !== 'string' ||
+          !constantTimeEqual(Buffer.from(sent), Buffer.from(request.principal.session.csrf_token))
+        ) {
+          throw new AppError('auth.csrf_invalid');
+        }
+      } else if (request.headers['sec-fetch-site'] === 'cross-site') {
+        // No session yet (login, setup): a browser tells us when a page of another site sent this.
+        throw new AppError('auth.csrf_invalid');
+      }
+    }
+    if (request.principal) {
+      await services.auth.enforceIp(request.principal);
+      await services.sessionService.touch(request.principal.session, request.principal.settings);
+    }
+  });
+}
+
+async function loadPrincipal(services: Services, request: FastifyRequest, token: string): Promise<Principal | null> {
+  const session = await services.sessionService.resolve(token, request.zone);
+  if (!session) return null;
+  const [user, tenant] = await Promise.all([
+    services.userRepository.findById(session.tenant_id, session.user_id),
+    services.tenantRepository.findById(session.tenant_id),
+  ]);
+  if (!user || user.state !== 'active' || !tenant || tenant.status !== 'active') return null;
+  const ua = request.headers['user-agent'];
+  return {
+    user,
+    session,
+    settings: await services.tenantPolicy.get(tenant.id),
+    tenant: { id: tenant.id, slug: tenant.slug, displayName: tenant.displayName },
+    actor: {
+      type: 'user',
+      id: user.id,
+      tenantId: tenant.id as TenantId,
+      ip: request.ip,
+      zone: request.zone,
+      userAgent: typeof ua === 'string' ? ua : null,
+      requestId: request.id,
+    },
+  };
+}
+
+export interface RequireAuthOptions {
+  /** Session stages allowed (default: fully signed in only). */
+  stages?: SessionStage[];
+  roles?: Role[];
+  /** Needs a recent re-verification (AC-13 step-up). */
+  stepUp?: boolean;
+}
+
+/** A route guard; the principal is then `request.principal!`. */
+export function requireAuth(services: Services, opts: RequireAuthOptions = {}): preHandlerAsyncHookHandler {
+  const stages = opts.stages ?? ['full'];
+  return async function guard(request: FastifyRequest, _reply: FastifyReply) {
+    const p = request.principal;
+    if (!p) throw new AppError('auth.unauthenticated');
+    if (!stages.includes(p.session.stage)) {
+      throw new AppError(
+        p.session.stage === 'mfa'
+          ? 'auth.mfa_required'
+          : p.session.stage === 'mfa_enroll'
+            ? 'auth.mfa_enrollment_required'
+            : p.session.stage === 'password_change'
+              ? 'auth.password_change_required'
+              : 'auth.unauthenticated',
+      );
+    }
+    if (opts.roles && !opts.roles.includes(p.user.role)) throw new AppError('auth.forbidden');
+    if (opts.stepUp && !services.sessionService.recentlyVerified(p.session, p.settings))
+      throw new AppError('auth.step_up_required');
+  };
+}
+
+export function setSessionCookie(reply: FastifyReply, token: string): void {
+  reply.setCookie(SESSION_COOKIE, token, { path: '/', secure: true, httpOnly: true, sameSite: 'strict' });
+}
+
+export function clearSessionCookie(reply: FastifyReply): void {
+  reply.clearCookie(SESSION_COOKIE, { path: '/', secure: true, httpOnly: true, sameSite: 'strict' });
+}
+
+export function originOf(request: FastifyRequest) {
+  const ua = request.headers['user-agent'];
+  return { zone: request.zone, ip: request.ip, userAgent: typeof ua === 'string' ? ua : null, requestId: request.id };
+}

@@ -1,0 +1,170 @@
+/** Sign-in, MFA, password, setup-link and session routes (thin: schema, guard, one service call). */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Services } from '../app/services.js';
+import { AppError } from '../core/errors.js';
+import { clearSessionCookie, originOf, requireAuth, setSessionCookie } from './auth.hooks.js';
+import {
+  ChangePasswordBody,
+  EnrollConfirmReply,
+  EnrollReply,
+  LoginBody,
+  LoginReply,
+  MeReply,
+  NextReply,
+  PasswordCheckBody,
+  PasswordCheckReply,
+  RecoveryBody,
+  SessionIdParams,
+  SessionsReply,
+  SetupCompleteBody,
+  SetupCompleteReply,
+  SetupInfoReply,
+  SetupTokenBody,
+  StepUpBody,
+  TotpBody,
+} from './identity.schemas.js';
+
+const SECURED = [{ sessionCookie: [], csrfToken: [] }];
+
+export async function registerAuthRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { auth } = services;
+  const partial = requireAuth(services, { stages: ['mfa', 'mfa_enroll', 'password_change', 'full'] });
+  const full = requireAuth(services);
+
+  r.post(
+    '/api/v1/auth/login',
+    { schema: { tags: ['auth'], body: LoginBody, response: { 200: LoginReply } } },
+    async (req, reply) => {
+      const result = await auth.login(originOf(req), req.body);
+      setSessionCookie(reply, result.token);
+      return { next: result.next, csrfToken: result.csrfToken };
+    },
+  );
+
+  r.post(
+    '/api/v1/auth/mfa/totp',
+    {
+      schema: { tags: ['auth'], body: TotpBody, response: { 200: NextReply }, security: SECURED },
+      preHandler: requireAuth(services, { stages: ['mfa'] }),
+    },
+    async (req) => ({ next: await auth.verifyTotpCode(req.principal!, req.body.code, 'login') }),
+  );
+
+  r.post(
+    '/api/v1/auth/mfa/recovery',
+    {
+      schema: { tags: ['auth'], body: RecoveryBody, response: { 200: NextReply }, security: SECURED },
+      preHandler: requireAuth(services, { stages: ['mfa'] }),
+    },
+    async (req) => ({ next: await auth.verifyRecoveryCode(req.principal!, req.body.code) }),
+  );
+
+  r.post(
+    '/api/v1/auth/mfa/totp/enroll',
+    {
+      schema: { tags: ['auth'], response: { 200: EnrollReply }, security: SECURED },
+      preHandler: requireAuth(services, { stages: ['mfa_enroll', 'full'] }),
+    },
+    async (req) => auth.startTotpEnrollment(req.principal!),
+  );
+
+  r.post(
+    '/api/v1/auth/mfa/totp/confirm',
+    {
+      schema: { tags: ['auth'], body: TotpBody, response: { 200: EnrollConfirmReply }, security: SECURED },
+      preHandler: requireAuth(services, { stages: ['mfa_enroll', 'full'] }),
+    },
+    async (req) => auth.confirmTotpEnrollment(req.principal!, req.body.code),
+  );
+
+  r.post(
+    '/api/v1/auth/password',
+    {
+      schema: { tags: ['auth'], body: ChangePasswordBody, response: { 200: NextReply }, security: SECURED },
+      preHandler: requireAuth(services, { stages: ['password_change', 'full'] }),
+    },
+    async (req) => ({ next: await auth.changePassword(req.principal!, req.body) }),
+  );
+
+  r.post(
+    '/api/v1/auth/password/check',
+    { schema: { tags: ['auth'], body: PasswordCheckBody, response: { 200: PasswordCheckReply } } },
+    async (req) => {
+      const p = req.principal;
+      const result = req.body.setupToken
+        ? await auth.setupCandidate(req.body.setupToken, req.body.password)
+        : p
+          ? auth.checkCandidate(p.user, p.tenant, p.settings, req.body.password)
+          : null;
+      if (!result) throw new AppError('auth.unauthenticated');
+      return {
+        ok: result.reasons.length === 0,
+        reasons: result.reasons,
+        minLength: result.minLength,
+        maxLength: result.maxLength,
+      };
+    },
+  );
+
+  r.post(
+    '/api/v1/auth/setup/inspect',
+    { schema: { tags: ['auth'], body: SetupTokenBody, response: { 200: SetupInfoReply } } },
+    async (req) => auth.inspectSetup(req.body.token),
+  );
+
+  r.post(
+    '/api/v1/auth/setup/complete',
+    { schema: { tags: ['auth'], body: SetupCompleteBody, response: { 200: SetupCompleteReply } } },
+    async (req, reply) => {
+      const result = await auth.completeSetup(originOf(req), req.body);
+      setSessionCookie(reply, result.token);
+      return { next: result.next, csrfToken: result.csrfToken };
+    },
+  );
+
+  r.post(
+    '/api/v1/auth/step-up',
+    { schema: { tags: ['auth'], body: StepUpBody, security: SECURED }, preHandler: full },
+    async (req, reply) => {
+      await auth.stepUp(req.principal!, req.body);
+      return reply.code(204).send();
+    },
+  );
+
+  r.post('/api/v1/auth/logout', { schema: { tags: ['auth'], security: SECURED }, preHandler: partial }, async (req, reply) => {
+    await auth.logout(req.principal!, false);
+    clearSessionCookie(reply);
+    return reply.code(204).send();
+  });
+
+  r.post('/api/v1/auth/logout-all', { schema: { tags: ['auth'], security: SECURED }, preHandler: full }, async (req, reply) => {
+    await auth.logout(req.principal!, true);
+    clearSessionCookie(reply);
+    return reply.code(204).send();
+  });
+
+  r.get(
+    '/api/v1/me',
+    { schema: { tags: ['auth'], response: { 200: MeReply }, security: SECURED }, preHandler: full },
+    async (req) => auth.me(req.principal!),
+  );
+
+  r.get(
+    '/api/v1/me/sessions',
+    { schema: { tags: ['auth'], response: { 200: SessionsReply }, security: SECURED }, preHandler: full },
+    async (req) => ({
+      sessions: await auth.listSessions(req.principal!),
+    }),
+  );
+
+  r.delete(
+    '/api/v1/me/sessions/:id',
+    { schema: { tags: ['auth'], params: SessionIdParams, security: SECURED }, preHandler: full },
+    async (req, reply) => {
+      await auth.revokeOwnSession(req.principal!, req.params.id);
+      return reply.code(204).send();
+    },
+  );
+}

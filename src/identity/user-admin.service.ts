@@ -1,0 +1,295 @@
+/**
+ * User lifecycle (AC-01, AC-02, AC-05): requested → active → suspended → deleted (tombstoned; the
+ * login ID is never reused). With the tenant's two-person rule, a user created by one admin stays
+ * `requested` until another admin approves. Every transition is audited with actor and approver.
+ */
+import type { Transaction } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
+import type { Actor } from '../core/types.js';
+import { randomId, randomToken, sha256Hex } from '../crypto/primitives.js';
+import type { Database } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
+import type { Role } from '../tenants/tenant-settings.js';
+import { LoginId } from './identity.schemas.js';
+import type { MfaRepository } from './mfa.repository.js';
+import type { SessionRepository } from './session.repository.js';
+import { SETUP_LINK_TTL_MS } from './setup-link.js';
+import type { User, UserRepository } from './user.repository.js';
+
+export interface UserAdminServiceDeps {
+  database: Database;
+  clock: Clock;
+  audit: AuditLog;
+  users: UserRepository;
+  mfa: MfaRepository;
+  sessions: SessionRepository;
+  policy: TenantPolicyService;
+}
+
+export interface UserSummary extends User {
+  locked: boolean;
+  mfaEnrolled: boolean;
+}
+
+export interface CreateUserInput {
+  loginId: string;
+  displayName: string;
+  email?: string | undefined;
+  role: Role;
+}
+
+export class UserAdminService {
+  constructor(private readonly deps: UserAdminServiceDeps) {}
+
+  private nowIso(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  async list(actor: Actor): Promise<UserSummary[]> {
+    const users = await this.deps.users.list(actor.tenantId);
+    return Promise.all(users.map((u) => this.summary(u)));
+  }
+
+  private async summary(u: User): Promise<UserSummary> {
+    return {
+      ...u,
+      locked: u.lockedUntil !== null && u.lockedUntil > this.nowIso(),
+      mfaEnrolled: Boolean((await this.deps.mfa.totp(u.tenantId, u.id))?.confirmed_at),
+    };
+  }
+
+  private async require(tenantId: string, userId: string, trx: Transaction<DB>): Promise<User> {
+    const u = await this.deps.users.findById(tenantId, userId, trx);
+    if (!u) throw new AppError('user.not_found');
+    return u;
+  }
+
+  /**
+   * Creates a user. Without the two-person rule (or when `preApproved`, used by the operator CLI)
+   * the user is active at once and a 72-hour setup link is returned; otherwise it waits for approval.
+   */
+  async create(
+    actor: Actor,
+    input: CreateUserInput,
+    opts: { preApproved?: boolean } = {},
+  ): Promise<{ user: UserSummary; setupToken: string | null }> {
+    const settings = await this.deps.policy.get(actor.tenantId);
+    const loginId = LoginId.parse(input.loginId);
+    const needsApproval = settings.twoPersonRule && !opts.preApproved;
+    return this.deps.database.transaction(async (trx) => {
+      if (await this.deps.users.findByLogin(actor.tenantId, loginId, trx)) throw new AppError('user.login_taken', loginId);
+      const now = this.nowIso();
+      const id = randomId();
+      await this.deps.users.insert(trx, {
+        id,
+        tenant_id: actor.tenantId,
+        login_id: loginId,
+        display_name: input.displayName,
+        email: input.email ?? null,
+        role: input.role,
+        state: needsApproval ? 'requested' : 'active',
+        password_hash: null,
+        password_changed_at: null,
+        must_change_password: 0,
+        failed_attempts: 0,
+        locked_until: null,
+        last_login_at: null,
+        last_login_ip: null,
+        last_login_zone: null,
+        failures_since_login: 0,
+        created_by: actor.id,
+        approved_by: needsApproval ? null : actor.id,
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      });
+      await this.deps.audit.append(trx, actor, {
+        action: needsApproval ? 'user.requested' : 'user.created',
+        target: { type: 'user', id },
+        details: { loginId, role: input.role, twoPersonRule: settings.twoPersonRule },
+      });
+      const setupToken = needsApproval ? null : await this.issueSetupLink(trx, actor, actor.tenantId, id, 'setup');
+      return { user: await this.summary((await this.deps.users.findById(actor.tenantId, id, trx))!), setupToken };
+    });
+  }
+
+  private async issueSetupLink(
+    trx: Transaction<DB>,
+    actor: Actor,
+    tenantId: string,
+    userId: string,
+    purpose: 'setup' | 'reset',
+  ): Promise<string> {
+    const token = randomToken(32);
+    const now = this.deps.clock.now();
+    await this.deps.users.insertSetupToken(trx, {
+      token_hash: sha256Hex(token),
+      tenant_id: tenantId,
+      user_id: userId,
+      purpose,
+      expires_at: new Date(now.getTime() + SETUP_LINK_TTL_MS).toISOString(),
+      created_at: now.toISOString(),
+    });
+    await this.deps.audit.append(trx, actor, {
+      action: 'user.setup_link_issued',
+      target: { type: 'user', id: userId },
+      details: { purpose, validHours: SETUP_LINK_TTL_MS / 3_600_000 },
+    });
+    return token;
+  }
+
+  /** Second admin's approval under the two-person rule (AC-01): never the requester. */
+  async approve(actor: Actor, userId: string): Promise<{ user: UserSummary; setupToken: string }> {
+    return this.deps.database.transaction(async (trx) => {
+      const u = await this.require(actor.tenantId, userId, trx);
+      if (u.state !== 'requested') throw new AppError('user.invalid_state');
+      if (u.createdBy === actor.id) throw new AppError('user.self_approval');
+      await this.deps.users.update(trx, actor.tenantId, userId, {
+        state: 'active',
+        approved_by: actor.id,
+        updated_at: this.nowIso(),
+      });
+      await this.deps.audit.append(trx, actor, {
+        action: 'user.approved',
+        target: { type: 'user', id: userId },
+        details: { requestedBy: u.createdBy, approvedBy: actor.id },
+      });
+      const setupToken = await this.issueSetupLink(trx, actor, actor.tenantId, userId, 'setup');
+      return { user: await this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!), setupToken };
+    });
+  }
+
+  async reject(actor: Actor, userId: string): Promise<UserSummary> {
+    return this.transition(actor, userId, ['requested'], 'deleted', 'user.rejected');
+  }
+
+  async suspend(actor: Actor, userId: string): Promise<UserSummary> {
+    return this.transition(actor, userId, ['active'], 'suspended', 'user.suspended');
+  }
+
+  async reactivate(actor: Actor, userId: string): Promise<UserSummary> {
+    return this.transition(actor, userId, ['suspended'], 'active', 'user.reactivated');
+  }
+
+  /** Deletion keeps a tombstone (AC-02): the row and login ID stay, credentials and sessions go. */
+  async remove(actor: Actor, userId: string): Promise<UserSummary> {
+    return this.transition(actor, userId, ['requested', 'active', 'suspended'], 'deleted', 'user.deleted');
+  }
+
+  private async transition(
+    actor: Actor,
+    userId: string,
+    from: User['state'][],
+    to: User['state'],
+    action: string,
+  ): Promise<UserSummary> {
+    return this.deps.database.transaction(async (trx) => {
+      const u = await this.require(actor.tenantId, userId, trx);
+      if (!from.includes(u.state)) throw new AppError('user.invalid_state');
+      if (
+        to !== 'active' &&
+        u.role === 'tenant_admin' &&
+        u.state === 'active' &&
+        (await this.deps.users.countActiveAdmins(actor.tenantId, trx)) <= 1
+      ) {
+        throw new AppError('user.last_admin');
+      }
+      const now = this.nowIso();
+      await this.deps.users.update(trx, actor.tenantId, userId, {
+        state: to,
+        updated_at: now,
+        ...(to === 'deleted' ? { deleted_at: now, password_hash: null, email: null } : {}),
+      });
+      let ended = 0;
+      if (to !== 'active') ended = await this.deps.sessions.revoke(trx, actor.tenantId, userId, now, action);
+      if (to === 'deleted') {
+        await this.deps.mfa.deleteTotp(trx, actor.tenantId, userId);
+        await this.deps.mfa.replaceRecoveryCodes(trx, actor.tenantId, userId, [], now);
+      }
+      await this.deps.audit.append(trx, actor, {
+        action,
+        target: { type: 'user', id: userId },
+        details: { from: u.state, to, sessionsEnded: ended },
+      });
+      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!);
+    });
+  }
+
+  async unlock(actor: Actor, userId: string): Promise<UserSummary> {
+    return this.deps.database.transaction(async (trx) => {
+      const u = await this.require(actor.tenantId, userId, trx);
+      await this.deps.users.update(trx, actor.tenantId, userId, {
+        failed_attempts: 0,
+        locked_until: null,
+        updated_at: this.nowIso(),
+      });
+      await this.deps.audit.append(trx, actor, {
+        action: 'user.unlocked',
+        target: { type: 'user', id: userId },
+        details: { failedAttempts: u.failedAttempts },
+      });
+      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!);
+    });
+  }
+
+  /** Removes the user's TOTP and recovery codes and ends their sessions; they enrol again at next sign-in. */
+  async resetMfa(actor: Actor, userId: string): Promise<UserSummary> {
+    return this.deps.database.transaction(async (trx) => {
+      const u = await this.require(actor.tenantId, userId, trx);
+      if (u.state === 'deleted') throw new AppError('user.invalid_state');
+      const now = this.nowIso();
+      await this.deps.mfa.deleteTotp(trx, actor.tenantId, userId);
+      await this.deps.mfa.replaceRecoveryCodes(trx, actor.tenantId, userId, [], now);
+      const ended = await this.deps.sessions.revoke(trx, actor.tenantId, userId, now, 'mfa_reset');
+      await this.deps.audit.append(trx, actor, {
+        action: 'auth.mfa_reset',
+        target: { type: 'user', id: userId },
+        details: { sessionsEnded: ended },
+      });
+      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!);
+    });
+  }
+
+  /** Forces a password change at the next sign-in (suspected compromise, AC-17) and ends sessions. */
+  async requirePasswordChange(actor: Actor, userId: string): Promise<UserSummary> {
+    return this.deps.database.transaction(async (trx) => {
+      const u = await this.require(actor.tenantId, userId, trx);
+      if (u.state !== 'active') throw new AppError('user.invalid_state');
+      const now = this.nowIso();
+      await this.deps.users.update(trx, actor.tenantId, userId, { must_change_password: 1, updated_at: now });
+      const ended = await this.deps.sessions.revoke(trx, actor.tenantId, userId, now, 'password_change_required');
+      await this.deps.audit.append(trx, actor, {
+        action: 'user.password_change_required',
+        target: { type: 'user', id: userId },
+        details: { sessionsEnded: ended },
+      });
+      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!);
+    });
+  }
+
+  /** A new one-time link replacing the password (admin-assisted reset); earlier links stop working. */
+  async reissueSetupLink(actor: Actor, userId: string): Promise<{ user: UserSummary; setupToken: string }> {
+    return this.deps.database.transaction(async (trx) => {
+      const u = await this.require(actor.tenantId, userId, trx);
+      if (u.state !== 'active') throw new AppError('user.invalid_state');
+      const setupToken = await this.issueSetupLink(trx, actor, actor.tenantId, userId, u.passwordHash ? 'reset' : 'setup');
+      return { user: await this.summary(u), setupToken };
+    });
+  }
+
+  async revokeSessions(actor: Actor, userId: string): Promise<number> {
+    return this.deps.database.transaction(async (trx) => {
+      await this.require(actor.tenantId, userId, trx);
+      const n = await this.deps.sessions.revoke(trx, actor.tenantId, userId, this.nowIso(), 'revoked_by_admin');
+      await this.deps.audit.append(trx, actor, {
+        action: 'session.revoked',
+        target: { type: 'user', id: userId },
+        details: { by: 'admin', sessionsEnded: n },
+      });
+      return n;
+    });
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * Tenant settings as policy: read with defaults filled in, changed only by a tenant admin with an
+ * audit event that records what changed (before/after), in the same transaction.
+ */
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
+import type { Actor } from '../core/types.js';
+import type { Database } from '../db/database.js';
+import type { TenantRepository } from './tenant.repository.js';
+import { TenantSettings, parseSettings } from './tenant-settings.js';
+
+export interface TenantPolicyServiceDeps {
+  database: Database;
+  tenants: TenantRepository;
+  audit: AuditLog;
+  clock: Clock;
+}
+
+export class TenantPolicyService {
+  constructor(private readonly deps: TenantPolicyServiceDeps) {}
+
+  async get(tenantId: string): Promise<TenantSettings> {
+    const json = await this.deps.tenants.settingsJson(tenantId);
+    if (json === undefined) throw new AppError('tenant.not_found');
+    return parseSettings(json);
+  }
+
+  /** Replaces the settings (validated as a whole); records the changed top-level sections before and after. */
+  async update(actor: Actor, input: unknown): Promise<TenantSettings> {
+    const parsed = TenantSettings.safeParse(input);
+    if (!parsed.success) {
+      throw new AppError(
+        'tenant.settings_invalid',
+        undefined,
+        parsed.error.issues.map((i) => i.path.join('.')),
+      );
+    }
+    const next = parsed.data;
+    return this.deps.database.transaction(async (trx) => {
+      const json = await this.deps.tenants.settingsJson(actor.tenantId, trx);
+      if (json === undefined) throw new AppError('tenant.not_found');
+      const before = parseSettings(json);
+      const changed = (Object.keys(next) as Array<keyof TenantSettings>).filter(
+        (k) => JSON.stringify(before[k]) !== JSON.stringify(next[k]),
+      );
+      if (changed.length === 0) return before;
+      await this.deps.tenants.updateSettings(trx, actor.tenantId, JSON.stringify(next), this.deps.clock.now().toISOString());
+      await this.deps.audit.append(trx, actor, {
+        action: 'tenant.settings_changed',
+        target: { type: 'tenant', id: actor.tenantId },
+        details: {
+          changed,
+          before: Object.fromEntries(changed.map((k) => [k, before[k]])),
+          after: Object.fromEntries(changed.map((k) => [k, next[k]])),
+        },
+      });
+      return next;
+    });
+  }
+}
