@@ -31,7 +31,7 @@ export const EnrollReply = z.object({
   secret: z.string(),
   otpauthUri: z.string(),
   qrDataUrl: z.string(),
-  algorithm: z.enum(['SHA256', 'SHA1']),
+  algorithm: MfaPolicy.shape.totpAlgorithm.unwrap(),
 });
 export const EnrollConfirmReply = z.object({ next: NextStep, recoveryCodes: z.array(z.string()) });
 
