@@ -10,10 +10,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     projects: [
-      { test: { name: 'unit', include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'], exclude: integration } },
-      { test: { name: 'int-sqlite', include: integration, env: { KURA_TEST_DB: 'sqlite' } } },
-      { test: { name: 'int-postgres', include: integration, env: { KURA_TEST_DB: 'postgres' } } },
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'test/unit/**/*.test.ts'], exclude: integration } },
+      { extends: true, test: { name: 'int-sqlite', include: integration, env: { KURA_TEST_DB: 'sqlite' } } },
+      { extends: true, test: { name: 'int-postgres', include: integration, env: { KURA_TEST_DB: 'postgres' } } },
       {
+        extends: true,
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.e2e.test.ts'],

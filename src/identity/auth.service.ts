@@ -522,9 +522,7 @@ export class AuthService {
     });
   }
 
-  private async setupTarget(
-    token: string,
-  ): Promise<{
+  private async setupTarget(token: string): Promise<{
     row: NonNullable<Awaited<ReturnType<UserRepository['findSetupToken']>>>;
     user: User;
     tenant: { id: TenantId; slug: string; displayName: string };

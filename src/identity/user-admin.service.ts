@@ -9,7 +9,7 @@ import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import type { Actor } from '../core/types.js';
 import { randomId, randomToken, sha256Hex } from '../crypto/primitives.js';
-import type { Database } from '../db/database.js';
+import type { Database, Executor } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { Role } from '../tenants/tenant-settings.js';
@@ -53,11 +53,12 @@ export class UserAdminService {
     return Promise.all(users.map((u) => this.summary(u)));
   }
 
-  private async summary(u: User): Promise<UserSummary> {
+  /** Inside a transaction pass it as `exec`: on SQLite a query outside the open transaction would wait for it forever. */
+  private async summary(u: User, exec?: Executor): Promise<UserSummary> {
     return {
       ...u,
       locked: u.lockedUntil !== null && u.lockedUntil > this.nowIso(),
-      mfaEnrolled: Boolean((await this.deps.mfa.totp(u.tenantId, u.id))?.confirmed_at),
+      mfaEnrolled: Boolean((await this.deps.mfa.totp(u.tenantId, u.id, exec))?.confirmed_at),
     };
   }
 
@@ -112,7 +113,7 @@ export class UserAdminService {
         details: { loginId, role: input.role, twoPersonRule: settings.twoPersonRule },
       });
       const setupToken = needsApproval ? null : await this.issueSetupLink(trx, actor, actor.tenantId, id, 'setup');
-      return { user: await this.summary((await this.deps.users.findById(actor.tenantId, id, trx))!), setupToken };
+      return { user: await this.summary((await this.deps.users.findById(actor.tenantId, id, trx))!, trx), setupToken };
     });
   }
 
@@ -158,7 +159,7 @@ export class UserAdminService {
         details: { requestedBy: u.createdBy, approvedBy: actor.id },
       });
       const setupToken = await this.issueSetupLink(trx, actor, actor.tenantId, userId, 'setup');
-      return { user: await this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!), setupToken };
+      return { user: await this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!, trx), setupToken };
     });
   }
 
@@ -214,7 +215,7 @@ export class UserAdminService {
         target: { type: 'user', id: userId },
         details: { from: u.state, to, sessionsEnded: ended },
       });
-      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!);
+      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!, trx);
     });
   }
 
@@ -231,7 +232,7 @@ export class UserAdminService {
         target: { type: 'user', id: userId },
         details: { failedAttempts: u.failedAttempts },
       });
-      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!);
+      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!, trx);
     });
   }
 
@@ -249,7 +250,7 @@ export class UserAdminService {
         target: { type: 'user', id: userId },
         details: { sessionsEnded: ended },
       });
-      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!);
+      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!, trx);
     });
   }
 
@@ -266,7 +267,7 @@ export class UserAdminService {
         target: { type: 'user', id: userId },
         details: { sessionsEnded: ended },
       });
-      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!);
+      return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!, trx);
     });
   }
 
@@ -276,7 +277,7 @@ export class UserAdminService {
       const u = await this.require(actor.tenantId, userId, trx);
       if (u.state !== 'active') throw new AppError('user.invalid_state');
       const setupToken = await this.issueSetupLink(trx, actor, actor.tenantId, userId, u.passwordHash ? 'reset' : 'setup');
-      return { user: await this.summary(u), setupToken };
+      return { user: await this.summary(u, trx), setupToken };
     });
   }
 

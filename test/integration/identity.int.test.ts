@@ -1,0 +1,588 @@
+import { Secret } from 'otpauth';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUserWithLink } from '../../src/app/bootstrap.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { systemActor, type TenantId } from '../../src/core/types.js';
+import { totpCode } from '../../src/crypto/totp.js';
+import { buildServer, type App } from '../../src/http/server.js';
+import type { Role } from '../../src/tenants/tenant-settings.js';
+import { Client } from '../support/http-client.js';
+import { createTestKura, type TestKura } from '../support/kura.js';
+
+const clock = new ManualClock(new Date('2026-11-26T01:00:00.000Z'));
+let k: TestKura;
+let lgwan: App;
+let internet: App;
+let n = 0;
+
+beforeAll(async () => {
+  k = await createTestKura({ clock });
+  lgwan = await buildServer(k.services, { zone: 'lgwan', webUi: false });
+  internet = await buildServer(k.services, { zone: 'internet', webUi: false });
+  await Promise.all([lgwan.ready(), internet.ready()]);
+});
+afterAll(async () => {
+  await lgwan?.close();
+  await internet?.close();
+  await k?.close();
+});
+
+const GOOD_PASSWORD = 'granite-violet-harbor';
+
+interface Member {
+  tenant: string;
+  tenantId: TenantId;
+  login: string;
+  password: string;
+  secret: Buffer | null;
+  client: Client;
+  id: string;
+}
+
+async function newTenant(settings?: Record<string, unknown>): Promise<{ slug: string; id: TenantId }> {
+  const slug = `city-${++n}-${process.pid}`;
+  const t = await k.services.tenants.create(systemActor(), { slug, displayName: `テスト市${n}` });
+  if (settings) {
+    const current = await k.services.tenantPolicy.get(t.id);
+    await k.services.tenantPolicy.update(systemActor(t.id), { ...current, ...settings });
+  }
+  return { slug, id: t.id };
+}
+
+function tokenOf(url: string): string {
+  return new URL(url).hash.replace('#token=', '');
+}
+
+/** Advances to the next TOTP step so a fresh code is accepted (each step is usable once). */
+function nextStep(): void {
+  clock.advance(30_000);
+}
+
+function code(secret: Buffer): string {
+  return totpCode(secret, 'SHA256', clock.now().getTime());
+}
+
+/** A user set up through the real setup link, with TOTP enrolled when the policy needs it. */
+async function member(tenant: { slug: string; id: TenantId }, role: Role = 'staff', login = `u${++n}`): Promise<Member> {
+  const url = await createUserWithLink(k.services, tenant.id, { loginId: login, displayName: `職員 ${login}`, role }, 'test');
+  const client = new Client(lgwan);
+  const done = await client.post('/api/v1/auth/setup/complete', {
+    token: tokenOf(url),
+    password: GOOD_PASSWORD,
+    confirmPassword: GOOD_PASSWORD,
+  });
+  expect(done.status, JSON.stringify(done.body)).toBe(200);
+  let secret: Buffer | null = null;
+  if (done.body.next === 'mfa_enroll') {
+    const enroll = await client.post('/api/v1/auth/mfa/totp/enroll');
+    secret = Buffer.from(Secret.fromBase32(enroll.body.secret).buffer);
+    const confirm = await client.post('/api/v1/auth/mfa/totp/confirm', { code: code(secret) });
+    expect(confirm.status, JSON.stringify(confirm.body)).toBe(200);
+    nextStep();
+  }
+  const me = await client.get('/api/v1/me');
+  expect(me.status).toBe(200);
+  return { tenant: tenant.slug, tenantId: tenant.id, login, password: GOOD_PASSWORD, secret, client, id: me.body.user.id };
+}
+
+async function signIn(m: Member, app: App = lgwan, remoteAddress = '127.0.0.1'): Promise<Client> {
+  const c = new Client(app, remoteAddress);
+  const r = await c.post('/api/v1/auth/login', { tenant: m.tenant, login: m.login, password: m.password });
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  if (r.body.next === 'mfa') {
+    const v = await c.post('/api/v1/auth/mfa/totp', { code: code(m.secret!) });
+    expect(v.status, JSON.stringify(v.body)).toBe(200);
+    nextStep();
+  }
+  return c;
+}
+
+async function lastEvent(tenantId: string) {
+  return (await k.services.auditRepository.latestEvents(tenantId, 1))[0]!;
+}
+
+describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
+  it('sets up the first password through a one-time link, enrols TOTP and gets ten recovery codes [AC-09] [AC-16]', async () => {
+    const t = await newTenant();
+    const url = await createUserWithLink(
+      k.services,
+      t.id,
+      { loginId: 'Admin.Sato', displayName: '佐藤 一郎', role: 'tenant_admin' },
+      'test',
+    );
+    const c = new Client(lgwan);
+    const info = await c.post('/api/v1/auth/setup/inspect', { token: tokenOf(url) });
+    expect(info.body).toMatchObject({ loginId: 'admin.sato', mfaRequired: true, minLength: 8, maxLength: 128 });
+    const weak = await c.post('/api/v1/auth/setup/complete', {
+      token: tokenOf(url),
+      password: 'sato-1234-pw',
+      confirmPassword: 'sato-1234-pw',
+    });
+    expect([weak.status, weak.body.error.code, weak.body.error.reasons]).toEqual([400, 'password.rejected', ['context_word']]);
+    const done = await c.post('/api/v1/auth/setup/complete', {
+      token: tokenOf(url),
+      password: GOOD_PASSWORD,
+      confirmPassword: GOOD_PASSWORD,
+    });
+    expect(done.body.next).toBe('mfa_enroll');
+    expect((await c.get('/api/v1/me')).body.error.code).toBe('auth.mfa_enrollment_required');
+    const enroll = await c.post('/api/v1/auth/mfa/totp/enroll');
+    expect(enroll.body.otpauthUri).toMatch(/^otpauth:\/\/totp\/.*algorithm=SHA256/);
+    expect(enroll.body.qrDataUrl).toMatch(/^data:image\/png;base64,/);
+    const secret = Buffer.from(Secret.fromBase32(enroll.body.secret).buffer);
+    expect((await c.post('/api/v1/auth/mfa/totp/confirm', { code: '000000' })).status).toBe(401);
+    const confirm = await c.post('/api/v1/auth/mfa/totp/confirm', { code: code(secret) });
+    expect(confirm.body.next).toBe('done');
+    expect(new Set(confirm.body.recoveryCodes).size).toBe(10);
+    const me = await c.get('/api/v1/me');
+    expect(me.body).toMatchObject({
+      user: { loginId: 'admin.sato', role: 'tenant_admin' },
+      mfa: { totp: true, recoveryCodesLeft: 10 },
+      lastLogin: null,
+    });
+    // The TOTP secret is stored wrapped with the tenant key, never in clear (ENC-02).
+    const row = await k.services.database.db
+      .selectFrom('mfa_totp')
+      .selectAll()
+      .where('user_id', '=', me.body.user.id)
+      .executeTakeFirstOrThrow();
+    expect(Buffer.from(row.secret_wrapped).includes(secret)).toBe(false);
+  });
+
+  it('answers 410 for a used, expired or unknown setup link [AC-16]', async () => {
+    const t = await newTenant();
+    const url = await createUserWithLink(k.services, t.id, { loginId: 'once', displayName: 'x', role: 'staff' }, 'test');
+    const c = new Client(lgwan);
+    expect(
+      (
+        await c.post('/api/v1/auth/setup/complete', {
+          token: tokenOf(url),
+          password: GOOD_PASSWORD,
+          confirmPassword: GOOD_PASSWORD,
+        })
+      ).status,
+    ).toBe(200);
+    const again = await new Client(lgwan).post('/api/v1/auth/setup/complete', {
+      token: tokenOf(url),
+      password: GOOD_PASSWORD,
+      confirmPassword: GOOD_PASSWORD,
+    });
+    expect([again.status, again.body.error.code]).toEqual([410, 'auth.setup_link_invalid']);
+    const url2 = await createUserWithLink(k.services, t.id, { loginId: 'late', displayName: 'x', role: 'staff' }, 'test');
+    clock.advance(72 * 3_600_000 + 1000);
+    expect((await new Client(lgwan).post('/api/v1/auth/setup/inspect', { token: tokenOf(url2) })).status).toBe(410);
+    expect((await new Client(lgwan).post('/api/v1/auth/setup/inspect', { token: 'A'.repeat(43) })).status).toBe(410);
+  });
+
+  it('answers an unknown tenant, unknown login and wrong password identically [AC-18]', async () => {
+    const t = await newTenant();
+    const m = await member(t);
+    const attempts = [
+      { tenant: 'no-such-city', login: m.login, password: m.password },
+      { tenant: t.slug, login: 'nobody', password: m.password },
+      { tenant: t.slug, login: m.login, password: 'wrong-password-x' },
+      { tenant: t.slug, login: m.login, password: 'x'.repeat(4000) },
+    ];
+    const bodies = [];
+    for (const a of attempts) {
+      const r = await new Client(lgwan).post('/api/v1/auth/login', a);
+      expect(r.status).toBe(401);
+      bodies.push({ ...r.body.error, requestId: undefined });
+    }
+    expect(new Set(bodies.map((b) => JSON.stringify(b))).size).toBe(1);
+    expect(bodies[0].code).toBe('auth.invalid_credentials');
+    const failed = await lastEvent(t.id);
+    expect(failed).toMatchObject({ action: 'auth.login_failed', reason: 'wrong_password', target_id: m.id });
+  });
+
+  it('needs TOTP after the password, refuses bad formats, wrong codes and replays [AC-09]', async () => {
+    const t = await newTenant();
+    const m = await member(t);
+    const c = new Client(lgwan);
+    expect((await c.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password })).body.next).toBe('mfa');
+    expect((await c.get('/api/v1/me')).body.error.code).toBe('auth.mfa_required');
+    expect((await c.post('/api/v1/auth/mfa/totp', { code: '12ab56' })).body.error.code).toBe('auth.totp_format');
+    expect((await c.post('/api/v1/auth/mfa/totp', { code: '000000' })).body.error.code).toBe('auth.mfa_invalid');
+    const good = code(m.secret!);
+    expect((await c.post('/api/v1/auth/mfa/totp', { code: good })).body.next).toBe('done');
+    expect((await c.get('/api/v1/me')).status).toBe(200);
+    const replay = new Client(lgwan);
+    await replay.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
+    expect((await replay.post('/api/v1/auth/mfa/totp', { code: good })).body.error.code).toBe('auth.mfa_invalid');
+    expect(await lastEvent(t.id)).toMatchObject({ action: 'auth.mfa_failed', reason: 'totp_invalid' });
+  });
+
+  it('accepts each recovery code once [AC-09]', async () => {
+    const t = await newTenant();
+    const url = await createUserWithLink(k.services, t.id, { loginId: 'rc', displayName: 'x', role: 'staff' }, 'test');
+    const c = new Client(lgwan);
+    await c.post('/api/v1/auth/setup/complete', { token: tokenOf(url), password: GOOD_PASSWORD, confirmPassword: GOOD_PASSWORD });
+    const secret = Buffer.from(Secret.fromBase32((await c.post('/api/v1/auth/mfa/totp/enroll')).body.secret).buffer);
+    const codes: string[] = (await c.post('/api/v1/auth/mfa/totp/confirm', { code: code(secret) })).body.recoveryCodes;
+    nextStep();
+    for (const expected of ['done', 'again']) {
+      const s = new Client(lgwan);
+      await s.post('/api/v1/auth/login', { tenant: t.slug, login: 'rc', password: GOOD_PASSWORD });
+      const r = await s.post('/api/v1/auth/mfa/recovery', { code: codes[0]!.toUpperCase() });
+      if (expected === 'done') expect(r.body.next).toBe('done');
+      else expect(r.body.error.code).toBe('auth.mfa_invalid');
+    }
+  });
+
+  it('locks an account after the threshold with a progressive delay; timed and admin unlock [AC-17]', async () => {
+    const t = await newTenant({
+      password: { ...(await k.services.tenantPolicy.get((await newTenant()).id)).password, lockoutThreshold: 3 },
+    });
+    const admin = await member(t, 'tenant_admin');
+    const m = await member(t);
+    for (let i = 0; i < 3; i++)
+      await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'wrong-password-x' });
+    const locked = await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
+    expect([locked.status, locked.body.error.code]).toEqual([423, 'auth.locked']);
+    const wrong = await new Client(lgwan).post('/api/v1/auth/login', {
+      tenant: t.slug,
+      login: m.login,
+      password: 'wrong-password-x',
+    });
+    expect(wrong.body.error.code).toBe('auth.invalid_credentials'); // the lock is only revealed to the password holder
+    clock.advance(61_000);
+    expect(
+      (await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password })).status,
+    ).toBe(200);
+    for (let i = 0; i < 3; i++)
+      await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'wrong-password-x' });
+    const unlock = await admin.client.post(`/api/v1/admin/users/${m.id}/unlock`);
+    expect(unlock.status, JSON.stringify(unlock.body)).toBe(200);
+    expect(
+      (await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password })).status,
+    ).toBe(200);
+    const events = await k.services.auditRepository.latestEvents(t.id, 12);
+    expect(events.map((e) => e.action)).toContain('auth.locked_out');
+    expect(events.map((e) => e.action)).toContain('user.unlocked');
+  });
+
+  it('sets a __Host- cookie that is Secure, HttpOnly and SameSite=Strict, bound to its zone [AC-13]', async () => {
+    const t = await newTenant();
+    const m = await member(t);
+    const c = new Client(lgwan);
+    const r = await c.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
+    const cookie = String(r.headers['set-cookie']);
+    expect(cookie).toMatch(/^__Host-kura=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+    const full = await signIn(m);
+    const stolen = new Client(internet);
+    stolen.cookie = full.cookie;
+    expect((await stolen.get('/api/v1/me')).body.error.code).toBe('auth.unauthenticated');
+  });
+
+  it('ends sessions after the idle timeout, the absolute lifetime, logout and sign-out everywhere [AC-13]', async () => {
+    const t = await newTenant();
+    const m = await member(t);
+    const c = await signIn(m);
+    clock.advance(29 * 60_000);
+    expect((await c.get('/api/v1/me')).status).toBe(200);
+    clock.advance(29 * 60_000);
+    expect((await c.get('/api/v1/me')).status).toBe(200); // activity extended it
+    clock.advance(31 * 60_000);
+    expect((await c.get('/api/v1/me')).status).toBe(401);
+    const d = await signIn(m);
+    for (let i = 0; i < 26; i++) {
+      clock.advance(28 * 60_000);
+      await d.get('/api/v1/me');
+    }
+    expect((await d.get('/api/v1/me')).status).toBe(401); // past 12 h despite activity
+    const a = await signIn(m);
+    const b = await signIn(m);
+    expect((await a.get('/api/v1/me/sessions')).body.sessions).toHaveLength(2);
+    expect((await a.post('/api/v1/auth/logout')).status).toBe(204);
+    expect((await a.get('/api/v1/me')).status).toBe(401);
+    expect((await b.get('/api/v1/me')).status).toBe(200);
+    const e = await signIn(m);
+    expect((await e.post('/api/v1/auth/logout-all')).status).toBe(204);
+    expect((await b.get('/api/v1/me')).status).toBe(401);
+  });
+
+  it('refuses state-changing requests without the session CSRF token or from another site [AC-13]', async () => {
+    const t = await newTenant();
+    const m = await member(t);
+    const c = await signIn(m);
+    const csrf = c.csrf;
+    c.csrf = null;
+    expect((await c.post('/api/v1/auth/logout')).body.error.code).toBe('auth.csrf_invalid');
+    c.csrf = 'x'.repeat(43);
+    expect((await c.post('/api/v1/auth/logout')).body.error.code).toBe('auth.csrf_invalid');
+    c.csrf = csrf;
+    expect((await c.post('/api/v1/auth/logout')).status).toBe(204);
+    const cross = await new Client(lgwan).post(
+      '/api/v1/auth/login',
+      { tenant: t.slug, login: m.login, password: m.password },
+      { 'sec-fetch-site': 'cross-site' },
+    );
+    expect([cross.status, cross.body.error.code]).toEqual([403, 'auth.csrf_invalid']);
+  });
+
+  it('changes a password interactively and says why a new one is refused [AC-16] [AC-17]', async () => {
+    const t = await newTenant();
+    const m = await member(t);
+    const c = await signIn(m);
+    const other = await signIn(m);
+    const change = (currentPassword: string, newPassword: string, confirmPassword = newPassword) =>
+      c.post('/api/v1/auth/password', { currentPassword, newPassword, confirmPassword });
+    expect((await change('not-it-at-all', 'river-stone-lantern')).body.error.code).toBe('password.current_invalid');
+    const cases: Array<[string, string, string[]]> = [
+      ['iloveyou', 'iloveyou', ['blocklisted']],
+      [`${m.login}-river-stone`, `${m.login}-river-stone`, ['context_word']],
+      ['river-stone-lantern', 'river-stone-lanterN', ['mismatch']],
+      [GOOD_PASSWORD, GOOD_PASSWORD, ['same_as_current']],
+      ['a1b2c3d4e5'.repeat(13), 'a1b2c3d4e5'.repeat(13), ['too_long']],
+    ];
+    for (const [pw, confirm, reasons] of cases) {
+      const r = await change(m.password, pw, confirm);
+      expect([r.status, r.body.error.code, r.body.error.reasons], pw).toEqual([400, 'password.rejected', reasons]);
+    }
+    const ok = await change(m.password, 'ｒｉｖｅｒ-stone-lantern'); // full-width letters are NFKC-normalised
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect((await other.get('/api/v1/me')).status).toBe(401); // other sessions ended
+    expect((await c.get('/api/v1/me')).status).toBe(200);
+    expect((await change('river-stone-lantern', GOOD_PASSWORD)).body.error.reasons).toEqual(['reused']);
+    expect(
+      (await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'river-stone-lantern' }))
+        .status,
+    ).toBe(200);
+    const check = await c.post('/api/v1/auth/password/check', { password: 'password' });
+    expect(check.body).toMatchObject({ ok: false, reasons: ['blocklisted'], minLength: 8 });
+  });
+
+  it('forces a password change after expiry and when an admin requires it [AC-17]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const m = await member(t);
+    await admin.client.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    const policy = (await admin.client.get('/api/v1/admin/policy')).body;
+    const put = await admin.client.req('PUT', '/api/v1/admin/policy', {
+      ...policy,
+      password: { ...policy.password, validityDays: 30 },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(await lastEvent(t.id)).toMatchObject({ action: 'tenant.settings_changed' });
+    expect(JSON.parse((await lastEvent(t.id)).details)).toMatchObject({
+      changed: ['password'],
+      before: { password: { validityDays: 0 } },
+      after: { password: { validityDays: 30 } },
+    });
+    clock.advance(31 * 86_400_000);
+    const c = new Client(lgwan);
+    await c.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
+    expect((await c.post('/api/v1/auth/mfa/totp', { code: code(m.secret!) })).body.next).toBe('password_change');
+    nextStep();
+    expect((await c.get('/api/v1/me')).body.error.code).toBe('auth.password_change_required');
+    expect(
+      (
+        await c.post('/api/v1/auth/password', {
+          currentPassword: m.password,
+          newPassword: 'maple-orbit-canyon',
+          confirmPassword: 'maple-orbit-canyon',
+        })
+      ).body.next,
+    ).toBe('done');
+    expect((await c.get('/api/v1/me')).status).toBe(200);
+
+    // The admin's password expired too: the policy applies to every role.
+    const adminNow = await signIn(admin);
+    expect((await adminNow.get('/api/v1/me')).body.error.code).toBe('auth.password_change_required');
+    const changed = await adminNow.post('/api/v1/auth/password', {
+      currentPassword: admin.password,
+      newPassword: 'cedar-pilot-meadow',
+      confirmPassword: 'cedar-pilot-meadow',
+    });
+    expect(changed.body.next).toBe('done');
+    await adminNow.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    expect((await adminNow.post(`/api/v1/admin/users/${m.id}/require-password-change`)).status).toBe(200);
+    expect((await c.get('/api/v1/me')).status).toBe(401); // sessions ended
+    const again = new Client(lgwan);
+    await again.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'maple-orbit-canyon' });
+    expect((await again.post('/api/v1/auth/mfa/totp', { code: code(m.secret!) })).body.next).toBe('password_change');
+    nextStep();
+  });
+
+  it('keeps a user requested until a second admin approves under the two-person rule [AC-01]', async () => {
+    const t = await newTenant({ twoPersonRule: true });
+    const [a, b] = [await member(t, 'tenant_admin', 'adm-a'), await member(t, 'tenant_admin', 'adm-b')];
+    const ac = await signIn(a);
+    await ac.post('/api/v1/auth/step-up', { code: code(a.secret!) });
+    nextStep();
+    const created = await ac.post('/api/v1/admin/users', { loginId: 'Yamada', displayName: '山田 花子', role: 'staff' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.user).toMatchObject({ loginId: 'yamada', state: 'requested', createdBy: a.id });
+    expect(created.body.setupUrl).toBeUndefined();
+    expect(
+      (await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: 'yamada', password: 'anything-at-all' }))
+        .status,
+    ).toBe(401);
+    const self = await ac.post(`/api/v1/admin/users/${created.body.user.id}/approve`);
+    expect([self.status, self.body.error.code]).toEqual([409, 'user.self_approval']);
+    const bc = await signIn(b);
+    await bc.post('/api/v1/auth/step-up', { code: code(b.secret!) });
+    nextStep();
+    const approved = await bc.post(`/api/v1/admin/users/${created.body.user.id}/approve`);
+    expect(approved.body.user).toMatchObject({ state: 'active', approvedBy: b.id });
+    expect(approved.body.setupUrl).toMatch(/^https:\/\/localhost:\d+\/setup#token=[A-Za-z0-9_-]{43}$/);
+    const ev = await k.services.auditRepository.latestEvents(t.id, 5);
+    expect(ev.find((e) => e.action === 'user.approved')).toMatchObject({ actor_id: b.id, target_id: created.body.user.id });
+  });
+
+  it('never reuses a deleted login ID and protects the last admin [AC-02]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const m = await member(t, 'staff', 'kimura');
+    const c = await signIn(admin);
+    await c.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    expect((await c.req('DELETE', `/api/v1/admin/users/${m.id}`)).body.user.state).toBe('deleted');
+    expect((await m.client.get('/api/v1/me')).status).toBe(401);
+    const again = await c.post('/api/v1/admin/users', { loginId: 'KIMURA', displayName: '木村', role: 'staff' });
+    expect([again.status, again.body.error.code]).toEqual([409, 'user.login_taken']);
+    expect((await c.post(`/api/v1/admin/users/${admin.id}/suspend`)).body.error.code).toBe('user.last_admin');
+  });
+
+  it('limits admin routes to tenant admins and asks for a recent step-up for changes [AC-05] [AC-13]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const staff = await member(t);
+    expect((await staff.client.get('/api/v1/admin/users')).body.error.code).toBe('auth.forbidden');
+    const c = await signIn(admin);
+    expect((await c.get('/api/v1/admin/users')).status).toBe(200);
+    clock.advance(11 * 60_000);
+    await c.get('/api/v1/me');
+    const stale = await c.post('/api/v1/admin/users', { loginId: 'late-one', displayName: 'x', role: 'staff' });
+    expect([stale.status, stale.body.error.code]).toEqual([403, 'auth.step_up_required']);
+    expect((await c.post('/api/v1/auth/step-up', { code: '000000' })).status).toBe(401);
+    expect((await c.post('/api/v1/auth/step-up', { code: code(admin.secret!) })).status).toBe(204);
+    nextStep();
+    expect((await c.post('/api/v1/admin/users', { loginId: 'late-one', displayName: 'x', role: 'staff' })).status).toBe(201);
+    expect((await c.req('PUT', '/api/v1/admin/policy', { password: { validityDays: 7 } })).body.error).toMatchObject({
+      code: 'tenant.settings_invalid',
+      reasons: ['password.validityDays'],
+    });
+  });
+
+  it('denies logins and requests from outside the tenant’s IP allow-list, per zone and role [AC-10]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const staff = await member(t);
+    const live = await signIn(staff);
+    await k.services.tenantPolicy.update(systemActor(t.id), {
+      ...(await k.services.tenantPolicy.get(t.id)),
+      ipRules: [
+        { zone: 'lgwan', roles: [], cidrs: ['10.20.0.0/16', '2001:db8::/32'] },
+        { zone: 'lgwan', roles: ['tenant_admin'], cidrs: ['10.20.30.0/24'] },
+      ],
+    });
+    const denied = await new Client(lgwan).post('/api/v1/auth/login', {
+      tenant: t.slug,
+      login: staff.login,
+      password: staff.password,
+    });
+    expect([denied.status, denied.body.error.code]).toEqual([403, 'tenant.ip_denied']);
+    expect(await lastEvent(t.id)).toMatchObject({
+      action: 'tenant.ip_denied',
+      outcome: 'denied',
+      ip: '127.0.0.1',
+      zone: 'lgwan',
+    });
+    expect((await live.get('/api/v1/me')).body.error.code).toBe('tenant.ip_denied'); // every request, not only login
+    expect(
+      (
+        await new Client(lgwan, '10.20.1.1').post('/api/v1/auth/login', {
+          tenant: t.slug,
+          login: staff.login,
+          password: staff.password,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await new Client(lgwan, '2001:db8::5').post('/api/v1/auth/login', {
+          tenant: t.slug,
+          login: staff.login,
+          password: staff.password,
+        })
+      ).status,
+    ).toBe(200);
+    // The admin-only rule replaces the general one for admins.
+    expect(
+      (
+        await new Client(lgwan, '10.20.1.1').post('/api/v1/auth/login', {
+          tenant: t.slug,
+          login: admin.login,
+          password: admin.password,
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await new Client(lgwan, '10.20.30.4').post('/api/v1/auth/login', {
+          tenant: t.slug,
+          login: admin.login,
+          password: admin.password,
+        })
+      ).status,
+    ).toBe(200);
+    // No rule for the internet zone: unrestricted there.
+    expect(
+      (await new Client(internet).post('/api/v1/auth/login', { tenant: t.slug, login: staff.login, password: staff.password }))
+        .status,
+    ).toBe(200);
+  });
+
+  it('answers 404 when an admin of one tenant targets a user of another [AC-08]', async () => {
+    const a = await newTenant();
+    const b = await newTenant();
+    const victim = await member(a);
+    const adminB = await member(b, 'tenant_admin');
+    const c = await signIn(adminB);
+    await c.post('/api/v1/auth/step-up', { code: code(adminB.secret!) });
+    nextStep();
+    const routes: Array<[string, string]> = [
+      ...[
+        'approve',
+        'reject',
+        'suspend',
+        'reactivate',
+        'unlock',
+        'reset-mfa',
+        'require-password-change',
+        'setup-link',
+        'sessions/revoke',
+      ].map((act): [string, string] => ['POST', `/api/v1/admin/users/${victim.id}/${act}`]),
+      ['DELETE', `/api/v1/admin/users/${victim.id}`],
+    ];
+    for (const [method, url] of routes) {
+      const r = await c.req(method, url);
+      expect([r.status, r.body.error.code], url).toEqual([404, 'user.not_found']);
+    }
+    const list = (await c.get('/api/v1/admin/users')).body.users.map((u: { id: string }) => u.id);
+    expect(list).not.toContain(victim.id);
+    expect((await victim.client.get('/api/v1/me')).status).toBe(200); // untouched
+  });
+
+  it('shows the previous login and failures since, after sign-in [AC-12]', async () => {
+    const t = await newTenant();
+    const m = await member(t);
+    await signIn(m, lgwan, '10.1.2.3');
+    await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'wrong-password-x' });
+    await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'wrong-password-y' });
+    const c = await signIn(m);
+    const me = (await c.get('/api/v1/me')).body;
+    expect(me.lastLogin).toMatchObject({ ip: '10.1.2.3', zone: 'lgwan' });
+    expect(me.failuresSinceLastLogin).toBe(2);
+  });
+
+  it('keeps every tenant chain verifiable after all of this [LOG-02]', async () => {
+    for (const t of await k.services.tenants.list()) {
+      const r = await k.services.auditVerify.verifyTenant(t.id);
+      expect(r.problems, t.slug).toEqual([]);
+    }
+  });
+});
