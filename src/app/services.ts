@@ -33,6 +33,9 @@ import { SessionRepository } from '../identity/session.repository.js';
 import { SessionService } from '../identity/session.service.js';
 import { UserAdminService } from '../identity/user-admin.service.js';
 import { UserRepository } from '../identity/user.repository.js';
+import { AuthPolicyService } from '../identity/auth-policy.service.js';
+import { ApiTokenRepository } from '../identity/api-token.repository.js';
+import { ApiTokenService } from '../identity/api-token.service.js';
 import type { Zone } from '../core/types.js';
 
 export interface Services {
@@ -55,6 +58,8 @@ export interface Services {
   sessionService: SessionService;
   auth: AuthService;
   userAdmin: UserAdminService;
+  authPolicy: AuthPolicyService;
+  apiTokens: ApiTokenService;
   /** Base URL of a zone for links (configured publicUrl, else https://localhost:port). */
   publicBaseUrl: (zone: Zone) => string;
   jobs: JobQueue;
@@ -72,7 +77,10 @@ export interface CreateServicesOptions {
 }
 
 /** Periodic jobs every node registers; the schedule table makes each run once per period. */
-export const SCHEDULES = [{ name: 'audit.checkpoint', kind: 'audit.checkpoint', intervalMs: CHECKPOINT_INTERVAL_MS }] as const;
+export const SCHEDULES = [
+  { name: 'audit.checkpoint', kind: 'audit.checkpoint', intervalMs: CHECKPOINT_INTERVAL_MS },
+  { name: 'identity.inactive_accounts', kind: 'identity.inactive_accounts', intervalMs: 24 * 3_600_000 },
+] as const;
 
 export async function createServices(
   config: ResolvedConfig,
@@ -109,6 +117,8 @@ export async function createServices(
     keyring,
   });
   const userAdmin = new UserAdminService({ database, clock, audit, users: userRepository, mfa, sessions, policy: tenantPolicy });
+  const apiTokens = new ApiTokenService({ database, clock, audit, tokens: new ApiTokenRepository(database.db) });
+  const authPolicy = new AuthPolicyService({ database, clock, audit, auditRepository, policy: tenantPolicy });
   const publicBaseUrl = (zone: Zone) => {
     const z = config.zones[zone];
     return (z.publicUrl ?? `https://localhost:${z.port}`).replace(/\/$/, '');
@@ -136,6 +146,9 @@ export async function createServices(
     'audit.checkpoint': async () => {
       await checkpoints.checkpointAll();
     },
+    'identity.inactive_accounts': async () => {
+      for (const t of await tenants.list()) await userAdmin.suspendInactive(t.id);
+    },
   };
   return {
     config,
@@ -157,6 +170,8 @@ export async function createServices(
     sessionService,
     auth,
     userAdmin,
+    authPolicy,
+    apiTokens,
     publicBaseUrl,
     jobs,
     scheduler,

@@ -85,6 +85,16 @@ export class AuditRepository {
       .execute();
   }
 
+  async countByAction(tenantId: string, action: string): Promise<number> {
+    const r = await this.database.db
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('action', '=', action)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   async checkpoints(tenantId: string): Promise<CheckpointRow[]> {
     return this.database.db
       .selectFrom('audit_checkpoints')

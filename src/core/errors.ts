@@ -30,6 +30,9 @@ export const ERROR_CODES = {
   'auth.csrf_invalid': { status: 403, message: 'The request lacks a valid CSRF token.' },
   'auth.step_up_required': { status: 403, message: 'Confirm your identity again to continue.' },
   'auth.forbidden': { status: 403, message: 'Your role does not allow this.' },
+  'auth.token_not_allowed': { status: 403, message: 'This API token may not be used for this request.' },
+  'auth.terms_required': { status: 403, message: 'The acceptable-use notice must be accepted first.' },
+  'auth.terms_outdated': { status: 409, message: 'The acceptable-use notice has changed; read the current version.' },
   'auth.setup_link_invalid': { status: 410, message: 'This setup link has expired or was already used.' },
   // raised by the password policy engine; `reasons` lists why (AC-16)
   'password.rejected': { status: 400, message: 'The new password does not meet the policy.' },
@@ -37,12 +40,15 @@ export const ERROR_CODES = {
   // raised by tenant policy enforcement (AC-10)
   'tenant.ip_denied': { status: 403, message: 'Access from this address is not allowed.' },
   'tenant.settings_invalid': { status: 400, message: 'The settings are invalid.' },
+  'tenant.feature_disabled': { status: 403, message: 'This function is switched off for your organisation on this network.' },
   // raised by user administration
   'user.not_found': { status: 404, message: 'No such user.' },
   'user.login_taken': { status: 409, message: 'This login ID is in use or was used before.' },
   'user.invalid_state': { status: 409, message: 'The user is not in a state that allows this.' },
   'user.self_approval': { status: 409, message: 'Another administrator must approve this (two-person rule).' },
   'user.last_admin': { status: 409, message: 'The last active administrator cannot be removed.' },
+  // raised by exports that need a Japanese font on the machine (fonts-noto-cjk)
+  'export.font_unavailable': { status: 503, message: 'PDF export is unavailable: no Japanese font is installed.' },
   // raised by the audit log when an append is attempted outside a transaction or the chain is broken
   'audit.chain_broken': { status: 500, message: 'The audit chain is inconsistent.' },
   // raised by the keyring when a tenant key is missing or destroyed

@@ -186,6 +186,8 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('last_login_ip', 'text')
           .addColumn('last_login_zone', 'text')
           .addColumn('failures_since_login', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('terms_version', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('terms_accepted_at', 'text')
           .addColumn('created_by', 'text')
           .addColumn('approved_by', 'text')
           .addColumn('created_at', 'text', (c) => c.notNull())
@@ -254,6 +256,22 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('prev_failures', 'integer')
           .execute();
         await db.schema.createIndex('sessions_user').on('sessions').columns(['tenant_id', 'user_id']).execute();
+
+        await db.schema
+          .createTable('api_tokens')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_used_at', 'text')
+          .addColumn('last_used_ip', 'text')
+          .addColumn('revoked_at', 'text')
+          .execute();
+        await db.schema.createIndex('api_tokens_user').on('api_tokens').columns(['tenant_id', 'user_id']).execute();
 
         await db.schema
           .createTable('setup_tokens')

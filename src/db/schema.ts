@@ -102,7 +102,7 @@ export interface KuraMetaTable {
 }
 
 export type UserState = 'requested' | 'active' | 'suspended' | 'deleted';
-export type SessionStage = 'password_change' | 'mfa' | 'mfa_enroll' | 'full';
+export type SessionStage = 'password_change' | 'mfa' | 'mfa_enroll' | 'terms' | 'full';
 
 export interface UsersTable {
   id: string;
@@ -121,6 +121,8 @@ export interface UsersTable {
   last_login_ip: string | null;
   last_login_zone: string | null;
   failures_since_login: number;
+  terms_version: number;
+  terms_accepted_at: string | null;
   created_by: string | null;
   approved_by: string | null;
   created_at: string;
@@ -187,6 +189,22 @@ export interface SetupTokensTable {
   created_at: string;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  name: string;
+  /** SHA-256 of the token; the token is shown once and never stored. */
+  token_hash: string;
+  /** JSON array of scopes. */
+  scopes: string;
+  expires_at: string;
+  created_at: string;
+  last_used_at: string | null;
+  last_used_ip: string | null;
+  revoked_at: string | null;
+}
+
 export interface DB {
   tenants: TenantsTable;
   tenant_keys: TenantKeysTable;
@@ -203,4 +221,5 @@ export interface DB {
   recovery_codes: RecoveryCodesTable;
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
+  api_tokens: ApiTokensTable;
 }

@@ -15,6 +15,7 @@ import { registerHealthRoutes } from '../monitoring/health.routes.js';
 import { registerAdminUserRoutes } from '../identity/admin-users.routes.js';
 import { installAuth } from '../identity/auth.hooks.js';
 import { registerAuthRoutes } from '../identity/auth.routes.js';
+import { registerApiTokenRoutes } from '../identity/api-token.routes.js';
 import { installErrorHandler, sendError } from './error-handler.js';
 import { registerWebUi } from './web-ui.js';
 
@@ -92,6 +93,12 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
             description:
               'Server-side session set by /api/v1/auth/login or /api/v1/auth/setup/complete (Secure, HttpOnly, SameSite=Strict).',
           },
+          bearerToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'Personal API token (kura_…), scoped and expiring (AC-15); only routes that name a scope accept it; no CSRF token needed.',
+          },
           csrfToken: {
             type: 'apiKey',
             in: 'header',
@@ -123,6 +130,7 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
   await registerHealthRoutes(app, services);
   await registerAuthRoutes(app, services);
   await registerAdminUserRoutes(app, services);
+  await registerApiTokenRoutes(app, services);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const servesUi = opts.webUi !== false && (await registerWebUi(app));

@@ -40,7 +40,7 @@ const ACTIONS = {
 export async function registerAdminUserRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { userAdmin } = services;
-  const read = requireAuth(services, { roles: ['tenant_admin'] });
+  const read = requireAuth(services, { roles: ['tenant_admin'], scope: 'users:read' });
   const change = requireAuth(services, { roles: ['tenant_admin'], stepUp: true });
   const link = (token: string) => setupUrl(services.publicBaseUrl('lgwan'), token);
 
@@ -49,6 +49,14 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
     { schema: { tags: ['admin'], response: { 200: UsersReply }, security: SECURED }, preHandler: read },
     async (req) => ({
       users: (await userAdmin.list(req.principal!.actor)).map(toDto),
+    }),
+  );
+
+  r.get(
+    '/api/v1/admin/users/inactive',
+    { schema: { tags: ['admin'], response: { 200: UsersReply }, security: SECURED }, preHandler: read },
+    async (req) => ({
+      users: (await userAdmin.inactive(req.principal!.actor.tenantId)).map(toDto),
     }),
   );
 
@@ -128,8 +136,26 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
   );
 
   r.get(
+    '/api/v1/admin/auth-policy/export',
+    {
+      schema: { tags: ['admin'], querystring: z.object({ format: z.enum(['json', 'pdf']).default('json') }), security: SECURED },
+      preHandler: requireAuth(services, { roles: ['tenant_admin', 'auditor'], stepUp: true }),
+    },
+    async (req, reply) => {
+      const p = req.principal!;
+      const { document, pdf } = await services.authPolicy.export(p.actor, p.tenant, req.query.format);
+      const name = `auth-policy-${p.tenant.slug}-v${document.version}`;
+      if (pdf) return reply.type('application/pdf').header('content-disposition', `attachment; filename="${name}.pdf"`).send(pdf);
+      return reply.header('content-disposition', `attachment; filename="${name}.json"`).send(document);
+    },
+  );
+
+  r.get(
     '/api/v1/admin/policy',
-    { schema: { tags: ['admin'], response: { 200: TenantSettings }, security: SECURED }, preHandler: read },
+    {
+      schema: { tags: ['admin'], response: { 200: TenantSettings }, security: SECURED },
+      preHandler: requireAuth(services, { roles: ['tenant_admin'] }),
+    },
     async (req) => services.tenantPolicy.get(req.principal!.actor.tenantId),
   );
 

@@ -11,6 +11,7 @@ import { constantTimeEqual } from '../crypto/primitives.js';
 import type { SessionStage } from '../db/schema.js';
 import type { Role } from '../tenants/tenant-settings.js';
 import type { Principal } from './auth.service.js';
+import { requireFeature } from '../tenants/feature-guard.js';
 import { SESSION_COOKIE } from './session.service.js';
 import type { TenantId } from '../core/types.js';
 
@@ -28,6 +29,16 @@ export async function installAuth(app: FastifyInstance, services: Services): Pro
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/api/')) return;
+    const authz = request.headers.authorization;
+    const bearer = typeof authz === 'string' && /^Bearer /i.test(authz) ? authz.slice(7).trim() : null;
+    if (bearer) {
+      // A bearer token carries no ambient authority, so it needs no CSRF token; a bad one is a 401, never a fallback.
+      request.principal = await loadTokenPrincipal(services, request, bearer);
+      if (!request.principal) throw new AppError('auth.unauthenticated');
+      requireFeature(request.principal.settings, request.zone, 'api_tokens');
+      await services.auth.enforceIp(request.principal);
+      return;
+    }
     const token = request.cookies[SESSION_COOKIE];
     if (token) request.principal = await loadPrincipal(services, request, token);
     if (!SAFE_METHODS.has(request.method)) {
@@ -51,9 +62,57 @@ export async function installAuth(app: FastifyInstance, services: Services): Pro
   });
 }
 
+async function loadTokenPrincipal(services: Services, request: FastifyRequest, bearer: string): Promise<Principal | null> {
+  const ua = request.headers['user-agent'];
+  const found = await services.apiTokens.resolve(bearer, request.ip, (t) => ({
+    type: 'user',
+    id: t.user_id,
+    tenantId: t.tenant_id as TenantId,
+    ip: request.ip,
+    zone: request.zone,
+    userAgent: typeof ua === 'string' ? ua : null,
+    requestId: request.id,
+  }));
+  if (!found) return null;
+  const t = found.row;
+  const now = services.clock.now().toISOString();
+  const synthetic = {
+    id: `token:${t.id}`,
+    tenant_id: t.tenant_id,
+    user_id: t.user_id,
+    stage: 'full' as const,
+    zone: request.zone,
+    ip: request.ip,
+    user_agent: null,
+    csrf_token: '',
+    created_at: t.created_at,
+    last_seen_at: now,
+    idle_expires_at: t.expires_at,
+    absolute_expires_at: t.expires_at,
+    mfa_at: null,
+    revoked_at: null,
+    revoked_reason: null,
+    prev_login_at: null,
+    prev_login_ip: null,
+    prev_login_zone: null,
+    prev_failures: null,
+  };
+  return principalFor(services, request, synthetic, 'token', found.scopes);
+}
+
 async function loadPrincipal(services: Services, request: FastifyRequest, token: string): Promise<Principal | null> {
   const session = await services.sessionService.resolve(token, request.zone);
   if (!session) return null;
+  return principalFor(services, request, session, 'session', []);
+}
+
+async function principalFor(
+  services: Services,
+  request: FastifyRequest,
+  session: Principal['session'],
+  via: Principal['via'],
+  scopes: string[],
+): Promise<Principal | null> {
   const [user, tenant] = await Promise.all([
     services.userRepository.findById(session.tenant_id, session.user_id),
     services.tenantRepository.findById(session.tenant_id),
@@ -63,6 +122,8 @@ async function loadPrincipal(services: Services, request: FastifyRequest, token:
   return {
     user,
     session,
+    via,
+    scopes,
     settings: await services.tenantPolicy.get(tenant.id),
     tenant: { id: tenant.id, slug: tenant.slug, displayName: tenant.displayName },
     actor: {
@@ -81,8 +142,10 @@ export interface RequireAuthOptions {
   /** Session stages allowed (default: fully signed in only). */
   stages?: SessionStage[];
   roles?: Role[];
-  /** Needs a recent re-verification (AC-13 step-up). */
+  /** Needs a recent re-verification (AC-13 step-up); API tokens never qualify. */
   stepUp?: boolean;
+  /** The API-token scope that may call this route; routes without one refuse tokens. */
+  scope?: string;
 }
 
 /** A route guard; the principal is then `request.principal!`. */
@@ -91,6 +154,7 @@ export function requireAuth(services: Services, opts: RequireAuthOptions = {}): 
   return async function guard(request: FastifyRequest, _reply: FastifyReply) {
     const p = request.principal;
     if (!p) throw new AppError('auth.unauthenticated');
+    if (p.via === 'token' && (!opts.scope || !p.scopes.includes(opts.scope))) throw new AppError('auth.token_not_allowed');
     if (!stages.includes(p.session.stage)) {
       throw new AppError(
         p.session.stage === 'mfa'
@@ -99,7 +163,9 @@ export function requireAuth(services: Services, opts: RequireAuthOptions = {}): 
             ? 'auth.mfa_enrollment_required'
             : p.session.stage === 'password_change'
               ? 'auth.password_change_required'
-              : 'auth.unauthenticated',
+              : p.session.stage === 'terms'
+                ? 'auth.terms_required'
+                : 'auth.unauthenticated',
       );
     }
     if (opts.roles && !opts.roles.includes(p.user.role)) throw new AppError('auth.forbidden');

@@ -23,6 +23,8 @@ import {
   SetupTokenBody,
   StepUpBody,
   TotpBody,
+  TermsReply,
+  AcceptTermsBody,
 } from './identity.schemas.js';
 
 const SECURED = [{ sessionCookie: [], csrfToken: [] }];
@@ -30,8 +32,9 @@ const SECURED = [{ sessionCookie: [], csrfToken: [] }];
 export async function registerAuthRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { auth } = services;
-  const partial = requireAuth(services, { stages: ['mfa', 'mfa_enroll', 'password_change', 'full'] });
+  const partial = requireAuth(services, { stages: ['mfa', 'mfa_enroll', 'password_change', 'terms', 'full'] });
   const full = requireAuth(services);
+  const meRead = requireAuth(services, { scope: 'me:read' });
 
   r.post(
     '/api/v1/auth/login',
@@ -124,6 +127,21 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
     },
   );
 
+  const termsStage = requireAuth(services, { stages: ['terms', 'full'] });
+  r.get(
+    '/api/v1/auth/terms',
+    { schema: { tags: ['auth'], response: { 200: TermsReply }, security: SECURED }, preHandler: termsStage },
+    async (req) => auth.terms(req.principal!),
+  );
+  r.post(
+    '/api/v1/auth/terms/accept',
+    {
+      schema: { tags: ['auth'], body: AcceptTermsBody, response: { 200: NextReply }, security: SECURED },
+      preHandler: termsStage,
+    },
+    async (req) => ({ next: await auth.acceptTerms(req.principal!, req.body.version) }),
+  );
+
   r.post(
     '/api/v1/auth/step-up',
     { schema: { tags: ['auth'], body: StepUpBody, security: SECURED }, preHandler: full },
@@ -147,7 +165,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
 
   r.get(
     '/api/v1/me',
-    { schema: { tags: ['auth'], response: { 200: MeReply }, security: SECURED }, preHandler: full },
+    { schema: { tags: ['auth'], response: { 200: MeReply }, security: [...SECURED, { bearerToken: [] }] }, preHandler: meRead },
     async (req) => auth.me(req.principal!),
   );
 

@@ -50,10 +50,14 @@ export interface AuthServiceDeps {
   keyring: TenantKeyring<Transaction<DB>>;
 }
 
-/** What a request has once its session cookie has been resolved. */
+/** What a request has once its session cookie (or API token) has been resolved. */
 export interface Principal {
   user: User;
+  /** For API tokens a synthetic, always-`full` session that never satisfies step-up. */
   session: SessionsTable;
+  via: 'session' | 'token';
+  /** Scopes of the API token; empty for sessions. */
+  scopes: string[];
   settings: TenantSettings;
   tenant: { id: TenantId; slug: string; displayName: string };
   actor: Actor;
@@ -176,8 +180,8 @@ export class AuthService {
         target: { type: 'user', id: user.id },
         details: { next: stage, rehashed: Boolean(rehash) },
       });
-      if (stage === 'full') await this.completeLogin(trx, actor, user, session, 'password');
-      return { token, csrfToken: session.csrf_token, next: toNext(stage) };
+      const next = stage === 'full' ? await this.finishLogin(trx, actor, user, session, settings, 'password') : toNext(stage);
+      return { token, csrfToken: session.csrf_token, next };
     });
   }
 
@@ -234,6 +238,26 @@ export class AuthService {
     if (!ipAllowed(p.settings.ipRules, p.actor.zone!, p.user.role, p.actor.ip ?? '')) await this.denyIp(p.actor, 'request');
   }
 
+  /**
+   * The last step of every sign-in path: the acceptable-use notice when a new version awaits the
+   * user (HR-03), otherwise the session becomes fully signed in.
+   */
+  private async finishLogin(
+    trx: Transaction<DB>,
+    actor: Actor,
+    user: User,
+    session: SessionsTable,
+    settings: TenantSettings,
+    method: string,
+  ): Promise<NextStep> {
+    if (settings.acceptableUse.version > user.termsVersion) {
+      await this.deps.sessions.update(trx, user.tenantId, session.id, { stage: 'terms' });
+      return 'terms';
+    }
+    await this.completeLogin(trx, actor, user, session, method);
+    return 'done';
+  }
+
   /** Marks the session fully signed in and records the login shown next time (AC-12). */
   private async completeLogin(
     trx: Transaction<DB>,
@@ -273,8 +297,7 @@ export class AuthService {
       return 'password_change';
     }
     await this.deps.sessions.update(trx, user.tenantId, p.session.id, { mfa_at: now });
-    await this.completeLogin(trx, p.actor, user, p.session, method);
-    return 'done';
+    return this.finishLogin(trx, p.actor, user, p.session, p.settings, method);
   }
 
   private async totpSecret(
@@ -516,7 +539,7 @@ export class AuthService {
         details: { forced: p.session.stage === 'password_change', otherSessionsEnded: ended },
       });
       if (p.session.stage === 'password_change') {
-        await this.completeLogin(trx, p.actor, { ...user, mustChangePassword: false }, p.session, 'password_change');
+        return this.finishLogin(trx, p.actor, { ...user, mustChangePassword: false }, p.session, p.settings, 'password_change');
       }
       return 'done';
     });
@@ -577,8 +600,33 @@ export class AuthService {
       const hasTotp = Boolean((await this.deps.mfa.totp(tenant.id, user.id, trx))?.confirmed_at);
       const stage: SessionStage = hasTotp ? 'mfa' : this.mfaRequired(user, settings) ? 'mfa_enroll' : 'full';
       const { token, session } = await this.deps.sessionService.create(trx, user, settings, origin, stage);
-      if (stage === 'full') await this.completeLogin(trx, actor, user, session, 'setup_link');
-      return { token, csrfToken: session.csrf_token, next: toNext(stage) };
+      const next = stage === 'full' ? await this.finishLogin(trx, actor, user, session, settings, 'setup_link') : toNext(stage);
+      return { token, csrfToken: session.csrf_token, next };
+    });
+  }
+
+  terms(p: Principal): { version: number; text: string } {
+    return { version: p.settings.acceptableUse.version, text: p.settings.acceptableUse.text };
+  }
+
+  /** Records acceptance of the current acceptable-use notice (HR-03: user, version, time, IP audited). */
+  async acceptTerms(p: Principal, version: number): Promise<NextStep> {
+    if (version !== p.settings.acceptableUse.version) throw new AppError('auth.terms_outdated');
+    return this.deps.database.transaction(async (trx): Promise<NextStep> => {
+      const now = this.now().toISOString();
+      await this.deps.users.update(trx, p.user.tenantId, p.user.id, {
+        terms_version: version,
+        terms_accepted_at: now,
+        updated_at: now,
+      });
+      await this.deps.audit.append(trx, p.actor, {
+        action: 'user.terms_accepted',
+        target: { type: 'user', id: p.user.id },
+        details: { version },
+      });
+      if (p.session.stage !== 'terms') return 'done';
+      await this.completeLogin(trx, p.actor, p.user, p.session, 'terms');
+      return 'done';
     });
   }
 

@@ -19,7 +19,7 @@ export const LoginBody = z.object({
   login: z.string().min(1).max(256),
   password: PasswordInput,
 });
-export const NextStep = z.enum(['done', 'mfa', 'mfa_enroll', 'password_change']);
+export const NextStep = z.enum(['done', 'mfa', 'mfa_enroll', 'password_change', 'terms']);
 export type NextStep = z.infer<typeof NextStep>;
 export const LoginReply = z.object({ next: NextStep, csrfToken: z.string() });
 
@@ -47,6 +47,9 @@ export const PasswordCheckReply = z.object({
   minLength: z.number(),
   maxLength: z.number(),
 });
+
+export const TermsReply = z.object({ version: z.number(), text: z.string() });
+export const AcceptTermsBody = z.object({ version: z.number().int().min(1) });
 
 export const SetupTokenBody = z.object({ token: z.string().min(1).max(128) });
 export const SetupCompleteBody = z.object({

@@ -101,6 +101,8 @@ export class UserAdminService {
         last_login_ip: null,
         last_login_zone: null,
         failures_since_login: 0,
+        terms_version: 0,
+        terms_accepted_at: null,
         created_by: actor.id,
         approved_by: needsApproval ? null : actor.id,
         created_at: now,
@@ -292,5 +294,33 @@ export class UserAdminService {
       });
       return n;
     });
+  }
+
+  /** Active accounts without a sign-in for the tenant's inactivity period (AC-03); never-used accounts count from creation. */
+  async inactive(tenantId: string): Promise<UserSummary[]> {
+    const settings = await this.deps.policy.get(tenantId);
+    const cutoff = new Date(this.deps.clock.now().getTime() - settings.inactivity.days * 86_400_000).toISOString();
+    const users = (await this.deps.users.list(tenantId)).filter(
+      (u) => u.state === 'active' && (u.lastLoginAt ?? u.createdAt) < cutoff,
+    );
+    return Promise.all(users.map((u) => this.summary(u)));
+  }
+
+  /** The daily job: suspends inactive accounts of tenants that switched auto-suspend on; returns how many. */
+  async suspendInactive(tenantId: string): Promise<number> {
+    const settings = await this.deps.policy.get(tenantId);
+    if (!settings.inactivity.autoSuspend) return 0;
+    let n = 0;
+    for (const u of await this.inactive(tenantId)) {
+      const actor = { type: 'system' as const, id: 'job:inactive-accounts', tenantId: tenantId as Actor['tenantId'] };
+      try {
+        await this.transition(actor, u.id, ['active'], 'suspended', 'user.suspended_inactive');
+        n++;
+      } catch (err) {
+        // The last active admin stays active (it is reported instead); anything else is a real failure.
+        if (!(err instanceof AppError && err.code === 'user.last_admin')) throw err;
+      }
+    }
+    return n;
   }
 }

@@ -19,6 +19,7 @@ export interface User {
   lastLoginIp: string | null;
   lastLoginZone: string | null;
   failuresSinceLogin: number;
+  termsVersion: number;
   createdBy: string | null;
   approvedBy: string | null;
   createdAt: string;
@@ -42,6 +43,7 @@ function toUser(r: UsersTable): User {
     lastLoginIp: r.last_login_ip,
     lastLoginZone: r.last_login_zone,
     failuresSinceLogin: Number(r.failures_since_login),
+    termsVersion: Number(r.terms_version),
     createdBy: r.created_by,
     approvedBy: r.approved_by,
     createdAt: r.created_at,

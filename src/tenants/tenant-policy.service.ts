@@ -41,6 +41,10 @@ export class TenantPolicyService {
       const json = await this.deps.tenants.settingsJson(actor.tenantId, trx);
       if (json === undefined) throw new AppError('tenant.not_found');
       const before = parseSettings(json);
+      // A changed acceptable-use text is a new version that every user accepts again (HR-03).
+      if (next.acceptableUse.text !== before.acceptableUse.text && next.acceptableUse.version <= before.acceptableUse.version) {
+        next.acceptableUse = { ...next.acceptableUse, version: before.acceptableUse.version + 1 };
+      }
       const changed = (Object.keys(next) as Array<keyof TenantSettings>).filter(
         (k) => JSON.stringify(before[k]) !== JSON.stringify(next[k]),
       );

@@ -58,6 +58,33 @@ export const IpRule = z.object({
 });
 export type IpRule = z.infer<typeof IpRule>;
 
+/** Service functions a tenant can switch off, per zone (AC-06); each capability checks its switch. */
+export const FEATURES = [
+  'external_sharing',
+  'public_links',
+  'upload_requests',
+  'password_only_links',
+  'api_tokens',
+  'downloads',
+] as const;
+export type Feature = (typeof FEATURES)[number];
+const ZoneFeatures = z.object({
+  external_sharing: z.boolean().default(true),
+  public_links: z.boolean().default(false),
+  upload_requests: z.boolean().default(true),
+  password_only_links: z.boolean().default(false),
+  api_tokens: z.boolean().default(false),
+  downloads: z.boolean().default(true),
+});
+export const FeatureSettings = z.object({
+  lgwan: ZoneFeatures.default(ZoneFeatures.parse({})),
+  internet: ZoneFeatures.default(ZoneFeatures.parse({})),
+  /** Longest expiry a share or request link may have. */
+  maxLinkExpiryDays: z.number().int().min(1).max(365).default(30),
+  /** Longest lifetime of an API token (AC-15). */
+  maxApiTokenDays: z.number().int().min(1).max(365).default(90),
+});
+
 export const TenantSettings = z.object({
   password: PasswordPolicy.default(PasswordPolicy.parse({})),
   session: SessionPolicy.default(SessionPolicy.parse({})),
@@ -68,6 +95,15 @@ export const TenantSettings = z.object({
   twoPersonRule: z.boolean().default(false),
   /** Optional login banner shown before sign-in (AC-12). */
   loginBanner: z.string().max(2000).default(''),
+  /** 利用上の注意 (HR-03): accepted by each user at first login and after each change; version 0 = none. */
+  acceptableUse: z
+    .object({ version: z.number().int().min(0).default(0), text: z.string().max(20_000).default('') })
+    .default({ version: 0, text: '' }),
+  /** Inactive accounts (AC-03): reported after N days without sign-in; optionally suspended by a daily job. */
+  inactivity: z
+    .object({ days: z.number().int().min(7).max(730).default(90), autoSuspend: z.boolean().default(false) })
+    .default({ days: 90, autoSuspend: false }),
+  features: FeatureSettings.default(FeatureSettings.parse({})),
 });
 export type TenantSettings = z.infer<typeof TenantSettings>;
 

@@ -579,6 +579,166 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(me.failuresSinceLastLogin).toBe(2);
   });
 
+  it('asks every user to accept the acceptable-use notice at first login and after each change [HR-03]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const m = await member(t);
+    await admin.client.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    const policy = (await admin.client.get('/api/v1/admin/policy')).body;
+    const saved = await admin.client.req('PUT', '/api/v1/admin/policy', {
+      ...policy,
+      acceptableUse: { version: 0, text: '業務目的以外で利用しないこと。' },
+    });
+    expect(saved.body.acceptableUse.version).toBe(1);
+    const c = new Client(lgwan);
+    await c.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
+    expect((await c.post('/api/v1/auth/mfa/totp', { code: code(m.secret!) })).body.next).toBe('terms');
+    nextStep();
+    expect((await c.get('/api/v1/me')).body.error.code).toBe('auth.terms_required');
+    expect((await c.get('/api/v1/auth/terms')).body).toEqual({ version: 1, text: '業務目的以外で利用しないこと。' });
+    expect((await c.post('/api/v1/auth/terms/accept', { version: 2 })).body.error.code).toBe('auth.terms_outdated');
+    expect((await c.post('/api/v1/auth/terms/accept', { version: 1 })).body.next).toBe('done');
+    expect((await c.get('/api/v1/me')).status).toBe(200);
+    expect(await lastEvent(t.id)).toMatchObject({ action: 'auth.login_succeeded' });
+    const accepted = (await k.services.auditRepository.latestEvents(t.id, 3)).find((e) => e.action === 'user.terms_accepted')!;
+    expect(accepted).toMatchObject({ actor_id: m.id, ip: '127.0.0.1' });
+    expect(JSON.parse(accepted.details)).toEqual({ version: 1 });
+    // Signing in again needs no new acceptance; a changed text does.
+    const again = await signIn(m);
+    expect((await again.get('/api/v1/me')).status).toBe(200);
+    await admin.client.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    const v2 = await admin.client.req('PUT', '/api/v1/admin/policy', {
+      ...saved.body,
+      acceptableUse: { version: 1, text: '改訂: 私物端末での利用禁止。' },
+    });
+    expect(v2.body.acceptableUse.version).toBe(2);
+    const d = new Client(lgwan);
+    await d.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
+    expect((await d.post('/api/v1/auth/mfa/totp', { code: code(m.secret!) })).body.next).toBe('terms');
+    nextStep();
+  });
+
+  it('reports inactive accounts and suspends them by the daily job when switched on [AC-03]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const idle = await member(t, 'staff', 'idle-one');
+    clock.advance(91 * 86_400_000);
+    const c = await signIn(admin);
+    const report = (await c.get('/api/v1/admin/users/inactive')).body.users.map((u: { loginId: string }) => u.loginId);
+    expect(report).toEqual(['idle-one']);
+    await k.services.jobHandlers['identity.inactive_accounts']!({
+      id: 'j',
+      kind: 'identity.inactive_accounts',
+      tenantId: null,
+      payload: {},
+      attempts: 1,
+      maxAttempts: 1,
+      lockedUntil: '',
+    });
+    expect((await k.services.userRepository.findById(t.id, idle.id))!.state).toBe('active'); // auto-suspend is off by default
+    await k.services.tenantPolicy.update(systemActor(t.id), {
+      ...(await k.services.tenantPolicy.get(t.id)),
+      inactivity: { days: 90, autoSuspend: true },
+    });
+    await k.services.jobHandlers['identity.inactive_accounts']!({
+      id: 'j',
+      kind: 'identity.inactive_accounts',
+      tenantId: null,
+      payload: {},
+      attempts: 1,
+      maxAttempts: 1,
+      lockedUntil: '',
+    });
+    expect((await k.services.userRepository.findById(t.id, idle.id))!.state).toBe('suspended');
+    expect((await k.services.userRepository.findById(t.id, admin.id))!.state).toBe('active');
+    expect((await k.services.auditRepository.latestEvents(t.id, 3)).map((e) => e.action)).toContain('user.suspended_inactive');
+  });
+
+  it('exports the effective authentication policy as JSON and a Japanese PDF, versioned and audited [AC-14]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const c = await signIn(admin);
+    const stale = await c.get('/api/v1/admin/auth-policy/export?format=json');
+    clock.advance(11 * 60_000);
+    expect((await c.get('/api/v1/admin/auth-policy/export?format=json')).body.error.code).toBe('auth.step_up_required');
+    await c.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    expect(stale.status).toBe(200);
+    const json = await c.get('/api/v1/admin/auth-policy/export?format=json');
+    expect(json.headers['content-disposition']).toMatch(/attachment; filename="auth-policy-city-\d+-\d+-v1\.json"/);
+    const items = json.body.sections.flatMap((s: { items: Array<{ label: string; value: string }> }) => s.items);
+    expect(items.find((i: { label: string }) => i.label === 'パスワードの有効期限').value).toBe(
+      '0日 = 期限なし（漏えい・侵害の疑い時に強制変更）',
+    );
+    expect(json.body).toMatchObject({ version: 1, tenant: { slug: t.slug }, settings: { password: { validityDays: 0 } } });
+    const policy = (await c.get('/api/v1/admin/policy')).body;
+    await c.req('PUT', '/api/v1/admin/policy', { ...policy, password: { ...policy.password, validityDays: 180 } });
+    const v2 = await c.get('/api/v1/admin/auth-policy/export?format=json');
+    expect(v2.body.version).toBe(2);
+    expect(v2.body.contentHash).not.toBe(json.body.contentHash);
+    expect(v2.body.sections[0].items.find((i: { label: string }) => i.label === 'パスワードの有効期限').value).toMatch(/^180日/);
+    const pdf = await c.app.inject({ url: '/api/v1/admin/auth-policy/export?format=pdf', headers: { cookie: c.cookie! } });
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf.rawPayload.length).toBeGreaterThan(2000);
+    expect((await k.services.auditRepository.latestEvents(t.id, 1))[0]).toMatchObject({ action: 'tenant.auth_policy_exported' });
+    const staff = await member(t);
+    expect((await staff.client.get('/api/v1/admin/auth-policy/export')).body.error.code).toBe('auth.forbidden');
+  });
+
+  it('issues scoped, expiring API tokens shown once, usable only where their scope allows and only while the tenant allows them [AC-15] [AC-06]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const m = await member(t);
+    const c = await signIn(m);
+    await c.post('/api/v1/auth/step-up', { code: code(m.secret!) });
+    nextStep();
+    const off = await c.post('/api/v1/me/tokens', { name: 'sync', scopes: ['me:read'] });
+    expect([off.status, off.body.error.code]).toEqual([403, 'tenant.feature_disabled']);
+    const s = await k.services.tenantPolicy.get(t.id);
+    await k.services.tenantPolicy.update(systemActor(t.id), {
+      ...s,
+      features: { ...s.features, lgwan: { ...s.features.lgwan, api_tokens: true } },
+    });
+    expect((await c.post('/api/v1/me/tokens', { name: 'long', scopes: ['me:read'], expiresInDays: 120 })).status).toBe(400);
+    const created = await c.post('/api/v1/me/tokens', { name: 'sync', scopes: ['me:read'] });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const token: string = created.body.token;
+    expect(token).toMatch(/^kura_[A-Za-z0-9_-]{43}$/);
+    expect(Date.parse(created.body.info.expiresAt) - clock.now().getTime()).toBe(90 * 86_400_000);
+    const bearer = (url: string, app: App = lgwan, method = 'GET') =>
+      app.inject({ method: method as 'GET', url, headers: { authorization: `Bearer ${token}` } });
+    const me = await bearer('/api/v1/me');
+    expect([me.statusCode, me.json().user.id]).toEqual([200, m.id]);
+    expect((await bearer('/api/v1/me/sessions')).json().error.code).toBe('auth.token_not_allowed');
+    expect((await bearer('/api/v1/auth/logout', lgwan, 'POST')).json().error.code).toBe('auth.token_not_allowed');
+    expect((await bearer('/api/v1/me', internet)).json().error.code).toBe('tenant.feature_disabled'); // switched on for LGWAN only
+    const list = (await c.get('/api/v1/me/tokens')).body.tokens;
+    expect(list[0]).toMatchObject({ name: 'sync', lastUsedIp: '127.0.0.1', revoked: false });
+    expect(JSON.stringify(list)).not.toContain(token);
+    const row = await k.services.database.db
+      .selectFrom('api_tokens')
+      .selectAll()
+      .where('id', '=', list[0].id)
+      .executeTakeFirstOrThrow();
+    expect(row.token_hash).not.toBe(token);
+    // The tenant admin sees and revokes it; another tenant's admin cannot.
+    const other = await member(await newTenant(), 'tenant_admin');
+    expect((await other.client.req('DELETE', `/api/v1/admin/tokens/${list[0].id}`)).status).toBe(404);
+    const ac = await signIn(admin);
+    await ac.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    expect((await ac.get('/api/v1/admin/tokens')).body.tokens.map((x: { id: string }) => x.id)).toEqual([list[0].id]);
+    expect((await ac.req('DELETE', `/api/v1/admin/tokens/${list[0].id}`)).status).toBe(204);
+    expect((await bearer('/api/v1/me')).statusCode).toBe(401);
+    expect((await lgwan.inject({ url: '/api/v1/me', headers: { authorization: 'Bearer kura_forged' } })).statusCode).toBe(401);
+    const actions = (await k.services.auditRepository.latestEvents(t.id, 20)).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['api_token.created', 'api_token.used', 'api_token.revoked']));
+  });
+
   it('keeps every tenant chain verifiable after all of this [LOG-02]', async () => {
     for (const t of await k.services.tenants.list()) {
       const r = await k.services.auditVerify.verifyTenant(t.id);
