@@ -182,13 +182,13 @@ export async function renderAuthPolicyPdf(doc: AuthPolicyDocument): Promise<Buff
   pdf.font('jp');
   pdf.fontSize(16).text(doc.title);
   pdf.moveDown(0.5).fontSize(10).text(`${doc.tenant.displayName}（${doc.tenant.slug}）`);
-  pdf.text(`版: 第${doc.version}版　作成日時: ${doc.generatedAt}（UTC）　内容ハッシュ: ${doc.contentHash.slice(0, 16)}`);
+  pdf.text(`版: 第${doc.version}版\u3000作成日時: ${doc.generatedAt}（UTC）\u3000内容ハッシュ: ${doc.contentHash.slice(0, 16)}`);
   for (const section of doc.sections) {
     pdf.moveDown(1).fontSize(13).text(section.title);
     pdf.fontSize(10);
     for (const item of section.items) {
       pdf.moveDown(0.3).text(`■ ${item.label}`, { continued: false });
-      pdf.text(`　${item.value}`, { indent: 12 });
+      pdf.text(`\u3000${item.value}`, { indent: 12 });
     }
   }
   pdf.moveDown(1.5).fontSize(8).text('この文書は Kura の稼働中の設定から生成されました。設定を変更すると版が上がります。');

@@ -1,7 +1,13 @@
 /**
- * Same-origin JSON calls to Kura's API. Failures become an `ApiError` carrying only a code: the
- * server's stable error code when the body has one, otherwise `network` or `unknown`. The UI turns
- * the code into a message through i18n and never shows text that came from the server.
+ * Same-origin JSON calls to Kura's API. Failures become an `ApiError` carrying only codes: the
+ * server's stable error code (and `reasons`, `fields`) when the body has one, otherwise `network`
+ * or `unknown`. The UI turns codes into messages through i18n and never shows text that came from
+ * the server.
+ *
+ * The session lives in the HttpOnly `__Host-kura` cookie, out of reach of scripts. Every
+ * state-changing request made while a session exists must carry the session's CSRF token in
+ * `X-CSRF-Token`; the token comes from the sign-in and setup replies and from `GET /api/v1/me`, and
+ * is kept in memory only (never in storage), so a reload fetches it again from /me.
  */
 
 /** `code` is a server error code (`service.unavailable`, …) or `network` / `unknown`. */
@@ -9,27 +15,65 @@ export class ApiError extends Error {
   constructor(
     readonly code: string,
     readonly httpStatus: number | null,
+    /** Machine-readable reasons (password rejections, invalid setting paths). */
+    readonly reasons: readonly string[] = [],
+    /** Request fields that failed validation (`body.email`, …). */
+    readonly fields: readonly string[] = [],
   ) {
     super(code);
     this.name = 'ApiError';
   }
 }
 
-function errorCodeOf(body: unknown): string | null {
-  if (typeof body !== 'object' || body === null || !('error' in body)) return null;
-  const error = (body as { error: unknown }).error;
-  if (typeof error !== 'object' || error === null || !('code' in error)) return null;
-  const code = (error as { code: unknown }).code;
-  // Codes are `capability.reason`; anything else is not a code we could have a message for.
-  return typeof code === 'string' && /^[a-z_]+\.[a-z_]+$/.test(code) ? code : null;
+/** The code of any thrown value, `unknown` when it is not an ApiError. */
+export function errorCode(err: unknown): string {
+  return err instanceof ApiError ? err.code : 'unknown';
 }
 
-export async function getJson(path: string, signal?: AbortSignal): Promise<unknown> {
+let csrfToken: string | null = null;
+
+/** Remembers (or forgets, with null) the CSRF token of the current session. */
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+type Listener = (code: string) => void;
+const sessionEndListeners = new Set<Listener>();
+
+/** Called when the server says the session is gone (expired, revoked, signed out elsewhere). */
+export function onSessionEnded(listener: Listener): () => void {
+  sessionEndListeners.add(listener);
+  return () => sessionEndListeners.delete(listener);
+}
+
+const SESSION_ENDED_CODES = new Set(['auth.unauthenticated']);
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function errorOf(body: unknown, status: number): ApiError {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return new ApiError('unknown', status);
+  const error = (body as { error: unknown }).error;
+  if (typeof error !== 'object' || error === null) return new ApiError('unknown', status);
+  const e = error as { code?: unknown; reasons?: unknown; fields?: unknown };
+  // Codes are `capability.reason`; anything else is not a code we could have a message for.
+  const code = typeof e.code === 'string' && /^[a-z_]+\.[a-z_]+$/.test(e.code) ? e.code : 'unknown';
+  return new ApiError(code, status, stringList(e.reasons), stringList(e.fields));
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+async function request(method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   let response: Response;
   try {
     response = await fetch(path, {
-      method: 'GET',
-      headers: { accept: 'application/json' },
+      method,
+      headers,
+      body: body === undefined ? null : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'same-origin',
       signal: signal ?? null,
@@ -38,8 +82,30 @@ export async function getJson(path: string, signal?: AbortSignal): Promise<unkno
     if (signal?.aborted) throw err;
     throw new ApiError('network', null);
   }
-  const body: unknown = await response.json().catch(() => null);
-  if (!response.ok) throw new ApiError(errorCodeOf(body) ?? 'unknown', response.status);
-  if (body === null) throw new ApiError('unknown', response.status);
-  return body;
+  if (response.status === 204) return null;
+  const parsed: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const error = errorOf(parsed, response.status);
+    if (SESSION_ENDED_CODES.has(error.code)) for (const listener of sessionEndListeners) listener(error.code);
+    throw error;
+  }
+  if (parsed === null) throw new ApiError('unknown', response.status);
+  return parsed;
+}
+
+export function getJson(path: string, signal?: AbortSignal): Promise<unknown> {
+  return request('GET', path, undefined, signal);
+}
+
+/** POST with an optional JSON body; resolves to null for 204 No Content. */
+export function postJson(path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+  return request('POST', path, body, signal);
+}
+
+export function putJson(path: string, body: unknown): Promise<unknown> {
+  return request('PUT', path, body);
+}
+
+export function deleteJson(path: string): Promise<unknown> {
+  return request('DELETE', path);
 }
