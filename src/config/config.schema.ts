@@ -30,6 +30,8 @@ const ZoneConfig = z.object({
   keyFile: z.string().min(1).optional(),
   /** Public name used in links and the self-signed certificate. */
   publicUrl: z.url().optional(),
+  /** Ask TLS clients for a certificate (needed when a tenant requires device certificates, AC-11); never mandatory at TLS level. */
+  requestClientCert: z.boolean().default(false),
 });
 
 export const Location = z.object({

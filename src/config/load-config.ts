@@ -65,6 +65,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Resolve
       host: env[`KURA_${E}_HOST`] ?? env.KURA_HOST ?? z.host,
       certFile: pathFrom(z.certFile, env[`KURA_${E}_CERT`]),
       keyFile: pathFrom(z.keyFile, env[`KURA_${E}_KEY`]),
+      requestClientCert:
+        env[`KURA_${E}_CLIENT_CERT`] === undefined ? z.requestClientCert : env[`KURA_${E}_CLIENT_CERT`] === 'request',
     };
   };
   const db = (f.database ?? {}) as Record<string, unknown>;

@@ -3,7 +3,7 @@
  * generated with @peculiar/x509 on Node's WebCrypto. Production configures real certificates.
  */
 import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import { X509Certificate, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
@@ -48,4 +48,42 @@ export async function generateSelfSignedCertificate(opts: {
   const keyPem = x509.PemConverter.encode(pkcs8, 'PRIVATE KEY');
   const thumb = Buffer.from(await cert.getThumbprint('SHA-256')).toString('hex');
   return { certPem: cert.toString('pem'), keyPem, fingerprintSha256: thumb };
+}
+
+/** Parses one or more PEM CA certificates; throws on anything else (tenant CA upload, AC-11). */
+export function parseCaBundle(pem: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error('no PEM certificate found');
+  return blocks.map((b) => {
+    const c = new X509Certificate(b);
+    if (!c.ca) throw new Error(`${c.subject} is not a CA certificate`);
+    return c;
+  });
+}
+
+export interface ClientCertCheck {
+  ok: boolean;
+  reason?: 'missing' | 'untrusted' | 'expired' | 'not_yet_valid';
+  subject?: string;
+  fingerprint256?: string;
+}
+
+/**
+ * Checks a client certificate (DER from the TLS socket) against a tenant's CA bundle: issued and
+ * signed by one of the CAs, and valid at `now` (AC-11 device restriction).
+ */
+export function checkClientCertificate(der: Buffer | null | undefined, cas: X509Certificate[], now: Date): ClientCertCheck {
+  if (!der || der.length === 0) return { ok: false, reason: 'missing' };
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(der);
+  } catch {
+    return { ok: false, reason: 'untrusted' };
+  }
+  const meta = { subject: cert.subject, fingerprint256: cert.fingerprint256 };
+  const issuer = cas.find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
+  if (!issuer) return { ok: false, reason: 'untrusted', ...meta };
+  if (now < new Date(cert.validFrom)) return { ok: false, reason: 'not_yet_valid', ...meta };
+  if (now > new Date(cert.validTo)) return { ok: false, reason: 'expired', ...meta };
+  return { ok: true, ...meta };
 }

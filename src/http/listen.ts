@@ -21,7 +21,16 @@ export async function listenZones(services: Services): Promise<ZoneListener[]> {
       const cert = await loadZoneCertificate(zone, zc, services.config.paths.certs);
       const app = await buildServer(services, {
         zone,
-        serverOptions: { https: { ...tlsPolicy(), cert: cert.cert, key: cert.key } },
+        // A requested client certificate is checked per tenant and role by the auth layer (AC-11), so the
+        // handshake itself never rejects one: a tenant's CA is not known before the request says who it is.
+        serverOptions: {
+          https: {
+            ...tlsPolicy(),
+            cert: cert.cert,
+            key: cert.key,
+            ...(zc.requestClientCert ? { requestCert: true, rejectUnauthorized: false } : {}),
+          },
+        },
       });
       await app.listen({ port: zc.port, host: zc.host });
       services.status.markListening(zone, true);

@@ -4,6 +4,7 @@
  * rules, and offers `requireAuth` guards for routes.
  */
 import cookie from '@fastify/cookie';
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { Services } from '../app/services.js';
 import { AppError } from '../core/errors.js';
@@ -36,7 +37,7 @@ export async function installAuth(app: FastifyInstance, services: Services): Pro
       request.principal = await loadTokenPrincipal(services, request, bearer);
       if (!request.principal) throw new AppError('auth.unauthenticated');
       requireFeature(request.principal.settings, request.zone, 'api_tokens');
-      await services.auth.enforceIp(request.principal);
+      await services.auth.enforceAccess(request.principal, peerCertificate(request));
       return;
     }
     const token = request.cookies[SESSION_COOKIE];
@@ -56,7 +57,7 @@ export async function installAuth(app: FastifyInstance, services: Services): Pro
       }
     }
     if (request.principal) {
-      await services.auth.enforceIp(request.principal);
+      await services.auth.enforceAccess(request.principal, peerCertificate(request));
       await services.sessionService.touch(request.principal.session, request.principal.settings);
     }
   });
@@ -184,5 +185,19 @@ export function clearSessionCookie(reply: FastifyReply): void {
 
 export function originOf(request: FastifyRequest) {
   const ua = request.headers['user-agent'];
-  return { zone: request.zone, ip: request.ip, userAgent: typeof ua === 'string' ? ua : null, requestId: request.id };
+  return {
+    zone: request.zone,
+    ip: request.ip,
+    userAgent: typeof ua === 'string' ? ua : null,
+    requestId: request.id,
+    clientCert: peerCertificate(request),
+  };
+}
+
+/** The client certificate of the TLS connection (DER), if the listener requested one and the client sent it. */
+export function peerCertificate(request: FastifyRequest): Buffer | null {
+  const socket = request.raw.socket as TLSSocket;
+  if (typeof socket.getPeerCertificate !== 'function') return null;
+  const cert = socket.getPeerCertificate();
+  return cert && cert.raw && cert.raw.length ? cert.raw : null;
 }

@@ -7,7 +7,7 @@ import QRCode from 'qrcode';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
-import { SYSTEM_TENANT_ID, type Actor, type TenantId } from '../core/types.js';
+import { SYSTEM_TENANT_ID, type Actor, type TenantId, type Zone } from '../core/types.js';
 import type { TenantKeyring } from '../crypto/keyring.js';
 import { dummyPasswordHash, hashPassword, needsRehash, verifyPassword } from '../crypto/password-hash.js';
 import { randomBytes, sha256Hex } from '../crypto/primitives.js';
@@ -20,6 +20,7 @@ import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { TenantRepository } from '../tenants/tenant.repository.js';
 import { MFA_MANDATORY_ROLES, type TenantSettings } from '../tenants/tenant-settings.js';
 import { ipAllowed } from './ip-policy.js';
+import { checkDevice, deviceCertRequired } from './device-policy.js';
 import { normalizeLoginId, type NextStep } from './identity.schemas.js';
 import type { MfaRepository } from './mfa.repository.js';
 import {
@@ -157,6 +158,14 @@ export class AuthService {
     if (!ipAllowed(settings.ipRules, origin.zone, user.role, origin.ip ?? '')) {
       await this.denyIp(this.actorFor(origin, tenant.id, user), 'login');
     }
+    await this.enforceDevice(
+      this.actorFor(origin, tenant.id, user),
+      settings,
+      user.role,
+      origin.zone,
+      origin.clientCert,
+      'login',
+    );
     const rehash = needsRehash(user.passwordHash) ? await hashPassword(password) : null;
     const hasTotp = Boolean((await this.deps.mfa.totp(tenant.id, user.id))?.confirmed_at);
     const stage: SessionStage = hasTotp
@@ -233,9 +242,32 @@ export class AuthService {
     throw new AppError('tenant.ip_denied');
   }
 
-  /** Enforces the IP rules on an authenticated request (AC-10). */
-  async enforceIp(p: Principal): Promise<void> {
+  /** Enforces the IP rules (AC-10) and the device-certificate rule (AC-11) on an authenticated request. */
+  async enforceAccess(p: Principal, clientCert: Buffer | null | undefined): Promise<void> {
     if (!ipAllowed(p.settings.ipRules, p.actor.zone!, p.user.role, p.actor.ip ?? '')) await this.denyIp(p.actor, 'request');
+    await this.enforceDevice(p.actor, p.settings, p.user.role, p.actor.zone!, clientCert, 'request');
+  }
+
+  private async enforceDevice(
+    actor: Actor,
+    settings: TenantSettings,
+    role: User['role'],
+    zone: Zone,
+    cert: Buffer | null | undefined,
+    where: string,
+  ): Promise<void> {
+    if (!deviceCertRequired(settings, zone, role)) return;
+    const check = checkDevice(settings, cert, this.now());
+    if (check.ok) return;
+    await this.deps.database.transaction((trx) =>
+      this.deps.audit.append(trx, actor, {
+        action: 'tenant.device_denied',
+        outcome: 'denied',
+        reason: `device.${check.reason}`,
+        details: { where, ...(check.subject ? { subject: check.subject, fingerprint256: check.fingerprint256 } : {}) },
+      }),
+    );
+    throw new AppError('tenant.device_denied');
   }
 
   /**
@@ -585,6 +617,14 @@ export class AuthService {
     const { row, user, tenant, settings } = await this.setupTarget(input.token);
     if (!ipAllowed(settings.ipRules, origin.zone, user.role, origin.ip ?? ''))
       await this.denyIp(this.actorFor(origin, tenant.id, user), 'setup');
+    await this.enforceDevice(
+      this.actorFor(origin, tenant.id, user),
+      settings,
+      user.role,
+      origin.zone,
+      origin.clientCert,
+      'setup',
+    );
     const pw = await this.assertAcceptable(user, tenant, settings, input.password, input.confirmPassword);
     return this.deps.database.transaction(async (trx) => {
       if (!(await this.deps.users.consumeSetupToken(trx, tenant.id, row.token_hash, this.now().toISOString())))

@@ -20,6 +20,8 @@ export interface RequestOrigin {
   ip: string | null;
   userAgent: string | null;
   requestId: string | null;
+  /** DER of the TLS client certificate, when the listener asked for one and the client sent it (AC-11). */
+  clientCert?: Buffer | null;
 }
 
 export interface NewSession {

@@ -5,6 +5,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
+import { parseCaBundle } from '../crypto/certificates.js';
 import type { Actor } from '../core/types.js';
 import type { Database } from '../db/database.js';
 import type { TenantRepository } from './tenant.repository.js';
@@ -37,6 +38,16 @@ export class TenantPolicyService {
       );
     }
     const next = parsed.data;
+    if (next.deviceCerts.caPem) {
+      try {
+        parseCaBundle(next.deviceCerts.caPem);
+      } catch {
+        throw new AppError('tenant.settings_invalid', 'device CA', ['deviceCerts.caPem']);
+      }
+    }
+    if (next.deviceCerts.requiredFor.length > 0 && !next.deviceCerts.caPem) {
+      throw new AppError('tenant.settings_invalid', 'device certificates required without a CA', ['deviceCerts.caPem']);
+    }
     return this.deps.database.transaction(async (trx) => {
       const json = await this.deps.tenants.settingsJson(actor.tenantId, trx);
       if (json === undefined) throw new AppError('tenant.not_found');

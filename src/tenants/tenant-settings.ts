@@ -104,6 +104,19 @@ export const TenantSettings = z.object({
     .object({ days: z.number().int().min(7).max(730).default(90), autoSuspend: z.boolean().default(false) })
     .default({ days: 90, autoSuspend: false }),
   features: FeatureSettings.default(FeatureSettings.parse({})),
+  /**
+   * Device restriction (AC-11): the tenant's own CA (PEM) and where a client certificate it issued
+   * is required. Rules name a zone and optionally roles (empty = every role).
+   */
+  deviceCerts: z
+    .object({
+      caPem: z.string().max(64_000).default(''),
+      requiredFor: z
+        .array(z.object({ zone: z.enum(['lgwan', 'internet']), roles: z.array(z.enum(ROLES)).default([]) }))
+        .max(20)
+        .default([]),
+    })
+    .default({ caPem: '', requiredFor: [] }),
 });
 export type TenantSettings = z.infer<typeof TenantSettings>;
 

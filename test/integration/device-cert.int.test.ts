@@ -1,0 +1,182 @@
+import { request } from 'node:https';
+import { X509Certificate } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createUserWithLink } from '../../src/app/bootstrap.js';
+import { systemActor, type TenantId } from '../../src/core/types.js';
+import { generateSelfSignedCertificate } from '../../src/crypto/certificates.js';
+import { buildServer, type App } from '../../src/http/server.js';
+import { tlsPolicy } from '../../src/http/tls.js';
+import { createCa, type Issued, type TestCa } from '../support/pki.js';
+import { createTestKura, type TestKura } from '../support/kura.js';
+
+let k: TestKura;
+let app: App;
+let port: number;
+let tenantCa: TestCa;
+let otherCa: TestCa;
+let tenantId: TenantId;
+const PASSWORD = 'granite-violet-harbor';
+
+interface Res {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  cookie?: string;
+}
+
+/** A real HTTPS request over TLS, optionally presenting a client certificate. */
+function call(
+  method: string,
+  path: string,
+  opts: { body?: unknown; cookie?: string; csrf?: string; device?: Issued } = {},
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        rejectUnauthorized: false,
+        ...(opts.device ? { cert: opts.device.certPem, key: opts.device.keyPem } : {}),
+        headers: {
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+          ...(opts.cookie ? { cookie: opts.cookie } : {}),
+          ...(opts.csrf ? { 'x-csrf-token': opts.csrf } : {}),
+        },
+        agent: false,
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (d) => (data += d));
+        res.on('end', () => {
+          const sc = res.headers['set-cookie'];
+          resolve({
+            status: res.statusCode!,
+            body: data ? JSON.parse(data) : null,
+            ...(sc ? { cookie: String(sc).split(';')[0] } : {}),
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
+}
+
+beforeAll(async () => {
+  k = await createTestKura();
+  const server = await generateSelfSignedCertificate({
+    commonName: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+    days: 2,
+  });
+  app = await buildServer(k.services, {
+    zone: 'lgwan',
+    webUi: false,
+    serverOptions: {
+      https: { ...tlsPolicy(), cert: server.certPem, key: server.keyPem, requestCert: true, rejectUnauthorized: false },
+    },
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  port = (app.server.address() as { port: number }).port;
+  tenantCa = await createCa('サンプル市 端末認証局');
+  otherCa = await createCa('Somewhere Else CA');
+  tenantId = (await k.services.tenants.create(systemActor(), { slug: 'device-city', displayName: '端末市' })).id;
+  const s = await k.services.tenantPolicy.get(tenantId);
+  await k.services.tenantPolicy.update(systemActor(tenantId), {
+    ...s,
+    mfa: { ...s.mfa, requiredForAll: false },
+    deviceCerts: { caPem: tenantCa.certPem, requiredFor: [{ zone: 'lgwan', roles: ['staff'] }] },
+  });
+  for (const [login, role] of [
+    ['kato', 'staff'],
+    ['ito', 'auditor'],
+  ] as const) {
+    const link = await createUserWithLink(k.services, tenantId, { loginId: login, displayName: login, role }, 'test');
+    const token = new URL(link).hash.replace('#token=', '');
+    // The first password is set from a registered device too: the rule applies to the setup link.
+    const clientCert = new X509Certificate((await tenantCa.issue(`setup-${login}`)).certPem).raw;
+    await k.services.auth.completeSetup(
+      { zone: 'lgwan', ip: '127.0.0.1', userAgent: null, requestId: null, clientCert },
+      { token, password: PASSWORD, confirmPassword: PASSWORD },
+    );
+  }
+});
+afterAll(async () => {
+  await app?.close();
+  await k?.close();
+});
+
+const login = (user: string, device?: Issued) =>
+  call('POST', '/api/v1/auth/login', {
+    body: { tenant: 'device-city', login: user, password: PASSWORD },
+    ...(device ? { device } : {}),
+  });
+
+describe(`device certificates over real TLS on ${process.env.KURA_TEST_DB ?? 'sqlite'} [AC-11]`, () => {
+  it('lets a staff member in only with a certificate issued by the tenant’s CA', async () => {
+    const device = await tenantCa.issue('端末 PC-0042');
+    const ok = await login('kato', device);
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    const me = await call('GET', '/api/v1/me', { cookie: ok.cookie!, device });
+    expect([me.status, me.body.user.loginId]).toEqual([200, 'kato']);
+  });
+
+  it('refuses a missing, foreign, expired or not-yet-valid certificate, and audits each refusal', async () => {
+    const cases: Array<[string, Issued | undefined, string]> = [
+      ['none', undefined, 'device.missing'],
+      ['foreign', await otherCa.issue('stranger'), 'device.untrusted'],
+      [
+        'expired',
+        await tenantCa.issue('old', {
+          notBefore: new Date(Date.now() - 10 * 86_400_000),
+          notAfter: new Date(Date.now() - 86_400_000),
+        }),
+        'device.expired',
+      ],
+      [
+        'future',
+        await tenantCa.issue('early', {
+          notBefore: new Date(Date.now() + 86_400_000),
+          notAfter: new Date(Date.now() + 10 * 86_400_000),
+        }),
+        'device.not_yet_valid',
+      ],
+    ];
+    for (const [name, device, reason] of cases) {
+      const r = await login('kato', device);
+      expect([r.status, r.body.error.code], name).toEqual([403, 'tenant.device_denied']);
+      const [ev] = await k.services.auditRepository.latestEvents(tenantId, 1);
+      expect(ev, name).toMatchObject({ action: 'tenant.device_denied', outcome: 'denied', reason });
+    }
+  });
+
+  it('checks every request, not only the login: a session without the device is refused', async () => {
+    const device = await tenantCa.issue('端末 PC-0043');
+    const ok = await login('kato', device);
+    const without = await call('GET', '/api/v1/me', { cookie: ok.cookie! });
+    expect([without.status, without.body.error.code]).toEqual([403, 'tenant.device_denied']);
+  });
+
+  it('applies the rule only to the roles it names', async () => {
+    expect((await login('ito')).status).toBe(200);
+  });
+
+  it('refuses a settings change that requires certificates without a valid CA', async () => {
+    const s = await k.services.tenantPolicy.get(tenantId);
+    await expect(
+      k.services.tenantPolicy.update(systemActor(tenantId), { ...s, deviceCerts: { caPem: 'not a pem', requiredFor: [] } }),
+    ).rejects.toMatchObject({
+      code: 'tenant.settings_invalid',
+    });
+    await expect(
+      k.services.tenantPolicy.update(systemActor(tenantId), {
+        ...s,
+        deviceCerts: { caPem: '', requiredFor: [{ zone: 'internet', roles: [] }] },
+      }),
+    ).rejects.toMatchObject({ code: 'tenant.settings_invalid' });
+  });
+});
