@@ -2,7 +2,6 @@
  * Device restriction (AC-11): where the tenant requires it, a request must come with a client
  * certificate issued by the tenant's own CA (mTLS on the zone listener).
  */
-import type { X509Certificate } from 'node:crypto';
 import type { Zone } from '../core/types.js';
 import { checkClientCertificate, parseCaBundle, type ClientCertCheck } from '../crypto/certificates.js';
 import type { Role, TenantSettings } from '../tenants/tenant-settings.js';
@@ -11,7 +10,7 @@ export function deviceCertRequired(settings: TenantSettings, zone: Zone, role: R
   return settings.deviceCerts.requiredFor.some((r) => r.zone === zone && (r.roles.length === 0 || r.roles.includes(role)));
 }
 
-const caCache = new Map<string, X509Certificate[]>();
+const caCache = new Map<string, ReturnType<typeof parseCaBundle>>();
 
 export function checkDevice(settings: TenantSettings, certDer: Buffer | null | undefined, now: Date): ClientCertCheck {
   const pem = settings.deviceCerts.caPem;
