@@ -36,6 +36,8 @@ import { UserRepository } from '../identity/user.repository.js';
 import { AuthPolicyService } from '../identity/auth-policy.service.js';
 import { ApiTokenRepository } from '../identity/api-token.repository.js';
 import { ApiTokenService } from '../identity/api-token.service.js';
+import { AccessReviewRepository } from '../identity/access-review.repository.js';
+import { AccessReviewService, REVIEW_PERIOD_DAYS } from '../identity/access-review.service.js';
 import type { Zone } from '../core/types.js';
 
 export interface Services {
@@ -60,6 +62,7 @@ export interface Services {
   userAdmin: UserAdminService;
   authPolicy: AuthPolicyService;
   apiTokens: ApiTokenService;
+  accessReviews: AccessReviewService;
   /** Base URL of a zone for links (configured publicUrl, else https://localhost:port). */
   publicBaseUrl: (zone: Zone) => string;
   jobs: JobQueue;
@@ -80,6 +83,7 @@ export interface CreateServicesOptions {
 export const SCHEDULES = [
   { name: 'audit.checkpoint', kind: 'audit.checkpoint', intervalMs: CHECKPOINT_INTERVAL_MS },
   { name: 'identity.inactive_accounts', kind: 'identity.inactive_accounts', intervalMs: 24 * 3_600_000 },
+  { name: 'identity.access_review_due', kind: 'identity.access_review_due', intervalMs: 24 * 3_600_000 },
 ] as const;
 
 export async function createServices(
@@ -118,6 +122,15 @@ export async function createServices(
   });
   const userAdmin = new UserAdminService({ database, clock, audit, users: userRepository, mfa, sessions, policy: tenantPolicy });
   const apiTokens = new ApiTokenService({ database, clock, audit, tokens: new ApiTokenRepository(database.db) });
+  const accessReviewRepo = new AccessReviewRepository(database.db);
+  const accessReviews = new AccessReviewService({
+    database,
+    clock,
+    audit,
+    reviews: accessReviewRepo,
+    users: userRepository,
+    userAdmin,
+  });
   const authPolicy = new AuthPolicyService({ database, clock, audit, auditRepository, policy: tenantPolicy });
   const publicBaseUrl = (zone: Zone) => {
     const z = config.zones[zone];
@@ -149,6 +162,15 @@ export async function createServices(
     'identity.inactive_accounts': async () => {
       for (const t of await tenants.list()) await userAdmin.suspendInactive(t.id);
     },
+    // Quarterly access review (AC-04): opens a review for every tenant whose last one is older than the period.
+    'identity.access_review_due': async () => {
+      const cutoff = new Date(clock.now().getTime() - REVIEW_PERIOD_DAYS * 86_400_000).toISOString();
+      for (const t of await tenants.list()) {
+        const [last] = await accessReviewRepo.list(t.id);
+        if (last && (last.state === 'open' || last.started_at > cutoff)) continue;
+        await accessReviews.start({ type: 'system', id: 'job:access-review', tenantId: t.id });
+      }
+    },
   };
   return {
     config,
@@ -172,6 +194,7 @@ export async function createServices(
     userAdmin,
     authPolicy,
     apiTokens,
+    accessReviews,
     publicBaseUrl,
     jobs,
     scheduler,

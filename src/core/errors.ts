@@ -48,6 +48,11 @@ export const ERROR_CODES = {
   'user.invalid_state': { status: 409, message: 'The user is not in a state that allows this.' },
   'user.self_approval': { status: 409, message: 'Another administrator must approve this (two-person rule).' },
   'user.last_admin': { status: 409, message: 'The last active administrator cannot be removed.' },
+  // raised by access reviews (AC-04)
+  'review.not_found': { status: 404, message: 'No such access review.' },
+  'review.already_open': { status: 409, message: 'An access review is already open.' },
+  'review.closed': { status: 409, message: 'This access review is already signed off.' },
+  'review.incomplete': { status: 409, message: 'Every user must be confirmed or revoked before sign-off.' },
   // raised by exports that need a Japanese font on the machine (fonts-noto-cjk)
   'export.font_unavailable': { status: 503, message: 'PDF export is unavailable: no Japanese font is installed.' },
   // raised by the audit log when an append is attempted outside a transaction or the chain is broken

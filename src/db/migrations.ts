@@ -285,6 +285,40 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0003_access_reviews': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('access_reviews')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('started_by', 'text', (c) => c.notNull())
+          .addColumn('started_at', 'text', (c) => c.notNull())
+          .addColumn('due_at', 'text', (c) => c.notNull())
+          .addColumn('diff', 'text', (c) => c.notNull())
+          .addColumn('signed_off_by', 'text')
+          .addColumn('signed_off_at', 'text')
+          .addColumn('findings', 'text')
+          .execute();
+        await db.schema.createIndex('access_reviews_tenant').on('access_reviews').columns(['tenant_id', 'started_at']).execute();
+        await db.schema
+          .createTable('access_review_items')
+          .addColumn('review_id', 'text', (c) => c.notNull().references('access_reviews.id'))
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('login_id', 'text', (c) => c.notNull())
+          .addColumn('display_name', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('last_login_at', 'text')
+          .addColumn('decision', 'text', (c) => c.notNull())
+          .addColumn('decided_by', 'text')
+          .addColumn('decided_at', 'text')
+          .addColumn('note', 'text')
+          .addPrimaryKeyConstraint('access_review_items_pk', ['review_id', 'user_id'])
+          .execute();
+      },
+    },
   };
 }
 

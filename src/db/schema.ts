@@ -205,6 +205,35 @@ export interface ApiTokensTable {
   revoked_at: string | null;
 }
 
+export interface AccessReviewsTable {
+  id: string;
+  tenant_id: string;
+  state: 'open' | 'signed_off';
+  started_by: string;
+  started_at: string;
+  due_at: string;
+  /** JSON: changes since the last signed-off review (added, removed, role or state changed). */
+  diff: string;
+  signed_off_by: string | null;
+  signed_off_at: string | null;
+  findings: string | null;
+}
+
+export interface AccessReviewItemsTable {
+  review_id: string;
+  tenant_id: string;
+  user_id: string;
+  login_id: string;
+  display_name: string;
+  role: string;
+  state: string;
+  last_login_at: string | null;
+  decision: 'pending' | 'confirmed' | 'revoked';
+  decided_by: string | null;
+  decided_at: string | null;
+  note: string | null;
+}
+
 export interface DB {
   tenants: TenantsTable;
   tenant_keys: TenantKeysTable;
@@ -222,4 +251,6 @@ export interface DB {
   sessions: SessionsTable;
   setup_tokens: SetupTokensTable;
   api_tokens: ApiTokensTable;
+  access_reviews: AccessReviewsTable;
+  access_review_items: AccessReviewItemsTable;
 }

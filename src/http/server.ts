@@ -16,6 +16,7 @@ import { registerAdminUserRoutes } from '../identity/admin-users.routes.js';
 import { installAuth } from '../identity/auth.hooks.js';
 import { registerAuthRoutes } from '../identity/auth.routes.js';
 import { registerApiTokenRoutes } from '../identity/api-token.routes.js';
+import { registerAccessReviewRoutes } from '../identity/access-review.routes.js';
 import { installErrorHandler, sendError } from './error-handler.js';
 import { registerWebUi } from './web-ui.js';
 
@@ -131,6 +132,7 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
   await registerAuthRoutes(app, services);
   await registerAdminUserRoutes(app, services);
   await registerApiTokenRoutes(app, services);
+  await registerAccessReviewRoutes(app, services);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const servesUi = opts.webUi !== false && (await registerWebUi(app));

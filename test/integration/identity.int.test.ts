@@ -739,6 +739,74 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(actions).toEqual(expect.arrayContaining(['api_token.created', 'api_token.used', 'api_token.revoked']));
   });
 
+  it('runs an access review: confirm or revoke each user, sign off with findings, diff against the last one, export [AC-04]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const auditor = await member(t, 'auditor');
+    const keep = await member(t, 'staff', 'keep-me');
+    const drop = await member(t, 'staff', 'drop-me');
+    const c = await signIn(admin);
+    await c.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    const started = await c.post('/api/v1/admin/access-reviews');
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const review = started.body;
+    expect(review.items.map((i: { loginId: string }) => i.loginId).sort()).toEqual(
+      [admin.login, auditor.login, 'drop-me', 'keep-me'].sort(),
+    );
+    expect(review.diff.added).toHaveLength(4); // the first review: everyone is new
+    expect((await c.post('/api/v1/admin/access-reviews')).body.error.code).toBe('review.already_open');
+    const decide = (userId: string, decision: string) =>
+      c.post(`/api/v1/admin/access-reviews/${review.id}/items/${userId}`, { decision });
+    expect((await decide(drop.id, 'revoked')).status).toBe(204);
+    expect((await drop.client.get('/api/v1/me')).status).toBe(401); // revoking suspends at once
+    expect((await c.post(`/api/v1/admin/access-reviews/${review.id}/sign-off`, { findings: '' })).body.error.code).toBe(
+      'review.incomplete',
+    );
+    for (const u of [admin, auditor, keep]) expect((await decide(u.id, 'confirmed')).status).toBe(204);
+    const signed = await c.post(`/api/v1/admin/access-reviews/${review.id}/sign-off`, { findings: '退職者1名の権限を削除' });
+    expect(signed.body).toMatchObject({ state: 'signed_off', signedOffBy: admin.id, findings: '退職者1名の権限を削除' });
+    expect((await decide(keep.id, 'revoked')).body.error.code).toBe('review.closed');
+    const csv = await c.app.inject({
+      url: `/api/v1/admin/access-reviews/${review.id}/export?format=csv`,
+      headers: { cookie: c.cookie! },
+    });
+    expect(csv.body.startsWith('\ufeffログインID,氏名,ロール,状態')).toBe(true);
+    expect(csv.body).toMatch(/drop-me,[^\n]*,revoked,/);
+    const xlsx = await c.app.inject({
+      url: `/api/v1/admin/access-reviews/${review.id}/export?format=xlsx`,
+      headers: { cookie: c.cookie! },
+    });
+    expect(xlsx.rawPayload.subarray(0, 2).toString()).toBe('PK');
+    // The next review shows what changed since this one.
+    await member(t, 'staff', 'new-one');
+    await c.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    const next = (await c.post('/api/v1/admin/access-reviews')).body;
+    expect(next.diff).toEqual({
+      added: ['new-one'],
+      removed: [],
+      changed: [{ loginId: 'drop-me', from: 'staff/active', to: 'staff/suspended' }],
+    });
+    // Auditors read and export; they do not decide. Another tenant sees nothing.
+    const ac = await signIn(auditor);
+    expect((await ac.get(`/api/v1/admin/access-reviews/${review.id}`)).status).toBe(200);
+    expect(
+      (await ac.post(`/api/v1/admin/access-reviews/${next.id}/items/${keep.id}`, { decision: 'confirmed' })).body.error.code,
+    ).toBe('auth.forbidden');
+    const stranger = await member(await newTenant(), 'tenant_admin');
+    expect((await stranger.client.get(`/api/v1/admin/access-reviews/${review.id}`)).body.error.code).toBe('review.not_found');
+    const actions = (await k.services.auditRepository.latestEvents(t.id, 40)).map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'access_review.started',
+        'access_review.decided',
+        'access_review.signed_off',
+        'access_review.exported',
+      ]),
+    );
+  });
+
   it('keeps every tenant chain verifiable after all of this [LOG-02]', async () => {
     for (const t of await k.services.tenants.list()) {
       const r = await k.services.auditVerify.verifyTenant(t.id);
