@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import pino from 'pino';
 import { createFirstTenant, createUserWithLink, openKura, writeDefaultConfig, type OpenedKura } from './app/bootstrap.js';
-import { ROLES, type Role } from './tenants/tenant-settings.js';
+import { TENANT_ROLES, type TenantRole } from './tenants/tenant-settings.js';
 import { startWorker } from './app/services.js';
 import { ConfigError, configPath, loadConfig } from './config/load-config.js';
 import { AppError } from './core/errors.js';
@@ -201,21 +201,45 @@ user
   .description('create an active user and print a one-time setup link (valid 72 hours)')
   .requiredOption('--tenant <slug>', 'tenant slug')
   .requiredOption('--login <id>', 'login ID (letters, digits and . _ @ -)')
-  .requiredOption('--role <role>', `one of ${ROLES.join(', ')}`)
+  .requiredOption('--role <role>', `one of ${TENANT_ROLES.join(', ')}`)
   .option('--name <name>', 'display name (default: the login ID)')
   .option('--email <email>', 'e-mail address')
   .action(async (o: { tenant: string; login: string; role: string; name?: string; email?: string }) => {
-    if (!ROLES.includes(o.role as Role)) throw new ExitError(`--role must be one of ${ROLES.join(', ')}`, 2);
+    if (!TENANT_ROLES.includes(o.role as TenantRole)) throw new ExitError(`--role must be one of ${TENANT_ROLES.join(', ')}`, 2);
     const { services } = await open();
     try {
       const t = await services.tenants.requireBySlug(o.tenant);
       const link = await createUserWithLink(
         services,
         t.id,
-        { loginId: o.login, displayName: o.name ?? o.login, role: o.role as Role, email: o.email },
+        { loginId: o.login, displayName: o.name ?? o.login, role: o.role as TenantRole, email: o.email },
         'cli',
       );
       out(`created user ${o.login} (${o.role}) in ${t.slug}; setup link (valid 72 hours, single use):`);
+      out(`  ${link}`);
+    } finally {
+      await services.database.close();
+    }
+  });
+
+program
+  .command('operator')
+  .description('provider operators (事業者運用者): no access to tenant data without a tenant-approved grant')
+  .command('create')
+  .description('create an operator in the system tenant and print a one-time setup link (valid 72 hours)')
+  .requiredOption('--login <id>', 'login ID')
+  .option('--name <name>', 'display name (default: the login ID)')
+  .option('--email <email>', 'e-mail address')
+  .action(async (o: { login: string; name?: string; email?: string }) => {
+    const { services } = await open();
+    try {
+      const link = await createUserWithLink(
+        services,
+        SYSTEM_TENANT_ID,
+        { loginId: o.login, displayName: o.name ?? o.login, role: 'operator', email: o.email },
+        'cli',
+      );
+      out(`created operator ${o.login}; sign in with tenant "system"; setup link (valid 72 hours, single use):`);
       out(`  ${link}`);
     } finally {
       await services.database.close();

@@ -37,6 +37,7 @@ import { AuthPolicyService } from '../identity/auth-policy.service.js';
 import { ApiTokenRepository } from '../identity/api-token.repository.js';
 import { ApiTokenService } from '../identity/api-token.service.js';
 import { AccessReviewRepository } from '../identity/access-review.repository.js';
+import { SupportGrantService } from '../identity/support-grant.service.js';
 import { AccessReviewService, REVIEW_PERIOD_DAYS } from '../identity/access-review.service.js';
 import type { Zone } from '../core/types.js';
 
@@ -63,6 +64,7 @@ export interface Services {
   authPolicy: AuthPolicyService;
   apiTokens: ApiTokenService;
   accessReviews: AccessReviewService;
+  supportGrants: SupportGrantService;
   /** Base URL of a zone for links (configured publicUrl, else https://localhost:port). */
   publicBaseUrl: (zone: Zone) => string;
   jobs: JobQueue;
@@ -122,6 +124,7 @@ export async function createServices(
   });
   const userAdmin = new UserAdminService({ database, clock, audit, users: userRepository, mfa, sessions, policy: tenantPolicy });
   const apiTokens = new ApiTokenService({ database, clock, audit, tokens: new ApiTokenRepository(database.db) });
+  const supportGrants = new SupportGrantService({ database, clock, audit, tenants: tenantRepo });
   const accessReviewRepo = new AccessReviewRepository(database.db);
   const accessReviews = new AccessReviewService({
     database,
@@ -195,6 +198,7 @@ export async function createServices(
     authPolicy,
     apiTokens,
     accessReviews,
+    supportGrants,
     publicBaseUrl,
     jobs,
     scheduler,

@@ -47,7 +47,11 @@ export const ERROR_CODES = {
   'user.login_taken': { status: 409, message: 'This login ID is in use or was used before.' },
   'user.invalid_state': { status: 409, message: 'The user is not in a state that allows this.' },
   'user.self_approval': { status: 409, message: 'Another administrator must approve this (two-person rule).' },
+  'user.invalid_role': { status: 400, message: 'This role cannot be given in this tenant.' },
   'user.last_admin': { status: 409, message: 'The last active administrator cannot be removed.' },
+  // raised by the customer lockbox (AC-07)
+  'support.grant_not_found': { status: 404, message: 'No such support access request.' },
+  'support.invalid_state': { status: 409, message: 'The support access request is not in a state that allows this.' },
   // raised by access reviews (AC-04)
   'review.not_found': { status: 404, message: 'No such access review.' },
   'review.already_open': { status: 409, message: 'An access review is already open.' },

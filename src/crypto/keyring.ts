@@ -53,6 +53,10 @@ export class TenantKeyring<Tx> {
     return version;
   }
 
+  async hasActive(tenantId: string): Promise<boolean> {
+    return Boolean(await this.store.findActive(tenantId));
+  }
+
   /** Wraps a fresh data key under the tenant's active KEK. */
   async wrapDek(tenantId: string, dek: Buffer, blobId: string): Promise<WrappedDek> {
     const record = await this.store.findActive(tenantId);

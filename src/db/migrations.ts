@@ -319,6 +319,28 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0004_support_grants': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('support_grants')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('operator_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('duration_minutes', 'integer', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('requested_at', 'text', (c) => c.notNull())
+          .addColumn('decided_by', 'text')
+          .addColumn('decided_at', 'text')
+          .addColumn('expires_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('support_grants_tenant')
+          .on('support_grants')
+          .columns(['tenant_id', 'requested_at'])
+          .execute();
+      },
+    },
   };
 }
 

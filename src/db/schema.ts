@@ -234,6 +234,19 @@ export interface AccessReviewItemsTable {
   note: string | null;
 }
 
+export interface SupportGrantsTable {
+  id: string;
+  tenant_id: string;
+  operator_id: string;
+  reason: string;
+  duration_minutes: number;
+  state: 'requested' | 'approved' | 'denied' | 'revoked';
+  requested_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  expires_at: string | null;
+}
+
 export interface DB {
   tenants: TenantsTable;
   tenant_keys: TenantKeysTable;
@@ -253,4 +266,5 @@ export interface DB {
   api_tokens: ApiTokensTable;
   access_reviews: AccessReviewsTable;
   access_review_items: AccessReviewItemsTable;
+  support_grants: SupportGrantsTable;
 }

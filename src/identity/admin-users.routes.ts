@@ -40,7 +40,8 @@ const ACTIONS = {
 export async function registerAdminUserRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { userAdmin } = services;
-  const read = requireAuth(services, { roles: ['tenant_admin'], scope: 'users:read' });
+  // Auditors (and operators under an approved grant, who act as auditors) read the user list too.
+  const read = requireAuth(services, { roles: ['tenant_admin', 'auditor'], scope: 'users:read' });
   const change = requireAuth(services, { roles: ['tenant_admin'], stepUp: true });
   const link = (token: string) => setupUrl(services.publicBaseUrl('lgwan'), token);
 

@@ -59,8 +59,36 @@ export async function installAuth(app: FastifyInstance, services: Services): Pro
     if (request.principal) {
       await services.auth.enforceAccess(request.principal, peerCertificate(request));
       await services.sessionService.touch(request.principal.session, request.principal.settings);
+      const target = request.headers[SUPPORT_TENANT_HEADER];
+      if (typeof target === 'string' && request.principal.user.role === 'operator') {
+        request.principal = await enterTenant(services, request, request.principal, target);
+      }
     }
   });
+}
+
+/** The header an operator sends to act inside a tenant under an approved support grant. */
+export const SUPPORT_TENANT_HEADER = 'x-kura-support-tenant';
+
+/**
+ * An operator inside a tenant (AC-07): only with an approved, unexpired grant (otherwise 404, as if
+ * the tenant had nothing), read-only (the auditor role), acting as `operator` in the tenant's own
+ * audit log, every request recorded there.
+ */
+async function enterTenant(services: Services, request: FastifyRequest, p: Principal, slug: string): Promise<Principal> {
+  const tenant = await services.tenantRepository.findBySlug(slug);
+  const grant = tenant ? await services.supportGrants.activeGrant(tenant.id, p.user.id) : undefined;
+  if (!tenant || !grant) throw new AppError('route.not_found');
+  const actor = { ...p.actor, type: 'operator' as const, tenantId: tenant.id as TenantId };
+  await services.supportGrants.recordUse(actor, grant.id, request.method, request.url.split('?')[0]!);
+  return {
+    ...p,
+    user: { ...p.user, role: 'auditor' },
+    settings: await services.tenantPolicy.get(tenant.id),
+    tenant: { id: tenant.id, slug: tenant.slug, displayName: tenant.displayName },
+    actor,
+    supportGrantId: grant.id,
+  };
 }
 
 async function loadTokenPrincipal(services: Services, request: FastifyRequest, bearer: string): Promise<Principal | null> {
@@ -169,7 +197,10 @@ export function requireAuth(services: Services, opts: RequireAuthOptions = {}): 
                 : 'auth.unauthenticated',
       );
     }
-    if (opts.roles && !opts.roles.includes(p.user.role)) throw new AppError('auth.forbidden');
+    if (opts.roles && !opts.roles.includes(p.user.role)) {
+      // Tenant routes answer 404 to operators without a grant: nothing of a tenant is visible to them (AC-07).
+      throw new AppError(p.user.role === 'operator' ? 'route.not_found' : 'auth.forbidden');
+    }
     if (opts.stepUp && !services.sessionService.recentlyVerified(p.session, p.settings))
       throw new AppError('auth.step_up_required');
   };

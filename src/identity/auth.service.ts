@@ -59,6 +59,8 @@ export interface Principal {
   via: 'session' | 'token';
   /** Scopes of the API token; empty for sessions. */
   scopes: string[];
+  /** Set when a provider operator acts inside a tenant under an approved lockbox grant (AC-07). */
+  supportGrantId?: string;
   settings: TenantSettings;
   tenant: { id: TenantId; slug: string; displayName: string };
   actor: Actor;
@@ -104,7 +106,8 @@ export class AuthService {
   async login(origin: RequestOrigin, input: { tenant: string; login: string; password: string }): Promise<LoginResult> {
     const { database, audit, users } = this.deps;
     const tenant = await this.deps.tenants.findBySlug(input.tenant.trim().toLowerCase());
-    if (!tenant || tenant.id === SYSTEM_TENANT_ID || tenant.status !== 'active') {
+    // The system tenant's only users are the provider's operators (AC-07).
+    if (!tenant || tenant.status !== 'active') {
       await verifyPassword(await dummyPasswordHash(), input.password);
       await database.transaction((trx) =>
         audit.append(trx, this.actorFor(origin, SYSTEM_TENANT_ID), {

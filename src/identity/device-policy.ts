@@ -7,7 +7,9 @@ import { checkClientCertificate, parseCaBundle, type ClientCertCheck } from '../
 import type { Role, TenantSettings } from '../tenants/tenant-settings.js';
 
 export function deviceCertRequired(settings: TenantSettings, zone: Zone, role: Role): boolean {
-  return settings.deviceCerts.requiredFor.some((r) => r.zone === zone && (r.roles.length === 0 || r.roles.includes(role)));
+  return settings.deviceCerts.requiredFor.some(
+    (r) => r.zone === zone && (r.roles.length === 0 || (r.roles as readonly Role[]).includes(role)),
+  );
 }
 
 const caCache = new Map<string, ReturnType<typeof parseCaBundle>>();

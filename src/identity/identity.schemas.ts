@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MfaPolicy, ROLES } from '../tenants/tenant-settings.js';
+import { MfaPolicy, ROLES, TENANT_ROLES } from '../tenants/tenant-settings.js';
 
 /** Login IDs: NFKC, lower case, trimmed; letters, digits and . _ @ - (employee numbers, mail addresses). */
 export function normalizeLoginId(raw: string): string {
@@ -114,7 +114,7 @@ export const CreateUserBody = z.object({
   loginId: LoginId,
   displayName: z.string().trim().min(1).max(100),
   email: z.email().max(254).optional(),
-  role: Role,
+  role: z.enum(TENANT_ROLES),
 });
 export const UserIdParams = z.object({ id: z.uuid() });
 export const UserActionReply = z.object({ user: UserDto, setupUrl: z.string().optional() });

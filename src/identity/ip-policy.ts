@@ -8,7 +8,7 @@ import type { IpRule, Role } from '../tenants/tenant-settings.js';
 
 export function applicableRules(rules: IpRule[], zone: Zone, role: Role | null): IpRule[] {
   const inZone = rules.filter((r) => r.zone === zone);
-  const forRole = role ? inZone.filter((r) => r.roles.includes(role)) : [];
+  const forRole = role ? inZone.filter((r) => (r.roles as readonly Role[]).includes(role)) : [];
   return forRole.length ? forRole : inZone.filter((r) => r.roles.length === 0);
 }
 

@@ -7,7 +7,7 @@ import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
-import type { Actor } from '../core/types.js';
+import { SYSTEM_TENANT_ID, type Actor } from '../core/types.js';
 import { randomId, randomToken, sha256Hex } from '../crypto/primitives.js';
 import type { Database, Executor } from '../db/database.js';
 import type { DB } from '../db/schema.js';
@@ -79,6 +79,8 @@ export class UserAdminService {
   ): Promise<{ user: UserSummary; setupToken: string | null }> {
     const settings = await this.deps.policy.get(actor.tenantId);
     const loginId = LoginId.parse(input.loginId);
+    // Operators exist only in the system tenant, and only operators exist there (AC-07).
+    if ((actor.tenantId === SYSTEM_TENANT_ID) !== (input.role === 'operator')) throw new AppError('user.invalid_role');
     const needsApproval = settings.twoPersonRule && !opts.preApproved;
     return this.deps.database.transaction(async (trx) => {
       if (await this.deps.users.findByLogin(actor.tenantId, loginId, trx)) throw new AppError('user.login_taken', loginId);

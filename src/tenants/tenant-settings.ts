@@ -6,10 +6,14 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-export const ROLES = ['tenant_admin', 'auditor', 'approver', 'staff', 'guest'] as const;
+/** Roles inside a tenant (AC-05). */
+export const TENANT_ROLES = ['tenant_admin', 'auditor', 'approver', 'staff', 'guest'] as const;
+/** Every role; `operator` exists only in the system tenant (the provider's staff, AC-07). */
+export const ROLES = [...TENANT_ROLES, 'operator'] as const;
 export type Role = (typeof ROLES)[number];
+export type TenantRole = (typeof TENANT_ROLES)[number];
 /** Roles that must use MFA whatever the tenant setting (AC-09). */
-export const MFA_MANDATORY_ROLES: readonly Role[] = ['tenant_admin', 'approver'];
+export const MFA_MANDATORY_ROLES: readonly Role[] = ['tenant_admin', 'approver', 'operator'];
 
 export const PasswordPolicy = z.object({
   minLengthWithMfa: z.number().int().min(8).max(64).default(8),
@@ -53,7 +57,7 @@ const Cidr = z.string().refine((v) => {
 /** An allow-list for one zone; `roles` narrows it to some roles (empty = everyone). */
 export const IpRule = z.object({
   zone: z.enum(['lgwan', 'internet']),
-  roles: z.array(z.enum(ROLES)).default([]),
+  roles: z.array(z.enum(TENANT_ROLES)).default([]),
   cidrs: z.array(Cidr).min(1).max(500),
 });
 export type IpRule = z.infer<typeof IpRule>;

@@ -6,7 +6,7 @@ import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
-import { SYSTEM_TENANT_ID, SYSTEM_TENANT_SLUG, type Actor, type TenantId } from '../core/types.js';
+import { SYSTEM_TENANT_ID, SYSTEM_TENANT_SLUG, systemActor, type Actor, type TenantId } from '../core/types.js';
 import type { TenantKeyring } from '../crypto/keyring.js';
 import { randomId } from '../crypto/primitives.js';
 import type { Database } from '../db/database.js';
@@ -27,10 +27,19 @@ export class TenantService {
 
   /** Creates the system tenant and its audit chain if absent (idempotent; run by init and migrate). */
   async ensureSystemTenant(): Promise<void> {
-    const { database, tenants, audit, clock } = this.deps;
-    if (await tenants.findById(SYSTEM_TENANT_ID)) return;
+    const { database, tenants, audit, clock, keyring } = this.deps;
+    if ((await tenants.findById(SYSTEM_TENANT_ID)) && (await keyring.hasActive(SYSTEM_TENANT_ID))) return;
     await database.transaction(async (trx) => {
-      if (await tenants.findById(SYSTEM_TENANT_ID, trx)) return;
+      if (await tenants.findById(SYSTEM_TENANT_ID, trx)) {
+        // Installations from before operators existed: the provider's tenant gets its key now (operators' TOTP secrets).
+        const version = await keyring.createKek(trx, SYSTEM_TENANT_ID);
+        await audit.append(trx, systemActor(), {
+          action: 'tenant.key_created',
+          target: { type: 'tenant', id: SYSTEM_TENANT_ID },
+          details: { kekVersion: version },
+        });
+        return;
+      }
       const now = clock.now().toISOString();
       await tenants.insert(
         trx,
@@ -38,10 +47,11 @@ export class TenantService {
         {},
       );
       await audit.startChain(trx, SYSTEM_TENANT_ID);
+      const kekVersion = await keyring.createKek(trx, SYSTEM_TENANT_ID);
       await audit.append(
         trx,
         { type: 'system', id: 'kura', tenantId: SYSTEM_TENANT_ID },
-        { action: 'system.initialised', target: { type: 'tenant', id: SYSTEM_TENANT_ID } },
+        { action: 'system.initialised', target: { type: 'tenant', id: SYSTEM_TENANT_ID }, details: { kekVersion } },
       );
     });
   }

@@ -2,7 +2,7 @@ import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithLink } from '../../src/app/bootstrap.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { systemActor, type TenantId } from '../../src/core/types.js';
+import { SYSTEM_TENANT_ID, systemActor, type TenantId } from '../../src/core/types.js';
 import { totpCode } from '../../src/crypto/totp.js';
 import { buildServer, type App } from '../../src/http/server.js';
 import type { Role } from '../../src/tenants/tenant-settings.js';
@@ -805,6 +805,59 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
         'access_review.exported',
       ]),
     );
+  });
+
+  it('keeps operators out of tenant data unless a tenant admin approves a time-limited grant [AC-07]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const op = await member({ slug: 'system', id: SYSTEM_TENANT_ID }, 'operator', 'ops-yamada');
+    const oc = await signIn(op);
+    const into = (method: string, url: string, body?: unknown) => oc.req(method, url, body, { 'x-kura-support-tenant': t.slug });
+    expect((await oc.get('/api/v1/admin/users')).body.error.code).toBe('route.not_found');
+    expect((await into('GET', '/api/v1/admin/users')).body.error.code).toBe('route.not_found');
+    const asked = await oc.post('/api/v1/operator/support-grants', {
+      tenant: t.slug,
+      reason: '問い合わせ #1234 の調査のため',
+      durationMinutes: 60,
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(201);
+    expect((await into('GET', '/api/v1/admin/users')).status).toBe(404); // requested, not approved
+    expect(await lastEvent(t.id)).toMatchObject({ action: 'support.requested', actor_type: 'operator', actor_id: op.id });
+    const ac = await signIn(admin);
+    await ac.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    const listed = (await ac.get('/api/v1/admin/support-grants')).body.grants;
+    expect(listed[0]).toMatchObject({ id: asked.body.id, state: 'requested', reason: '問い合わせ #1234 の調査のため' });
+    expect((await ac.post(`/api/v1/admin/support-grants/${asked.body.id}/approve`)).body).toMatchObject({ state: 'approved' });
+    const seen = await into('GET', '/api/v1/admin/users');
+    expect(seen.status).toBe(200);
+    expect(seen.body.users.map((u: { loginId: string }) => u.loginId)).toContain(admin.login);
+    expect(await lastEvent(t.id)).toMatchObject({ action: 'support.accessed', actor_type: 'operator', actor_id: op.id });
+    expect(
+      (await into('POST', '/api/v1/admin/users', { loginId: 'sneaky', displayName: 'x', role: 'staff' })).body.error.code,
+    ).toBe('auth.forbidden');
+    clock.advance(61 * 60_000);
+    const later = await signIn(op); // the old session idled out meanwhile
+    expect((await later.req('GET', '/api/v1/admin/users', undefined, { 'x-kura-support-tenant': t.slug })).status).toBe(404); // grant expired
+    const again = await (
+      await signIn(op)
+    ).post('/api/v1/operator/support-grants', { tenant: t.slug, reason: '再調査が必要になったため', durationMinutes: 240 });
+    const ac2 = await signIn(admin);
+    await ac2.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    await ac2.post(`/api/v1/admin/support-grants/${again.body.id}/approve`);
+    const oc2 = await signIn(op);
+    expect((await oc2.req('GET', '/api/v1/admin/users', undefined, { 'x-kura-support-tenant': t.slug })).status).toBe(200);
+    expect((await ac2.post(`/api/v1/admin/support-grants/${again.body.id}/revoke`)).body.state).toBe('revoked');
+    expect((await oc2.req('GET', '/api/v1/admin/users', undefined, { 'x-kura-support-tenant': t.slug })).status).toBe(404);
+    // Admins are not operators, and no tenant can create one.
+    expect(
+      (await ac2.post('/api/v1/operator/support-grants', { tenant: t.slug, reason: 'self-service attempt', durationMinutes: 60 }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await ac2.post('/api/v1/admin/users', { loginId: 'fake-op', displayName: 'x', role: 'operator' })).body.error.code,
+    ).toBe('request.invalid');
   });
 
   it('keeps every tenant chain verifiable after all of this [LOG-02]', async () => {
