@@ -38,6 +38,7 @@ import { ApiTokenRepository } from '../identity/api-token.repository.js';
 import { ApiTokenService } from '../identity/api-token.service.js';
 import { AccessReviewRepository } from '../identity/access-review.repository.js';
 import { SupportGrantService } from '../identity/support-grant.service.js';
+import { WebAuthnService } from '../identity/webauthn.service.js';
 import { AccessReviewService, REVIEW_PERIOD_DAYS } from '../identity/access-review.service.js';
 import type { Zone } from '../core/types.js';
 
@@ -65,6 +66,7 @@ export interface Services {
   apiTokens: ApiTokenService;
   accessReviews: AccessReviewService;
   supportGrants: SupportGrantService;
+  webauthn: WebAuthnService;
   /** Base URL of a zone for links (configured publicUrl, else https://localhost:port). */
   publicBaseUrl: (zone: Zone) => string;
   jobs: JobQueue;
@@ -124,6 +126,19 @@ export async function createServices(
   });
   const userAdmin = new UserAdminService({ database, clock, audit, users: userRepository, mfa, sessions, policy: tenantPolicy });
   const apiTokens = new ApiTokenService({ database, clock, audit, tokens: new ApiTokenRepository(database.db) });
+  const publicBaseUrl = (zone: Zone) => {
+    const z = config.zones[zone];
+    return (z.publicUrl ?? `https://localhost:${z.port}`).replace(/\/$/, '');
+  };
+  const webauthn = new WebAuthnService({
+    database,
+    clock,
+    audit,
+    mfa,
+    sessions,
+    auth,
+    origin: (zone) => new URL(publicBaseUrl(zone)).origin,
+  });
   const supportGrants = new SupportGrantService({ database, clock, audit, tenants: tenantRepo });
   const accessReviewRepo = new AccessReviewRepository(database.db);
   const accessReviews = new AccessReviewService({
@@ -135,10 +150,7 @@ export async function createServices(
     userAdmin,
   });
   const authPolicy = new AuthPolicyService({ database, clock, audit, auditRepository, policy: tenantPolicy });
-  const publicBaseUrl = (zone: Zone) => {
-    const z = config.zones[zone];
-    return (z.publicUrl ?? `https://localhost:${z.port}`).replace(/\/$/, '');
-  };
+
   const checkpoints = new CheckpointService({
     database,
     audit: auditRepository,
@@ -199,6 +211,7 @@ export async function createServices(
     apiTokens,
     accessReviews,
     supportGrants,
+    webauthn,
     publicBaseUrl,
     jobs,
     scheduler,

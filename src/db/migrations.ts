@@ -249,6 +249,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('mfa_at', 'text')
           .addColumn('revoked_at', 'text')
           .addColumn('revoked_reason', 'text')
+          .addColumn('webauthn_challenge', 'text')
           // the login before this one, shown after sign-in (AC-12)
           .addColumn('prev_login_at', 'text')
           .addColumn('prev_login_ip', 'text')
@@ -272,6 +273,20 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('revoked_at', 'text')
           .execute();
         await db.schema.createIndex('api_tokens_user').on('api_tokens').columns(['tenant_id', 'user_id']).execute();
+
+        await db.schema
+          .createTable('webauthn_credentials')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('credential_id', 'text', (c) => c.notNull())
+          .addColumn('public_key', t.blob, (c) => c.notNull())
+          .addColumn('counter', t.bigint, (c) => c.notNull())
+          .addColumn('transports', 'text', (c) => c.notNull())
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('last_used_at', 'text')
+          .addPrimaryKeyConstraint('webauthn_credentials_pk', ['tenant_id', 'credential_id'])
+          .execute();
 
         await db.schema
           .createTable('setup_tokens')

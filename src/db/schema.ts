@@ -173,6 +173,8 @@ export interface SessionsTable {
   mfa_at: string | null;
   revoked_at: string | null;
   revoked_reason: string | null;
+  /** `challenge|expiresAt` of a pending WebAuthn ceremony. */
+  webauthn_challenge: string | null;
   prev_login_at: string | null;
   prev_login_ip: string | null;
   prev_login_zone: string | null;
@@ -247,6 +249,18 @@ export interface SupportGrantsTable {
   expires_at: string | null;
 }
 
+export interface WebauthnCredentialsTable {
+  tenant_id: string;
+  user_id: string;
+  credential_id: string;
+  public_key: Buffer;
+  counter: number;
+  transports: string;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+}
+
 export interface DB {
   tenants: TenantsTable;
   tenant_keys: TenantKeysTable;
@@ -267,4 +281,5 @@ export interface DB {
   access_reviews: AccessReviewsTable;
   access_review_items: AccessReviewItemsTable;
   support_grants: SupportGrantsTable;
+  webauthn_credentials: WebauthnCredentialsTable;
 }

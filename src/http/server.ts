@@ -18,6 +18,7 @@ import { registerAuthRoutes } from '../identity/auth.routes.js';
 import { registerApiTokenRoutes } from '../identity/api-token.routes.js';
 import { registerAccessReviewRoutes } from '../identity/access-review.routes.js';
 import { registerSupportGrantRoutes } from '../identity/support-grant.routes.js';
+import { registerWebAuthnRoutes } from '../identity/webauthn.routes.js';
 import { installErrorHandler, sendError } from './error-handler.js';
 import { registerWebUi } from './web-ui.js';
 
@@ -135,6 +136,7 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
   await registerApiTokenRoutes(app, services);
   await registerAccessReviewRoutes(app, services);
   await registerSupportGrantRoutes(app, services);
+  await registerWebAuthnRoutes(app, services);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const servesUi = opts.webUi !== false && (await registerWebUi(app));

@@ -121,6 +121,7 @@ async function loadTokenPrincipal(services: Services, request: FastifyRequest, b
     mfa_at: null,
     revoked_at: null,
     revoked_reason: null,
+    webauthn_challenge: null,
     prev_login_at: null,
     prev_login_ip: null,
     prev_login_zone: null,

@@ -91,6 +91,12 @@ export class AuthService {
     };
   }
 
+  /** Whether the user has an enrolled second factor: a confirmed TOTP or a passkey. */
+  async hasSecondFactor(tenantId: string, userId: string, exec?: Executor): Promise<boolean> {
+    if ((await this.deps.mfa.totp(tenantId, userId, exec))?.confirmed_at) return true;
+    return (await this.deps.mfa.passkeyCount(tenantId, userId, exec)) > 0;
+  }
+
   /** Whether this user must use MFA under the tenant's policy (admins and approvers always). */
   mfaRequired(user: Pick<User, 'role'>, settings: TenantSettings): boolean {
     return settings.mfa.requiredForAll || MFA_MANDATORY_ROLES.includes(user.role);
@@ -170,7 +176,7 @@ export class AuthService {
       'login',
     );
     const rehash = needsRehash(user.passwordHash) ? await hashPassword(password) : null;
-    const hasTotp = Boolean((await this.deps.mfa.totp(tenant.id, user.id))?.confirmed_at);
+    const hasTotp = await this.hasSecondFactor(tenant.id, user.id);
     const stage: SessionStage = hasTotp
       ? 'mfa'
       : this.mfaRequired(user, settings)
@@ -197,7 +203,7 @@ export class AuthService {
     });
   }
 
-  private async recordFailure(
+  async recordFailure(
     origin: RequestOrigin,
     tenantId: string,
     user: User,
@@ -324,7 +330,7 @@ export class AuthService {
   }
 
   /** After a second factor: on to a forced password change, or fully signed in. */
-  private async afterSecondFactor(trx: Transaction<DB>, p: Principal, method: string): Promise<NextStep> {
+  async afterSecondFactor(trx: Transaction<DB>, p: Principal, method: string): Promise<NextStep> {
     const now = this.now().toISOString();
     const user = (await this.deps.users.findById(p.user.tenantId, p.user.id, trx))!;
     if (this.passwordChangeDue(user, p.settings)) {
@@ -640,7 +646,7 @@ export class AuthService {
         target: { type: 'user', id: user.id },
         details: { purpose: row.purpose },
       });
-      const hasTotp = Boolean((await this.deps.mfa.totp(tenant.id, user.id, trx))?.confirmed_at);
+      const hasTotp = await this.hasSecondFactor(tenant.id, user.id, trx);
       const stage: SessionStage = hasTotp ? 'mfa' : this.mfaRequired(user, settings) ? 'mfa_enroll' : 'full';
       const { token, session } = await this.deps.sessionService.create(trx, user, settings, origin, stage);
       const next = stage === 'full' ? await this.finishLogin(trx, actor, user, session, settings, 'setup_link') : toNext(stage);
@@ -764,6 +770,7 @@ export class AuthService {
       passwordExpiresAt: exp?.toISOString() ?? null,
       passwordExpiryWarning: exp !== null && exp.getTime() - now.getTime() <= p.settings.password.expiryWarningDays * 86_400_000,
       mfa: {
+        passkeys: await this.deps.mfa.passkeyCount(p.user.tenantId, p.user.id),
         totp: Boolean((await this.deps.mfa.totp(p.user.tenantId, p.user.id))?.confirmed_at),
         recoveryCodesLeft: await this.deps.mfa.recoveryCodesLeft(p.user.tenantId, p.user.id),
       },
@@ -778,7 +785,7 @@ export class AuthService {
     };
   }
 
-  private originOf(p: Principal): RequestOrigin {
+  originOf(p: Principal): RequestOrigin {
     return {
       zone: p.actor.zone!,
       ip: p.actor.ip ?? null,

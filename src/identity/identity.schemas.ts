@@ -75,7 +75,7 @@ export const MeReply = z.object({
   failuresSinceLastLogin: z.number(),
   passwordExpiresAt: z.string().nullable(),
   passwordExpiryWarning: z.boolean(),
-  mfa: z.object({ totp: z.boolean(), recoveryCodesLeft: z.number() }),
+  mfa: z.object({ totp: z.boolean(), passkeys: z.number(), recoveryCodesLeft: z.number() }),
   session: z.object({ zone: z.string(), expiresAt: z.string(), stepUpValidUntil: z.string().nullable() }),
   csrfToken: z.string(),
   loginBanner: z.string(),

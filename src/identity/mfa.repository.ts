@@ -1,5 +1,5 @@
 import type { Executor } from '../db/database.js';
-import type { MfaTotpTable } from '../db/schema.js';
+import type { MfaTotpTable, WebauthnCredentialsTable } from '../db/schema.js';
 
 /** TOTP secrets (wrapped with the tenant KEK, ENC-02) and hashed recovery codes. */
 export class MfaRepository {
@@ -75,5 +75,53 @@ export class MfaRepository {
       .where('used_at', 'is', null)
       .executeTakeFirst();
     return Number(r?.n ?? 0);
+  }
+
+  async passkeyCount(tenantId: string, userId: string, exec: Executor = this.db): Promise<number> {
+    const r = await exec
+      .selectFrom('webauthn_credentials')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
+  async passkeys(tenantId: string, userId: string, exec: Executor = this.db): Promise<WebauthnCredentialsTable[]> {
+    return exec
+      .selectFrom('webauthn_credentials')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .orderBy('created_at')
+      .execute();
+  }
+
+  async insertPasskey(trx: Executor, row: WebauthnCredentialsTable): Promise<void> {
+    await trx.insertInto('webauthn_credentials').values(row).execute();
+  }
+
+  /** Stores the new signature counter only if it moved forward (a cloned authenticator lags behind). */
+  async usePasskey(trx: Executor, tenantId: string, credentialId: string, counter: number, at: string): Promise<void> {
+    await trx
+      .updateTable('webauthn_credentials')
+      .set({ counter, last_used_at: at })
+      .where('tenant_id', '=', tenantId)
+      .where('credential_id', '=', credentialId)
+      .execute();
+  }
+
+  async deletePasskey(trx: Executor, tenantId: string, userId: string, credentialId: string): Promise<boolean> {
+    const r = await trx
+      .deleteFrom('webauthn_credentials')
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('credential_id', '=', credentialId)
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+
+  async deleteAllPasskeys(trx: Executor, tenantId: string, userId: string): Promise<void> {
+    await trx.deleteFrom('webauthn_credentials').where('tenant_id', '=', tenantId).where('user_id', '=', userId).execute();
   }
 }

@@ -28,7 +28,10 @@ export class SessionRepository {
     tenantId: string,
     id: string,
     set: Partial<
-      Pick<SessionsTable, 'stage' | 'mfa_at' | 'prev_login_at' | 'prev_login_ip' | 'prev_login_zone' | 'prev_failures'>
+      Pick<
+        SessionsTable,
+        'stage' | 'mfa_at' | 'prev_login_at' | 'prev_login_ip' | 'prev_login_zone' | 'prev_failures' | 'webauthn_challenge'
+      >
     >,
   ): Promise<void> {
     await trx.updateTable('sessions').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).execute();

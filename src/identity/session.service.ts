@@ -57,6 +57,7 @@ export class SessionService {
       mfa_at: null,
       revoked_at: null,
       revoked_reason: null,
+      webauthn_challenge: null,
       prev_login_at: null,
       prev_login_ip: null,
       prev_login_zone: null,

@@ -58,7 +58,9 @@ export class UserAdminService {
     return {
       ...u,
       locked: u.lockedUntil !== null && u.lockedUntil > this.nowIso(),
-      mfaEnrolled: Boolean((await this.deps.mfa.totp(u.tenantId, u.id, exec))?.confirmed_at),
+      mfaEnrolled:
+        Boolean((await this.deps.mfa.totp(u.tenantId, u.id, exec))?.confirmed_at) ||
+        (await this.deps.mfa.passkeyCount(u.tenantId, u.id, exec)) > 0,
     };
   }
 
@@ -212,6 +214,7 @@ export class UserAdminService {
       if (to !== 'active') ended = await this.deps.sessions.revoke(trx, actor.tenantId, userId, now, action);
       if (to === 'deleted') {
         await this.deps.mfa.deleteTotp(trx, actor.tenantId, userId);
+        await this.deps.mfa.deleteAllPasskeys(trx, actor.tenantId, userId);
         await this.deps.mfa.replaceRecoveryCodes(trx, actor.tenantId, userId, [], now);
       }
       await this.deps.audit.append(trx, actor, {
@@ -247,6 +250,7 @@ export class UserAdminService {
       if (u.state === 'deleted') throw new AppError('user.invalid_state');
       const now = this.nowIso();
       await this.deps.mfa.deleteTotp(trx, actor.tenantId, userId);
+      await this.deps.mfa.deleteAllPasskeys(trx, actor.tenantId, userId);
       await this.deps.mfa.replaceRecoveryCodes(trx, actor.tenantId, userId, [], now);
       const ended = await this.deps.sessions.revoke(trx, actor.tenantId, userId, now, 'mfa_reset');
       await this.deps.audit.append(trx, actor, {

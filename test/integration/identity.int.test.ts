@@ -7,6 +7,7 @@ import { totpCode } from '../../src/crypto/totp.js';
 import { buildServer, type App } from '../../src/http/server.js';
 import type { Role } from '../../src/tenants/tenant-settings.js';
 import { Client } from '../support/http-client.js';
+import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { createTestKura, type TestKura } from '../support/kura.js';
 
 const clock = new ManualClock(new Date('2026-11-26T01:00:00.000Z'));
@@ -858,6 +859,59 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(
       (await ac2.post('/api/v1/admin/users', { loginId: 'fake-op', displayName: 'x', role: 'operator' })).body.error.code,
     ).toBe('request.invalid');
+  });
+
+  it('enrols a passkey as the second factor and signs in with it; refuses a replayed challenge or another origin [AC-09]', async () => {
+    const t = await newTenant();
+    const url = await createUserWithLink(
+      k.services,
+      t.id,
+      { loginId: 'passkey-user', displayName: 'パスキー', role: 'staff' },
+      'test',
+    );
+    const origin = k.services.publicBaseUrl('lgwan');
+    const device = new SoftAuthenticator(new URL(origin).origin);
+    const c = new Client(lgwan);
+    expect(
+      (
+        await c.post('/api/v1/auth/setup/complete', {
+          token: tokenOf(url),
+          password: GOOD_PASSWORD,
+          confirmPassword: GOOD_PASSWORD,
+        })
+      ).body.next,
+    ).toBe('mfa_enroll');
+    const regOpts = (await c.post('/api/v1/auth/webauthn/register/options')).body;
+    expect(regOpts.pubKeyCredParams.map((x: { alg: number }) => x.alg)).toEqual([-7, -257]);
+    expect(regOpts.rp.id).toBe('localhost');
+    const reg = await c.post('/api/v1/auth/webauthn/register/verify', { credential: device.create(regOpts), name: '業務PC' });
+    expect(reg.status, JSON.stringify(reg.body)).toBe(200);
+    expect(reg.body.next).toBe('done');
+    expect(reg.body.recoveryCodes).toHaveLength(10);
+    expect((await c.get('/api/v1/me')).body.mfa).toMatchObject({ passkeys: 1, totp: false });
+
+    const s = new Client(lgwan);
+    expect(
+      (await s.post('/api/v1/auth/login', { tenant: t.slug, login: 'passkey-user', password: GOOD_PASSWORD })).body.next,
+    ).toBe('mfa');
+    const authOpts = (await s.post('/api/v1/auth/webauthn/authenticate/options')).body;
+    const phished = await s.post('/api/v1/auth/webauthn/authenticate/verify', {
+      credential: device.get(authOpts, 'https://kura-login.example.com'),
+    });
+    expect(phished.body.error.code).toBe('auth.mfa_invalid');
+    const opts2 = (await s.post('/api/v1/auth/webauthn/authenticate/options')).body;
+    const assertion = device.get(opts2);
+    expect((await s.post('/api/v1/auth/webauthn/authenticate/verify', { credential: assertion })).body.next).toBe('done');
+    expect((await s.get('/api/v1/me')).status).toBe(200);
+    const replay = new Client(lgwan);
+    await replay.post('/api/v1/auth/login', { tenant: t.slug, login: 'passkey-user', password: GOOD_PASSWORD });
+    await replay.post('/api/v1/auth/webauthn/authenticate/options');
+    expect((await replay.post('/api/v1/auth/webauthn/authenticate/verify', { credential: assertion })).body.error.code).toBe(
+      'auth.mfa_invalid',
+    );
+    const events = (await k.services.auditRepository.latestEvents(t.id, 12)).map((e) => [e.action, e.reason]);
+    expect(events).toContainEqual(['auth.mfa_failed', 'webauthn_invalid']);
+    expect(events).toContainEqual(['auth.mfa_verified', null]);
   });
 
   it('keeps every tenant chain verifiable after all of this [LOG-02]', async () => {

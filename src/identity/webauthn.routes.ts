@@ -1,0 +1,89 @@
+/** Passkey registration, sign-in and step-up routes (AC-09). The JSON shapes are WebAuthn's own (WebAuthn Level 3 JSON). */
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Services } from '../app/services.js';
+import { requireAuth } from './auth.hooks.js';
+import { NextReply } from './identity.schemas.js';
+
+const SECURED = [{ sessionCookie: [], csrfToken: [] }];
+/** The browser's credential JSON; the library validates every field of it. */
+const CredentialJson = z.looseObject({
+  id: z.string().max(1024),
+  rawId: z.string().max(1024),
+  type: z.literal('public-key'),
+  response: z.looseObject({}),
+});
+
+export async function registerWebAuthnRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { webauthn } = services;
+  const enrolling = requireAuth(services, { stages: ['mfa_enroll', 'full'] });
+  const verifying = requireAuth(services, { stages: ['mfa', 'full'] });
+
+  r.post(
+    '/api/v1/auth/webauthn/register/options',
+    { schema: { tags: ['auth'], security: SECURED }, preHandler: enrolling },
+    async (req) => webauthn.registrationOptions(req.principal!),
+  );
+  r.post(
+    '/api/v1/auth/webauthn/register/verify',
+    {
+      schema: {
+        tags: ['auth'],
+        body: z.object({ credential: CredentialJson, name: z.string().trim().max(100).default('') }),
+        response: { 200: z.object({ next: NextReply.shape.next, recoveryCodes: z.array(z.string()) }) },
+        security: SECURED,
+      },
+      preHandler: enrolling,
+    },
+    async (req) => webauthn.register(req.principal!, req.body.credential as never, req.body.name),
+  );
+  r.post(
+    '/api/v1/auth/webauthn/authenticate/options',
+    { schema: { tags: ['auth'], security: SECURED }, preHandler: verifying },
+    async (req) => webauthn.authenticationOptions(req.principal!),
+  );
+  r.post(
+    '/api/v1/auth/webauthn/authenticate/verify',
+    {
+      schema: { tags: ['auth'], body: z.object({ credential: CredentialJson }), response: { 200: NextReply }, security: SECURED },
+      preHandler: verifying,
+    },
+    async (req) => {
+      const p = req.principal!;
+      return {
+        next: await webauthn.authenticate(p, req.body.credential as never, p.session.stage === 'full' ? 'step_up' : 'login'),
+      };
+    },
+  );
+  r.get(
+    '/api/v1/me/passkeys',
+    {
+      schema: {
+        tags: ['auth'],
+        response: {
+          200: z.object({
+            passkeys: z.array(
+              z.object({ id: z.string(), name: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable() }),
+            ),
+          }),
+        },
+        security: SECURED,
+      },
+      preHandler: requireAuth(services),
+    },
+    async (req) => ({ passkeys: await webauthn.list(req.principal!) }),
+  );
+  r.delete(
+    '/api/v1/me/passkeys/:id',
+    {
+      schema: { tags: ['auth'], params: z.object({ id: z.string().max(1024) }), security: SECURED },
+      preHandler: requireAuth(services, { stepUp: true }),
+    },
+    async (req, reply) => {
+      await webauthn.remove(req.principal!, req.params.id);
+      return reply.code(204).send();
+    },
+  );
+}
