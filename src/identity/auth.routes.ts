@@ -1,6 +1,7 @@
 /** Sign-in, MFA, password, setup-link and session routes (thin: schema, guard, one service call). */
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import type { Services } from '../app/services.js';
 import { AppError } from '../core/errors.js';
 import { clearSessionCookie, originOf, requireAuth, setSessionCookie } from './auth.hooks.js';
@@ -35,6 +36,19 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
   const partial = requireAuth(services, { stages: ['mfa', 'mfa_enroll', 'password_change', 'terms', 'full'] });
   const full = requireAuth(services);
   const meRead = requireAuth(services, { scope: 'me:read' });
+
+  // The login banner (AC-12) is shown before sign-in, so it is public; unknown tenants get an empty one.
+  r.get(
+    '/api/v1/auth/banner',
+    {
+      schema: {
+        tags: ['auth'],
+        querystring: z.object({ tenant: z.string().max(63) }),
+        response: { 200: z.object({ banner: z.string() }) },
+      },
+    },
+    async (req) => ({ banner: await auth.loginBanner(req.query.tenant) }),
+  );
 
   r.post(
     '/api/v1/auth/login',

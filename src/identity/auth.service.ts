@@ -654,6 +654,12 @@ export class AuthService {
     });
   }
 
+  async loginBanner(slug: string): Promise<string> {
+    const tenant = await this.deps.tenants.findBySlug(slug.trim().toLowerCase());
+    if (!tenant || tenant.status !== 'active') return '';
+    return (await this.deps.policy.get(tenant.id)).loginBanner;
+  }
+
   terms(p: Principal): { version: number; text: string } {
     return { version: p.settings.acceptableUse.version, text: p.settings.acceptableUse.text };
   }

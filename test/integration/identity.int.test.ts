@@ -569,7 +569,11 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
   });
 
   it('shows the previous login and failures since, after sign-in [AC-12]', async () => {
-    const t = await newTenant();
+    const t = await newTenant({ loginBanner: '許可された職員以外の利用を禁じます。' });
+    expect((await new Client(lgwan).get(`/api/v1/auth/banner?tenant=${t.slug}`)).body).toEqual({
+      banner: '許可された職員以外の利用を禁じます。',
+    });
+    expect((await new Client(lgwan).get('/api/v1/auth/banner?tenant=nowhere')).body).toEqual({ banner: '' });
     const m = await member(t);
     await signIn(m, lgwan, '10.1.2.3');
     await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'wrong-password-x' });
