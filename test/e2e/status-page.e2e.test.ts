@@ -64,7 +64,7 @@ async function openPage(url: string): Promise<Observed> {
 
 function zoneUrl(zone: Zone): string {
   if (!kura) throw new Error('kura not started');
-  return `https://127.0.0.1:${zone === 'lgwan' ? kura.lgwanPort : kura.internetPort}/`;
+  return `https://127.0.0.1:${zone === 'lgwan' ? kura.lgwanPort : kura.internetPort}/status`;
 }
 
 /** Fails on axe violations of impact serious or critical, listing them. */

@@ -1,14 +1,21 @@
-/** Page frame shared by every page: skip link, header (service name, language), main, footer. */
-import type { ReactNode } from 'react';
+/**
+ * Page frame shared by every page: skip link, header (service name, signed-in user and sign-out,
+ * language), the main menu when signed in (admin pages only for tenant admins), main, footer.
+ */
+import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { useSession } from '../features/identity/session';
 import { linkClass } from '../ui/link';
-import { LanguageSwitch } from './language-switch';
 import { KuraMark } from './kura-mark';
+import { LanguageSwitch } from './language-switch';
+import { navigate, routeLink, usePath } from './router';
 
 export const MAIN_ID = 'main';
 
 export function AppFrame({ children }: { children: ReactNode }) {
   const { t } = useTranslation();
+  const { state } = useSession();
+  const me = state.status === 'signed-in' ? state.me : null;
   return (
     <div className="flex min-h-screen flex-col">
       <a
@@ -20,7 +27,7 @@ export function AppFrame({ children }: { children: ReactNode }) {
       <header className="border-b border-solid-gray-420 bg-white">
         <div className="mx-auto flex max-w-5xl flex-wrap items-center justify-between gap-x-6 gap-y-3 px-4 py-3 sm:px-6">
           <a
-            href="/"
+            {...routeLink('/')}
             className="flex items-center gap-3 rounded-4 text-solid-gray-900 no-underline focus-visible:bg-yellow-300 focus-visible:outline-4 focus-visible:outline-black focus-visible:outline-offset-[calc(2/16*1rem)]"
           >
             <KuraMark className="size-10 shrink-0 text-blue-900" />
@@ -29,8 +36,12 @@ export function AppFrame({ children }: { children: ReactNode }) {
               <span className="text-dns-14N-130 text-solid-gray-700">{t('app.serviceTagline')}</span>
             </span>
           </a>
-          <LanguageSwitch />
+          <div className="flex flex-wrap items-center gap-x-6 gap-y-3">
+            {me && <SignedInUser name={me.user.displayName} tenant={me.tenant.displayName} />}
+            <LanguageSwitch />
+          </div>
         </div>
+        {me && <MainNav isAdmin={me.user.role === 'tenant_admin'} />}
       </header>
       <main id={MAIN_ID} tabIndex={-1} className="mx-auto w-full max-w-5xl flex-1 px-4 py-8 focus:outline-none sm:px-6 sm:py-12">
         {children}
@@ -47,5 +58,78 @@ export function AppFrame({ children }: { children: ReactNode }) {
         </div>
       </footer>
     </div>
+  );
+}
+
+function SignedInUser({ name, tenant }: { name: string; tenant: string }) {
+  const { t } = useTranslation();
+  const { signOut } = useSession();
+  const [busy, setBusy] = useState(false);
+  async function onSignOut() {
+    setBusy(true);
+    try {
+      await signOut();
+    } catch {
+      // The session is forgotten locally either way; the server ends it at its timeout.
+    } finally {
+      setBusy(false);
+      navigate('/login', { replace: true });
+    }
+  }
+  return (
+    <div className="flex items-center gap-4" data-testid="signed-in-user">
+      <p className="flex flex-col text-right">
+        <span className="sr-only">{t('app.header.account')}：</span>
+        <span className="text-dns-16B-130 text-solid-gray-900" data-testid="signed-in-name">
+          {t('app.header.signedInAs', { name })}
+        </span>
+        <span className="text-dns-14N-130 text-solid-gray-700">{tenant}</span>
+      </p>
+      <button
+        type="button"
+        onClick={() => void onSignOut()}
+        aria-disabled={busy || undefined}
+        className="min-h-11 rounded-8 border border-current bg-white px-4 text-oln-16B-100 text-blue-900 underline-offset-[calc(3/16*1rem)] hover:bg-blue-200 hover:text-blue-1000 hover:underline focus-visible:outline-4 focus-visible:outline-black focus-visible:outline-offset-[calc(2/16*1rem)] focus-visible:ring-[calc(2/16*1rem)] focus-visible:ring-yellow-300"
+      >
+        {t('app.header.signOut')}
+      </button>
+    </div>
+  );
+}
+
+function MainNav({ isAdmin }: { isAdmin: boolean }) {
+  const { t } = useTranslation();
+  const path = usePath();
+  const items: Array<{ path: string; label: string }> = [
+    { path: '/', label: t('app.nav.home') },
+    { path: '/account', label: t('app.nav.account') },
+    ...(isAdmin
+      ? [
+          { path: '/admin/users', label: t('app.nav.adminUsers') },
+          { path: '/admin/policy', label: t('app.nav.adminPolicy') },
+        ]
+      : []),
+  ];
+  return (
+    <nav aria-label={t('app.nav.label')} className="border-t border-solid-gray-200 bg-white">
+      <ul className="mx-auto flex max-w-5xl flex-wrap gap-x-2 px-2 sm:px-4">
+        {items.map((item) => {
+          const current = path === item.path;
+          return (
+            <li key={item.path}>
+              <a
+                {...routeLink(item.path)}
+                aria-current={current ? 'page' : undefined}
+                className={`flex min-h-12 items-center border-b-4 px-3 text-oln-16N-100 underline-offset-[calc(3/16*1rem)] hover:underline focus-visible:bg-yellow-300 focus-visible:outline-4 focus-visible:outline-black focus-visible:-outline-offset-4 ${
+                  current ? 'border-blue-900 font-bold text-blue-1000' : 'border-transparent text-solid-gray-800'
+                }`}
+              >
+                {item.label}
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+    </nav>
   );
 }

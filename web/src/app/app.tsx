@@ -1,14 +1,122 @@
+/**
+ * Path → page. The server answers every HTML GET with this SPA. Public pages: /status, /login,
+ * /setup. Everything else needs a full session (loaded from /me on first use); admin pages also
+ * need the tenant_admin role (the server enforces it again on every call).
+ */
+import { useEffect, type ReactNode } from 'react';
+import { useTranslation } from 'react-i18next';
+import { AccountPage } from '../features/identity/account-page';
+import { AdminUsersPage } from '../features/identity/admin-users-page';
+import { HomePage } from '../features/identity/home-page';
+import type { Role } from '../features/identity/identity.api';
+import { LoginPage } from '../features/identity/login-page';
+import { SessionProvider, useSession } from '../features/identity/session';
+import { SetupPage } from '../features/identity/setup-page';
 import { StatusPage } from '../features/status/status-page';
+import { PolicyPage } from '../features/tenants/policy-page';
+import { Button } from '../ui/button';
+import { linkClass } from '../ui/link';
+import { ErrorBanner } from '../ui/messages';
 import { AppFrame } from './app-frame';
 import { NotFoundPage } from './not-found-page';
+import { navigate, routeLink, usePath } from './router';
+import { useDocumentTitle } from './use-document-title';
 
-/** Path → page. Only the status page exists so far; the server answers every HTML GET with this SPA. */
-function pageFor(pathname: string) {
-  const path = pathname.replace(/\/+$/, '') || '/';
-  if (path === '/' || path === '/status' || path === '/index.html') return <StatusPage />;
-  return <NotFoundPage />;
+function pageFor(path: string): ReactNode {
+  switch (path) {
+    case '/status':
+      return <StatusPage />;
+    case '/login':
+      return <LoginPage />;
+    case '/setup':
+      return <SetupPage />;
+    case '/':
+    case '/index.html':
+      return (
+        <RequireSession>
+          <HomePage />
+        </RequireSession>
+      );
+    case '/account':
+      return (
+        <RequireSession>
+          <AccountPage />
+        </RequireSession>
+      );
+    case '/admin/users':
+      return (
+        <RequireSession role="tenant_admin">
+          <AdminUsersPage />
+        </RequireSession>
+      );
+    case '/admin/policy':
+      return (
+        <RequireSession role="tenant_admin">
+          <PolicyPage />
+        </RequireSession>
+      );
+    default:
+      return <NotFoundPage />;
+  }
+}
+
+/** Renders its page once /me says who is signed in; otherwise sends the browser to /login. */
+function RequireSession({ children, role }: { children: ReactNode; role?: Role }) {
+  const { t } = useTranslation();
+  const { state, ensureLoaded, refresh } = useSession();
+  useEffect(() => {
+    ensureLoaded();
+    if (state.status === 'signed-out') navigate('/login', { replace: true });
+  }, [state, ensureLoaded]);
+
+  if (state.status === 'signed-in') {
+    if (role && state.me.user.role !== role) return <Forbidden />;
+    return children;
+  }
+  if (state.status === 'error') {
+    return (
+      <div className="flex flex-col gap-6">
+        <ErrorBanner title={t('app.loadErrorTitle')} code={state.code} focus={false} data-testid="session-error" />
+        <div>
+          <Button variant="outline" size="md" onClick={() => void refresh()}>
+            {t('app.retry')}
+          </Button>
+        </div>
+      </div>
+    );
+  }
+  return (
+    <p className="text-std-16N-170" role="status">
+      {t('app.loading')}
+    </p>
+  );
+}
+
+function Forbidden() {
+  const { t } = useTranslation();
+  useDocumentTitle(t('app.forbidden.title'));
+  return (
+    <div className="flex flex-col gap-4">
+      <h1 className="text-std-32B-150 text-solid-gray-900">{t('app.forbidden.title')}</h1>
+      <p className="text-std-16N-170">{t('app.forbidden.body')}</p>
+      <p className="text-std-16N-170">
+        <a className={linkClass} {...routeLink('/')}>
+          {t('app.forbidden.backToHome')}
+        </a>
+      </p>
+    </div>
+  );
+}
+
+function Routes() {
+  const path = usePath();
+  return <AppFrame>{pageFor(path)}</AppFrame>;
 }
 
 export function App() {
-  return <AppFrame>{pageFor(window.location.pathname)}</AppFrame>;
+  return (
+    <SessionProvider>
+      <Routes />
+    </SessionProvider>
+  );
 }

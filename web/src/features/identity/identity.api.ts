@@ -1,0 +1,186 @@
+/**
+ * Client for the identity API (src/identity/auth.routes.ts): sign-in, second factor, enrolment,
+ * password, setup links, step-up, sessions and `GET /api/v1/me`. Replies that start or continue a
+ * session carry a CSRF token, which is stored in the API client at once.
+ */
+import { ApiError, deleteJson, getJson, postJson, setCsrfToken } from '../../api/api-client';
+
+/** Roles inside a tenant, the ones an admin can give (AC-05). */
+export const ROLES = ['tenant_admin', 'auditor', 'approver', 'staff', 'guest'] as const;
+/** A tenant role, or `operator` (the provider's staff, in the system tenant only). */
+export type Role = (typeof ROLES)[number] | 'operator';
+
+/** What the server wants next after a sign-in step. */
+export type NextStep = 'done' | 'mfa' | 'mfa_enroll' | 'password_change' | 'terms';
+const NEXT_STEPS: readonly NextStep[] = ['done', 'mfa', 'mfa_enroll', 'password_change', 'terms'];
+
+export type Zone = 'lgwan' | 'internet';
+
+export interface Me {
+  user: { id: string; loginId: string; displayName: string; email: string | null; role: Role };
+  tenant: { slug: string; displayName: string };
+  lastLogin: { at: string; ip: string | null; zone: string | null } | null;
+  failuresSinceLastLogin: number;
+  passwordExpiresAt: string | null;
+  passwordExpiryWarning: boolean;
+  mfa: { totp: boolean; passkeys?: number; recoveryCodesLeft: number };
+  session: { zone: string; expiresAt: string; stepUpValidUntil: string | null };
+  csrfToken: string;
+  loginBanner: string;
+}
+
+export interface TotpEnrollment {
+  secret: string;
+  otpauthUri: string;
+  qrDataUrl: string;
+  /** `SHA256`, or the tenant's compatibility choice (see the policy page). */
+  algorithm: string;
+}
+
+/** The tenant's acceptable-use notice (利用上の注意, HR-03). */
+export interface Terms {
+  version: number;
+  text: string;
+}
+
+export interface PasswordCheck {
+  ok: boolean;
+  reasons: string[];
+  minLength: number;
+  maxLength: number;
+}
+
+export interface SetupInfo {
+  tenant: { slug: string; displayName: string };
+  loginId: string;
+  displayName: string;
+  mfaRequired: boolean;
+  minLength: number;
+  maxLength: number;
+}
+
+export interface SessionInfo {
+  id: string;
+  current: boolean;
+  zone: string;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: string;
+  lastSeenAt: string;
+}
+
+function record(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null) throw new ApiError('unknown', 200);
+  return body as Record<string, unknown>;
+}
+
+function nextOf(body: unknown): NextStep {
+  const next = record(body).next;
+  if (typeof next !== 'string' || !(NEXT_STEPS as readonly string[]).includes(next)) throw new ApiError('unknown', 200);
+  return next as NextStep;
+}
+
+/** Takes the CSRF token of a reply that started a session and returns the next step. */
+function startedSession(body: unknown): NextStep {
+  const token = record(body).csrfToken;
+  if (typeof token !== 'string') throw new ApiError('unknown', 200);
+  setCsrfToken(token);
+  return nextOf(body);
+}
+
+/** The tenant's login banner (AC-12), public so it can be shown before sign-in; empty for unknown tenants. */
+export async function fetchLoginBanner(tenant: string, signal?: AbortSignal): Promise<string> {
+  const banner = record(await getJson(`/api/v1/auth/banner?tenant=${encodeURIComponent(tenant)}`, signal)).banner;
+  return typeof banner === 'string' ? banner : '';
+}
+
+export async function login(input: { tenant: string; login: string; password: string }): Promise<NextStep> {
+  return startedSession(await postJson('/api/v1/auth/login', input));
+}
+
+export async function verifyTotp(code: string): Promise<NextStep> {
+  return nextOf(await postJson('/api/v1/auth/mfa/totp', { code }));
+}
+
+export async function verifyRecoveryCode(code: string): Promise<NextStep> {
+  return nextOf(await postJson('/api/v1/auth/mfa/recovery', { code }));
+}
+
+export async function startTotpEnrollment(): Promise<TotpEnrollment> {
+  const b = record(await postJson('/api/v1/auth/mfa/totp/enroll'));
+  if (typeof b.secret !== 'string' || typeof b.qrDataUrl !== 'string' || !b.qrDataUrl.startsWith('data:image/png;')) {
+    throw new ApiError('unknown', 200);
+  }
+  return b as unknown as TotpEnrollment;
+}
+
+export async function confirmTotpEnrollment(code: string): Promise<{ next: NextStep; recoveryCodes: string[] }> {
+  const body = await postJson('/api/v1/auth/mfa/totp/confirm', { code });
+  const codes = record(body).recoveryCodes;
+  if (!Array.isArray(codes) || !codes.every((c) => typeof c === 'string')) throw new ApiError('unknown', 200);
+  return { next: nextOf(body), recoveryCodes: codes as string[] };
+}
+
+export async function changePassword(input: {
+  currentPassword: string;
+  newPassword: string;
+  confirmPassword: string;
+}): Promise<NextStep> {
+  return nextOf(await postJson('/api/v1/auth/password', input));
+}
+
+export async function checkPassword(password: string, setupToken?: string, signal?: AbortSignal): Promise<PasswordCheck> {
+  const b = record(await postJson('/api/v1/auth/password/check', setupToken ? { password, setupToken } : { password }, signal));
+  if (typeof b.ok !== 'boolean' || !Array.isArray(b.reasons)) throw new ApiError('unknown', 200);
+  return b as unknown as PasswordCheck;
+}
+
+export async function inspectSetup(token: string): Promise<SetupInfo> {
+  const b = record(await postJson('/api/v1/auth/setup/inspect', { token }));
+  if (typeof b.loginId !== 'string' || typeof b.mfaRequired !== 'boolean') throw new ApiError('unknown', 200);
+  return b as unknown as SetupInfo;
+}
+
+export async function completeSetup(input: { token: string; password: string; confirmPassword: string }): Promise<NextStep> {
+  return startedSession(await postJson('/api/v1/auth/setup/complete', input));
+}
+
+export async function fetchTerms(): Promise<Terms> {
+  const b = record(await getJson('/api/v1/auth/terms'));
+  if (typeof b.version !== 'number' || typeof b.text !== 'string') throw new ApiError('unknown', 200);
+  return { version: b.version, text: b.text };
+}
+
+export async function acceptTerms(version: number): Promise<NextStep> {
+  return nextOf(await postJson('/api/v1/auth/terms/accept', { version }));
+}
+
+/** Re-verification for sensitive actions: a TOTP code, or the password for users without TOTP. */
+export async function stepUp(input: { code: string } | { password: string }): Promise<void> {
+  await postJson('/api/v1/auth/step-up', input);
+}
+
+export async function logout(everywhere = false): Promise<void> {
+  try {
+    await postJson(everywhere ? '/api/v1/auth/logout-all' : '/api/v1/auth/logout');
+  } finally {
+    setCsrfToken(null);
+  }
+}
+
+export async function fetchMe(): Promise<Me> {
+  const b = record(await getJson('/api/v1/me'));
+  if (typeof b.csrfToken !== 'string' || typeof b.user !== 'object' || b.user === null) throw new ApiError('unknown', 200);
+  setCsrfToken(b.csrfToken);
+  return b as unknown as Me;
+}
+
+export async function fetchSessions(): Promise<SessionInfo[]> {
+  const sessions = record(await getJson('/api/v1/me/sessions')).sessions;
+  if (!Array.isArray(sessions)) throw new ApiError('unknown', 200);
+  return sessions as SessionInfo[];
+}
+
+export async function revokeSession(id: string): Promise<void> {
+  await deleteJson(`/api/v1/me/sessions/${encodeURIComponent(id)}`);
+}

@@ -1,0 +1,435 @@
+/**
+ * The tenant's security policy for tenant admins (AC-09, AC-10, AC-13, AC-16, AC-17, AC-01):
+ * password rules, session limits, MFA, IP allow-lists per zone and role, the two-person rule for
+ * registrations and the login banner. Every number shows its allowed range; the form is checked
+ * here first and then by the server, whose failing paths are shown on the fields. Saving is a
+ * sensitive change and may ask for step-up.
+ */
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { ApiError, errorCode } from '../../api/api-client';
+import { useDocumentTitle } from '../../app/use-document-title';
+import { Button } from '../../ui/button';
+import { Checkbox, Fieldset, SelectField, TextareaField, TextField } from '../../ui/form';
+import { ErrorBanner, SuccessBanner } from '../../ui/messages';
+import { NotificationBanner } from '../../ui/notification-banner';
+import { PageHeading } from '../../ui/page-heading';
+import { ROLES, type Zone } from '../identity/identity.api';
+
+type TenantRole = (typeof ROLES)[number];
+import { StepUpCancelled, useStepUp } from '../identity/step-up';
+import {
+  fetchPolicy,
+  parseTotpAlgorithm,
+  savePolicy,
+  TOTP_ALGORITHMS,
+  type TenantPolicy,
+  type TotpAlgorithm,
+} from './policy.api';
+
+/** Ranges and defaults as in src/tenants/tenant-settings.ts (the server checks them again). */
+const NUMBER_FIELDS = {
+  'password.minLengthWithMfa': { min: 8, max: 64, def: 8 },
+  'password.minLengthPasswordOnly': { min: 12, max: 64, def: 15 },
+  'password.maxLength': { min: 64, max: 1024, def: 128 },
+  'password.characterClasses': { min: 0, max: 4, def: 0 },
+  'password.history': { min: 0, max: 24, def: 5 },
+  'password.validityDays': { min: 0, max: 730, def: 0 },
+  'password.expiryWarningDays': { min: 0, max: 60, def: 14 },
+  'password.lockoutThreshold': { min: 3, max: 100, def: 10 },
+  'session.idleMinutes': { min: 5, max: 480, def: 30 },
+  'session.absoluteHours': { min: 1, max: 24, def: 12 },
+  'session.stepUpMinutes': { min: 1, max: 60, def: 10 },
+} as const;
+type NumberPath = keyof typeof NUMBER_FIELDS;
+const NUMBER_PATHS = Object.keys(NUMBER_FIELDS) as NumberPath[];
+const LOGIN_BANNER_MAX = 2000;
+const ZONES: readonly Zone[] = ['lgwan', 'internet'];
+
+interface RuleForm {
+  key: number;
+  zone: Zone;
+  roles: TenantRole[];
+  cidrs: string;
+}
+
+interface PolicyForm {
+  /** The policy as loaded; sections this page does not edit are saved back unchanged. */
+  loaded: TenantPolicy;
+  numbers: Record<NumberPath, string>;
+  requiredForAll: boolean;
+  totpAlgorithm: TotpAlgorithm;
+  ipRules: RuleForm[];
+  twoPersonRule: boolean;
+  loginBanner: string;
+}
+
+let ruleKeys = 0;
+
+function numberAt(policy: TenantPolicy, path: NumberPath): number {
+  const [section, field] = path.split('.') as ['password' | 'session', string];
+  return (policy[section] as unknown as Record<string, number>)[field] ?? NUMBER_FIELDS[path].def;
+}
+
+function toForm(policy: TenantPolicy): PolicyForm {
+  return {
+    loaded: policy,
+    numbers: Object.fromEntries(NUMBER_PATHS.map((p) => [p, String(numberAt(policy, p))])) as Record<NumberPath, string>,
+    requiredForAll: policy.mfa.requiredForAll,
+    totpAlgorithm: policy.mfa.totpAlgorithm,
+    ipRules: policy.ipRules.map((r) => ({ key: ++ruleKeys, zone: r.zone, roles: [...r.roles], cidrs: r.cidrs.join('\n') })),
+    twoPersonRule: policy.twoPersonRule,
+    loginBanner: policy.loginBanner,
+  };
+}
+
+function isCidr(value: string): boolean {
+  const [addr = '', bits, ...rest] = value.split('/');
+  if (rest.length) return false;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(addr);
+  const v6 = !v4 && /^[0-9a-f:.]+$/i.test(addr) && addr.includes(':');
+  if (v4 && v4.slice(1).some((o) => Number(o) > 255)) return false;
+  if (!v4 && !v6) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (v4 ? 32 : 128);
+}
+
+function cidrLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+}
+
+type Errors = Partial<Record<string, string>>;
+
+export function PolicyPage() {
+  const { t } = useTranslation();
+  useDocumentTitle(t('admin.policy.title'));
+  const { run, dialog } = useStepUp();
+  const [form, setForm] = useState<PolicyForm | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [errors, setErrors] = useState<Errors>({});
+  const [outcome, setOutcome] = useState<{ kind: 'saved' | 'error'; code?: string; paths?: readonly string[]; n: number } | null>(
+    null,
+  );
+  const [busy, setBusy] = useState(false);
+  const counter = useRef(0);
+
+  useEffect(() => {
+    fetchPolicy()
+      .then((policy) => setForm(toForm(policy)))
+      .catch((err: unknown) => setLoadError(errorCode(err)));
+  }, []);
+
+  if (!form) {
+    return (
+      <div className="flex flex-col gap-6">
+        <PageHeading>{t('admin.policy.title')}</PageHeading>
+        {loadError ? <ErrorBanner title={t('app.loadErrorTitle')} code={loadError} focus={false} /> : <p>{t('app.loading')}</p>}
+      </div>
+    );
+  }
+
+  const update = (patch: Partial<PolicyForm>) => setForm((f) => (f ? { ...f, ...patch } : f));
+  const setNumber = (path: NumberPath, value: string) => update({ numbers: { ...form.numbers, [path]: value } });
+  const setRule = (key: number, patch: Partial<RuleForm>) =>
+    update({ ipRules: form.ipRules.map((r) => (r.key === key ? { ...r, ...patch } : r)) });
+
+  function validate(f: PolicyForm): { policy: TenantPolicy | null; errors: Errors } {
+    const found: Errors = {};
+    const numbers = {} as Record<NumberPath, number>;
+    for (const path of NUMBER_PATHS) {
+      const raw = f.numbers[path].normalize('NFKC').trim();
+      const { min, max } = NUMBER_FIELDS[path];
+      const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+      const ok =
+        path === 'password.validityDays' ? n === 0 || (n >= 30 && n <= 730) : Number.isInteger(n) && n >= min && n <= max;
+      if (!ok)
+        found[path] =
+          path === 'password.validityDays' ? t('admin.policy.validityError') : t('admin.policy.rangeError', { min, max });
+      numbers[path] = n;
+    }
+    f.ipRules.forEach((rule, i) => {
+      const lines = cidrLines(rule.cidrs);
+      const bad = lines.find((l) => !isCidr(l));
+      if (lines.length === 0) found[`ipRules.${i}.cidrs`] = t('admin.policy.ipCidrsRequired');
+      else if (bad) found[`ipRules.${i}.cidrs`] = t('admin.policy.ipCidrsError', { value: bad });
+    });
+    if ([...f.loginBanner].length > LOGIN_BANNER_MAX) found.loginBanner = t('admin.policy.loginBannerError');
+    if (Object.keys(found).length) return { policy: null, errors: found };
+    return {
+      errors: {},
+      policy: {
+        ...f.loaded,
+        password: {
+          ...f.loaded.password,
+          minLengthWithMfa: numbers['password.minLengthWithMfa'],
+          minLengthPasswordOnly: numbers['password.minLengthPasswordOnly'],
+          maxLength: numbers['password.maxLength'],
+          characterClasses: numbers['password.characterClasses'],
+          history: numbers['password.history'],
+          validityDays: numbers['password.validityDays'],
+          expiryWarningDays: numbers['password.expiryWarningDays'],
+          lockoutThreshold: numbers['password.lockoutThreshold'],
+        },
+        session: {
+          ...f.loaded.session,
+          idleMinutes: numbers['session.idleMinutes'],
+          absoluteHours: numbers['session.absoluteHours'],
+          stepUpMinutes: numbers['session.stepUpMinutes'],
+        },
+        mfa: { ...f.loaded.mfa, requiredForAll: f.requiredForAll, totpAlgorithm: f.totpAlgorithm },
+        ipRules: f.ipRules.map((r) => ({ zone: r.zone, roles: r.roles, cidrs: cidrLines(r.cidrs) })),
+        twoPersonRule: f.twoPersonRule,
+        loginBanner: f.loginBanner,
+      },
+    };
+  }
+
+  /** Server paths (`password.maxLength`, `ipRules.0.cidrs.2`) → the field showing them. */
+  function serverErrors(paths: readonly string[]): Errors {
+    const found: Errors = {};
+    for (const path of paths) {
+      const numberPath = NUMBER_PATHS.find((p) => path === p);
+      if (numberPath) {
+        const { min, max } = NUMBER_FIELDS[numberPath];
+        found[numberPath] =
+          numberPath === 'password.validityDays' ? t('admin.policy.validityError') : t('admin.policy.rangeError', { min, max });
+        continue;
+      }
+      const rule = /^ipRules\.(\d+)\.cidrs/.exec(path);
+      if (rule) found[`ipRules.${rule[1]}.cidrs`] = t('admin.policy.ipCidrsRequired');
+      if (path === 'loginBanner') found.loginBanner = t('admin.policy.loginBannerError');
+    }
+    return found;
+  }
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (busy || !form) return;
+    const { policy, errors: found } = validate(form);
+    setErrors(found);
+    if (!policy) {
+      setOutcome({ kind: 'error', code: 'tenant.settings_invalid', n: ++counter.current });
+      return;
+    }
+    setBusy(true);
+    try {
+      const saved = await run(() => savePolicy(policy));
+      setForm(toForm(saved));
+      setOutcome({ kind: 'saved', n: ++counter.current });
+    } catch (err) {
+      if (err instanceof StepUpCancelled) return;
+      const code = errorCode(err);
+      const paths = err instanceof ApiError ? err.reasons : [];
+      setErrors(serverErrors(paths));
+      setOutcome({ kind: 'error', code, paths, n: ++counter.current });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const numberField = (path: NumberPath, label: string, hint?: string) => {
+    const { min, max, def } = NUMBER_FIELDS[path];
+    return (
+      <TextField
+        key={path}
+        label={label}
+        hint={hint ?? t('admin.policy.range', { min, max, def })}
+        required
+        inputMode="numeric"
+        value={form.numbers[path]}
+        onChange={(e) => setNumber(path, e.target.value)}
+        error={errors[path]}
+        className="max-w-40"
+        name={path}
+        data-testid={`policy-${path}`}
+      />
+    );
+  };
+
+  const validity = Number(form.numbers['password.validityDays'].normalize('NFKC').trim());
+  const sectionBox = 'rounded-8 border border-solid-gray-420 p-4 sm:p-6';
+
+  return (
+    <div className="flex flex-col gap-8">
+      <div className="flex flex-col gap-4">
+        <PageHeading>{t('admin.policy.title')}</PageHeading>
+        <p className="text-std-16N-170">{t('admin.policy.lead')}</p>
+      </div>
+      {outcome?.kind === 'saved' && <SavedBanner key={outcome.n} />}
+      {outcome?.kind === 'error' && (
+        <ErrorBanner key={outcome.n} title={t('admin.policy.errorTitle')} code={outcome.code} data-testid="policy-error" />
+      )}
+
+      <form noValidate onSubmit={(e) => void submit(e)} className="flex flex-col gap-10" data-testid="policy-form">
+        <Fieldset legend={t('admin.policy.passwordTitle')} className={sectionBox}>
+          {numberField('password.minLengthWithMfa', t('admin.policy.minLengthWithMfa'))}
+          {numberField('password.minLengthPasswordOnly', t('admin.policy.minLengthPasswordOnly'))}
+          {numberField('password.maxLength', t('admin.policy.maxLength'))}
+          {numberField('password.characterClasses', t('admin.policy.characterClasses'), t('admin.policy.characterClassesHint'))}
+          {numberField('password.history', t('admin.policy.history'))}
+          {numberField('password.validityDays', t('admin.policy.validityDays'), t('admin.policy.validityHint'))}
+          {validity > 0 && (
+            <NotificationBanner
+              tone="warning"
+              iconLabel={t('icon.warning')}
+              title={t('admin.policy.validityWarningTitle')}
+              headingLevel="h3"
+              data-testid="validity-warning"
+            >
+              <p>{t('admin.policy.validityWarning')}</p>
+            </NotificationBanner>
+          )}
+          {numberField('password.expiryWarningDays', t('admin.policy.expiryWarningDays'))}
+          {numberField('password.lockoutThreshold', t('admin.policy.lockoutThreshold'))}
+        </Fieldset>
+
+        <Fieldset legend={t('admin.policy.sessionTitle')} className={sectionBox}>
+          {numberField('session.idleMinutes', t('admin.policy.idleMinutes'))}
+          {numberField('session.absoluteHours', t('admin.policy.absoluteHours'))}
+          {numberField(
+            'session.stepUpMinutes',
+            t('admin.policy.stepUpMinutes'),
+            `${t('admin.policy.stepUpHint')} ${t('admin.policy.range', { ...NUMBER_FIELDS['session.stepUpMinutes'] })}`,
+          )}
+        </Fieldset>
+
+        <Fieldset legend={t('admin.policy.mfaTitle')} className={sectionBox}>
+          <Checkbox
+            checked={form.requiredForAll}
+            onChange={(e) => update({ requiredForAll: e.target.checked })}
+            hint={t('admin.policy.requiredForAllHint')}
+          >
+            {t('admin.policy.requiredForAll')}
+          </Checkbox>
+          <SelectField
+            label={t('admin.policy.totpAlgorithm')}
+            hint={t('admin.policy.totpAlgorithmHint')}
+            value={form.totpAlgorithm}
+            onChange={(e) => update({ totpAlgorithm: parseTotpAlgorithm(e.target.value) })}
+            options={TOTP_ALGORITHMS.map((a) => ({
+              value: a,
+              label: a === 'SHA256' ? t('admin.policy.algorithmSha256') : t('admin.policy.algorithmSha1'),
+            }))}
+          />
+        </Fieldset>
+
+        <Fieldset legend={t('admin.policy.ipTitle')} className={sectionBox}>
+          <p className="text-std-16N-170">{t('admin.policy.ipLead')}</p>
+          {form.ipRules.length === 0 && <p className="text-std-16N-170 text-solid-gray-700">{t('admin.policy.ipNone')}</p>}
+          {form.ipRules.map((rule, i) => (
+            <Fieldset
+              key={rule.key}
+              legend={t('admin.policy.ipRule', { n: i + 1 })}
+              size="group"
+              className="rounded-8 border border-solid-gray-420 bg-solid-gray-50 p-4"
+              data-testid="ip-rule"
+            >
+              <SelectField
+                label={t('admin.policy.ipZone')}
+                required
+                value={rule.zone}
+                onChange={(e) => setRule(rule.key, { zone: e.target.value === 'internet' ? 'internet' : 'lgwan' })}
+                options={ZONES.map((z) => ({ value: z, label: t(`status.zone.${z}`) }))}
+                data-testid="ip-rule-zone"
+              />
+              <fieldset className="flex flex-col gap-1">
+                <legend className="mb-1 text-std-17B-170 text-solid-gray-900">{t('admin.policy.ipRoles')}</legend>
+                <p className="text-std-16N-170 text-solid-gray-700">{t('admin.policy.ipRolesHint')}</p>
+                <div className="flex flex-wrap gap-x-6">
+                  {ROLES.map((role) => (
+                    <Checkbox
+                      key={role}
+                      checked={rule.roles.includes(role)}
+                      onChange={(e) =>
+                        setRule(rule.key, {
+                          roles: e.target.checked ? [...rule.roles, role] : rule.roles.filter((r) => r !== role),
+                        })
+                      }
+                    >
+                      {t(`roles.${role}`)}
+                    </Checkbox>
+                  ))}
+                </div>
+              </fieldset>
+              <TextareaField
+                label={t('admin.policy.ipCidrs')}
+                hint={t('admin.policy.ipCidrsHint')}
+                required
+                rows={4}
+                value={rule.cidrs}
+                onChange={(e) => setRule(rule.key, { cidrs: e.target.value })}
+                error={errors[`ipRules.${i}.cidrs`]}
+                spellCheck={false}
+                className="font-mono"
+                data-testid="ip-rule-cidrs"
+              />
+              <div>
+                <Button
+                  variant="outline"
+                  size="md"
+                  onClick={() => update({ ipRules: form.ipRules.filter((r) => r.key !== rule.key) })}
+                >
+                  {t('admin.policy.ipRemove', { n: i + 1 })}
+                </Button>
+              </div>
+            </Fieldset>
+          ))}
+          <div>
+            <Button
+              variant="outline"
+              size="md"
+              onClick={() => update({ ipRules: [...form.ipRules, { key: ++ruleKeys, zone: 'lgwan', roles: [], cidrs: '' }] })}
+              data-testid="ip-rule-add"
+            >
+              {t('admin.policy.ipAdd')}
+            </Button>
+          </div>
+        </Fieldset>
+
+        <Fieldset legend={t('admin.policy.registrationTitle')} className={sectionBox}>
+          <Checkbox
+            checked={form.twoPersonRule}
+            onChange={(e) => update({ twoPersonRule: e.target.checked })}
+            hint={t('admin.policy.twoPersonRuleHint')}
+            data-testid="two-person-rule"
+          >
+            {t('admin.policy.twoPersonRule')}
+          </Checkbox>
+        </Fieldset>
+
+        <Fieldset legend={t('admin.policy.bannerTitle')} className={sectionBox}>
+          <TextareaField
+            label={t('admin.policy.loginBanner')}
+            hint={t('admin.policy.loginBannerHint')}
+            rows={4}
+            value={form.loginBanner}
+            onChange={(e) => update({ loginBanner: e.target.value })}
+            error={errors.loginBanner}
+            maxLength={LOGIN_BANNER_MAX}
+          />
+        </Fieldset>
+
+        <div>
+          <Button type="submit" variant="solid-fill" size="lg" busy={busy} data-testid="policy-save">
+            {t('admin.policy.save')}
+          </Button>
+        </div>
+      </form>
+      {dialog}
+    </div>
+  );
+}
+
+function SavedBanner() {
+  const { t } = useTranslation();
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <div ref={ref} tabIndex={-1} className="focus:outline-none">
+      <SuccessBanner title={t('admin.policy.saved')} data-testid="policy-saved" />
+    </div>
+  );
+}
