@@ -177,6 +177,22 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
     return reply.code(204).send();
   });
 
+  // Any stage: lets a page reloaded in the middle of sign-in find its step and CSRF token again.
+  r.get(
+    '/api/v1/auth/session',
+    {
+      schema: {
+        tags: ['auth'],
+        response: {
+          200: z.object({ stage: z.enum(['mfa', 'mfa_enroll', 'password_change', 'terms', 'full']), csrfToken: z.string() }),
+        },
+        security: SECURED,
+      },
+      preHandler: partial,
+    },
+    async (req) => ({ stage: req.principal!.session.stage, csrfToken: req.principal!.session.csrf_token }),
+  );
+
   r.get(
     '/api/v1/me',
     { schema: { tags: ['auth'], response: { 200: MeReply }, security: [...SECURED, { bearerToken: [] }] }, preHandler: meRead },

@@ -78,7 +78,8 @@ describe('kura CLI', () => {
     const ok = await runKura(['audit', 'verify'], { cwd });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/OK\s+system: \d+ events/);
-    expect(ok.stdout).toMatch(/OK\s+sample-city: 1 events, 1 checkpoints/);
+    // tenant.created, then the first administrator: user.created and user.setup_link_issued
+    expect(ok.stdout).toMatch(/OK\s+sample-city: 3 events, 1 checkpoints/);
 
     // An attacker with the database file: drop the append-only trigger and edit the first event.
     const db = new BetterSqlite3(join(cwd, 'data/kura.db'));

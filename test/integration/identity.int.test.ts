@@ -127,6 +127,9 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     });
     expect(done.body.next).toBe('mfa_enroll');
     expect((await c.get('/api/v1/me')).body.error.code).toBe('auth.mfa_enrollment_required');
+    const reloaded = new Client(lgwan);
+    reloaded.cookie = c.cookie; // a page reloaded mid-sign-in finds its step and CSRF token again
+    expect((await reloaded.get('/api/v1/auth/session')).body).toEqual({ stage: 'mfa_enroll', csrfToken: c.csrf });
     const enroll = await c.post('/api/v1/auth/mfa/totp/enroll');
     expect(enroll.body.otpauthUri).toMatch(/^otpauth:\/\/totp\/.*algorithm=SHA256/);
     expect(enroll.body.qrDataUrl).toMatch(/^data:image\/png;base64,/);

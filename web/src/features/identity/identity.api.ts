@@ -184,3 +184,13 @@ export async function fetchSessions(): Promise<SessionInfo[]> {
 export async function revokeSession(id: string): Promise<void> {
   await deleteJson(`/api/v1/me/sessions/${encodeURIComponent(id)}`);
 }
+
+/** The stage and CSRF token of the current session, in any sign-in stage; null without a session. */
+export async function fetchSessionStage(): Promise<{ stage: string; csrfToken: string } | null> {
+  try {
+    const b = record(await getJson('/api/v1/auth/session'));
+    return typeof b.stage === 'string' && typeof b.csrfToken === 'string' ? { stage: b.stage, csrfToken: b.csrfToken } : null;
+  } catch {
+    return null;
+  }
+}

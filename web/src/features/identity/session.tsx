@@ -4,7 +4,14 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { errorCode, onSessionEnded, setCsrfToken } from '../../api/api-client';
-import { fetchMe, logout, type Me } from './identity.api';
+import { fetchMe, fetchSessionStage, logout, type Me } from './identity.api';
+
+const PARTIAL_STAGE_CODES = new Set([
+  'auth.mfa_required',
+  'auth.mfa_enrollment_required',
+  'auth.password_change_required',
+  'auth.terms_required',
+]);
 
 export type SessionState =
   | { status: 'unknown' }
@@ -45,6 +52,9 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         if (code.startsWith('auth.')) {
           setCsrfToken(null);
           setState({ status: 'signed-out', code: code === 'auth.unauthenticated' ? null : code });
+          // Reloaded in the middle of sign-in: recover the session's CSRF token so that signing in
+          // again or signing out is accepted by the server (it refuses both without one).
+          if (PARTIAL_STAGE_CODES.has(code)) void fetchSessionStage().then((s) => s && setCsrfToken(s.csrfToken));
         } else {
           setState({ status: 'error', code });
         }
