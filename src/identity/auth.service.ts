@@ -164,17 +164,7 @@ export class AuthService {
       await this.recordFailure(origin, tenant.id, user, settings, 'wrong_password');
       throw new AppError('auth.invalid_credentials');
     }
-    if (!ipAllowed(settings.ipRules, origin.zone, user.role, origin.ip ?? '')) {
-      await this.denyIp(this.actorFor(origin, tenant.id, user), 'login');
-    }
-    await this.enforceDevice(
-      this.actorFor(origin, tenant.id, user),
-      settings,
-      user.role,
-      origin.zone,
-      origin.clientCert,
-      'login',
-    );
+    await this.enforceUserAccess(this.actorFor(origin, tenant.id, user), settings, user.role, origin.clientCert, 'login');
     const rehash = needsRehash(user.passwordHash) ? await hashPassword(password) : null;
     const hasTotp = await this.hasSecondFactor(tenant.id, user.id);
     const stage: SessionStage = hasTotp
@@ -253,8 +243,19 @@ export class AuthService {
 
   /** Enforces the IP rules (AC-10) and the device-certificate rule (AC-11) on an authenticated request. */
   async enforceAccess(p: Principal, clientCert: Buffer | null | undefined): Promise<void> {
-    if (!ipAllowed(p.settings.ipRules, p.actor.zone!, p.user.role, p.actor.ip ?? '')) await this.denyIp(p.actor, 'request');
-    await this.enforceDevice(p.actor, p.settings, p.user.role, p.actor.zone!, clientCert, 'request');
+    await this.enforceUserAccess(p.actor, p.settings, p.user.role, clientCert, 'request');
+  }
+
+  /** IP allow-list (AC-10) then device certificate (AC-11) for a known user; each denial is audited. */
+  private async enforceUserAccess(
+    actor: Actor,
+    settings: TenantSettings,
+    role: User['role'],
+    cert: Buffer | null | undefined,
+    where: string,
+  ): Promise<void> {
+    if (!ipAllowed(settings.ipRules, actor.zone!, role, actor.ip ?? '')) await this.denyIp(actor, where);
+    await this.enforceDevice(actor, settings, role, actor.zone!, cert, where);
   }
 
   private async enforceDevice(
@@ -461,17 +462,10 @@ export class AuthService {
       );
       throw new AppError('auth.mfa_invalid');
     }
-    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
     return this.deps.database.transaction(async (trx) => {
       const now = this.now().toISOString();
       await this.deps.mfa.confirmTotp(trx, p.user.tenantId, p.user.id, now, step);
-      await this.deps.mfa.replaceRecoveryCodes(
-        trx,
-        p.user.tenantId,
-        p.user.id,
-        codes.map((c) => sha256Hex(c)),
-        now,
-      );
+      const codes = await this.issueRecoveryCodes(trx, p.user);
       await this.deps.audit.append(trx, p.actor, {
         action: 'auth.mfa_enrolled',
         target: { type: 'user', id: p.user.id },
@@ -480,6 +474,19 @@ export class AuthService {
       const next: NextStep = p.session.stage === 'full' ? 'done' : await this.afterSecondFactor(trx, p, 'totp_enrolment');
       return { next, recoveryCodes: codes };
     });
+  }
+
+  /** Ten new single-use recovery codes replacing any earlier ones; only their SHA-256 is stored. */
+  async issueRecoveryCodes(trx: Executor, user: Pick<User, 'tenantId' | 'id'>): Promise<string[]> {
+    const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
+    await this.deps.mfa.replaceRecoveryCodes(
+      trx,
+      user.tenantId,
+      user.id,
+      codes.map((c) => sha256Hex(c)),
+      this.now().toISOString(),
+    );
+    return codes;
   }
 
   /** Checks a candidate password against the tenant policy for this user (live feedback; history excluded). */
@@ -624,16 +631,7 @@ export class AuthService {
     input: { token: string; password: string; confirmPassword: string },
   ): Promise<LoginResult> {
     const { row, user, tenant, settings } = await this.setupTarget(input.token);
-    if (!ipAllowed(settings.ipRules, origin.zone, user.role, origin.ip ?? ''))
-      await this.denyIp(this.actorFor(origin, tenant.id, user), 'setup');
-    await this.enforceDevice(
-      this.actorFor(origin, tenant.id, user),
-      settings,
-      user.role,
-      origin.zone,
-      origin.clientCert,
-      'setup',
-    );
+    await this.enforceUserAccess(this.actorFor(origin, tenant.id, user), settings, user.role, origin.clientCert, 'setup');
     const pw = await this.assertAcceptable(user, tenant, settings, input.password, input.confirmPassword);
     return this.deps.database.transaction(async (trx) => {
       if (!(await this.deps.users.consumeSetupToken(trx, tenant.id, row.token_hash, this.now().toISOString())))

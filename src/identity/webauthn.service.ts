@@ -16,10 +16,9 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import type { Zone } from '../core/types.js';
-import { sha256Hex } from '../crypto/primitives.js';
 import type { Database } from '../db/database.js';
 import type { AuthService, Principal } from './auth.service.js';
-import { newRecoveryCode, RECOVERY_CODE_COUNT, SERVICE_NAME } from './auth.service.js';
+import { SERVICE_NAME } from './auth.service.js';
 import type { NextStep } from './identity.schemas.js';
 import type { MfaRepository } from './mfa.repository.js';
 import type { SessionRepository } from './session.repository.js';
@@ -128,15 +127,7 @@ export class WebAuthnService {
         created_at: now,
         last_used_at: null,
       });
-      const codes = first ? Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode) : [];
-      if (first)
-        await this.deps.mfa.replaceRecoveryCodes(
-          trx,
-          p.user.tenantId,
-          p.user.id,
-          codes.map((c) => sha256Hex(c)),
-          now,
-        );
+      const codes = first ? await this.deps.auth.issueRecoveryCodes(trx, p.user) : [];
       await this.deps.audit.append(trx, p.actor, {
         action: 'auth.mfa_enrolled',
         target: { type: 'user', id: p.user.id },
