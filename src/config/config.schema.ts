@@ -81,8 +81,10 @@ export const ConfigSchema = z.object({
         .default(1024 * 1024),
       /** Requests per minute per client address before 429. */
       requestsPerMinute: z.coerce.number().int().min(10).max(1_000_000).default(1200),
+      /** Sign-in attempts (password, second factor, setup, step-up) per minute per client address: slows password spraying. */
+      authAttemptsPerMinute: z.coerce.number().int().min(3).max(100_000).default(120),
     })
-    .default({ jsonBodyBytes: 1024 * 1024, requestsPerMinute: 1200 }),
+    .default({ jsonBodyBytes: 1024 * 1024, requestsPerMinute: 1200, authAttemptsPerMinute: 120 }),
   jobs: z
     .object({ enabled: z.boolean().default(true), pollMs: z.coerce.number().int().min(50).max(60_000).default(1000) })
     .default({ enabled: true, pollMs: 1000 }),

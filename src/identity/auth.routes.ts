@@ -33,6 +33,8 @@ const SECURED = [{ sessionCookie: [], csrfToken: [] }];
 export async function registerAuthRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { auth } = services;
+  // Credential-checking routes get a tighter per-address limit than the API in general.
+  const attempts = { rateLimit: { max: services.config.limits.authAttemptsPerMinute, timeWindow: 60_000 } };
   const partial = requireAuth(services, { stages: ['mfa', 'mfa_enroll', 'password_change', 'terms', 'full'] });
   const full = requireAuth(services);
   const meRead = requireAuth(services, { scope: 'me:read' });
@@ -52,7 +54,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
 
   r.post(
     '/api/v1/auth/login',
-    { schema: { tags: ['auth'], body: LoginBody, response: { 200: LoginReply } } },
+    { config: attempts, schema: { tags: ['auth'], body: LoginBody, response: { 200: LoginReply } } },
     async (req, reply) => {
       const result = await auth.login(originOf(req), req.body);
       setSessionCookie(reply, result.token);
@@ -63,6 +65,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
   r.post(
     '/api/v1/auth/mfa/totp',
     {
+      config: attempts,
       schema: { tags: ['auth'], body: TotpBody, response: { 200: NextReply }, security: SECURED },
       preHandler: requireAuth(services, { stages: ['mfa'] }),
     },
@@ -72,6 +75,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
   r.post(
     '/api/v1/auth/mfa/recovery',
     {
+      config: attempts,
       schema: { tags: ['auth'], body: RecoveryBody, response: { 200: NextReply }, security: SECURED },
       preHandler: requireAuth(services, { stages: ['mfa'] }),
     },
@@ -133,7 +137,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
 
   r.post(
     '/api/v1/auth/setup/complete',
-    { schema: { tags: ['auth'], body: SetupCompleteBody, response: { 200: SetupCompleteReply } } },
+    { config: attempts, schema: { tags: ['auth'], body: SetupCompleteBody, response: { 200: SetupCompleteReply } } },
     async (req, reply) => {
       const result = await auth.completeSetup(originOf(req), req.body);
       setSessionCookie(reply, result.token);
@@ -158,7 +162,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
 
   r.post(
     '/api/v1/auth/step-up',
-    { schema: { tags: ['auth'], body: StepUpBody, security: SECURED }, preHandler: full },
+    { config: attempts, schema: { tags: ['auth'], body: StepUpBody, security: SECURED }, preHandler: full },
     async (req, reply) => {
       await auth.stepUp(req.principal!, req.body);
       return reply.code(204).send();

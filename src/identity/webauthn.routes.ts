@@ -47,6 +47,7 @@ export async function registerWebAuthnRoutes(app: FastifyInstance, services: Ser
   r.post(
     '/api/v1/auth/webauthn/authenticate/verify',
     {
+      config: { rateLimit: { max: services.config.limits.authAttemptsPerMinute, timeWindow: 60_000 } },
       schema: { tags: ['auth'], body: z.object({ credential: CredentialJson }), response: { 200: NextReply }, security: SECURED },
       preHandler: verifying,
     },

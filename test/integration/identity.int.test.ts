@@ -265,6 +265,26 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(events.map((e) => e.action)).toContain('user.unlocked');
   });
 
+  it('limits sign-in attempts per client address more tightly than the rest of the API [AC-18]', async () => {
+    const t = await newTenant();
+    const strict = {
+      ...k.services,
+      config: { ...k.services.config, limits: { ...k.services.config.limits, authAttemptsPerMinute: 3 } },
+    };
+    const app = await buildServer(strict, { zone: 'lgwan', webUi: false });
+    try {
+      const attempt = (ip: string) =>
+        new Client(app, ip).post('/api/v1/auth/login', { tenant: t.slug, login: 'nobody', password: 'wrong-password-x' });
+      for (let i = 0; i < 3; i++) expect((await attempt('198.51.100.20')).status).toBe(401);
+      const limited = await attempt('198.51.100.20');
+      expect([limited.status, limited.body.error.code]).toEqual([429, 'request.rate_limited']);
+      expect((await attempt('198.51.100.21')).status).toBe(401);
+      expect((await new Client(app, '198.51.100.20').get('/api/v1/status')).status).toBe(200); // the rest of the API is not affected
+    } finally {
+      await app.close();
+    }
+  });
+
   it('sets a __Host- cookie that is Secure, HttpOnly and SameSite=Strict, bound to its zone [AC-13]', async () => {
     const t = await newTenant();
     const m = await member(t);
