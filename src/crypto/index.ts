@@ -5,3 +5,4 @@ export * from './keyring.js';
 export * from './service-keys.js';
 export * from './password-hash.js';
 export * from './totp.js';
+export * from './blob-cipher.js';
