@@ -94,12 +94,7 @@ export class FsBlobStore implements BlobStore {
   /** Removes staging files older than `olderThanMs` (left by a crash mid-write); returns how many. */
   async collectStaging(olderThanMs: number, now = Date.now()): Promise<number> {
     const stagingDir = join(this.root, STAGING);
-    let names: string[] = [];
-    try {
-      names = await readdir(stagingDir);
-    } catch {
-      return 0;
-    }
+    const names = await readdir(stagingDir).catch(() => [] as string[]);
     let n = 0;
     for (const name of names) {
       const p = join(stagingDir, name);

@@ -109,3 +109,36 @@ export function putJson(path: string, body: unknown): Promise<unknown> {
 export function deleteJson(path: string): Promise<unknown> {
   return request('DELETE', path);
 }
+
+/**
+ * Downloads a file from the API (an export): fetched with the session like any call, so failures
+ * become ApiErrors (step-up can be asked for and the call retried), then saved through an object
+ * URL — the CSP allows same-origin only, and blob: URLs of this origin count as such for downloads.
+ * Answers the bytes' first characters' blob for callers that want to check it.
+ */
+export async function downloadFile(path: string, fallbackName: string): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: { accept: '*/*' }, cache: 'no-store', credentials: 'same-origin' });
+  } catch {
+    throw new ApiError('network', null);
+  }
+  if (!response.ok) {
+    const error = errorOf(await response.json().catch(() => null), response.status);
+    if (SESSION_ENDED_CODES.has(error.code)) for (const listener of sessionEndListeners) listener(error.code);
+    throw error;
+  }
+  const blob = await response.blob();
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName;
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  return blob;
+}

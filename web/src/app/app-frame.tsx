@@ -41,7 +41,7 @@ export function AppFrame({ children }: { children: ReactNode }) {
             <LanguageSwitch />
           </div>
         </div>
-        {me && <MainNav isAdmin={me.user.role === 'tenant_admin'} />}
+        {me && <MainNav role={me.user.role} />}
       </header>
       <main id={MAIN_ID} tabIndex={-1} className="mx-auto w-full max-w-5xl flex-1 px-4 py-8 focus:outline-none sm:px-6 sm:py-12">
         {children}
@@ -97,18 +97,23 @@ function SignedInUser({ name, tenant }: { name: string; tenant: string }) {
   );
 }
 
-function MainNav({ isAdmin }: { isAdmin: boolean }) {
+function MainNav({ role }: { role: string }) {
   const { t } = useTranslation();
   const path = usePath();
   const items: Array<{ path: string; label: string }> = [
     { path: '/', label: t('app.nav.home') },
     { path: '/account', label: t('app.nav.account') },
-    ...(isAdmin
+    ...(role === 'tenant_admin'
       ? [
           { path: '/admin/users', label: t('app.nav.adminUsers') },
           { path: '/admin/policy', label: t('app.nav.adminPolicy') },
+          { path: '/admin/tokens', label: t('app.nav.adminTokens') },
+          { path: '/admin/access-reviews', label: t('app.nav.adminReviews') },
+          { path: '/admin/support-access', label: t('app.nav.adminSupport') },
         ]
-      : []),
+      : role === 'auditor'
+        ? [{ path: '/admin/access-reviews', label: t('app.nav.adminReviews') }]
+        : []),
   ];
   return (
     <nav aria-label={t('app.nav.label')} className="border-t border-solid-gray-200 bg-white">

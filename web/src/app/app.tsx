@@ -5,6 +5,9 @@
  */
 import { useEffect, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { AccessReviewsPage } from '../features/admin/access-reviews-page';
+import { AdminTokensPage } from '../features/admin/admin-tokens-page';
+import { SupportAccessPage } from '../features/admin/support-access-page';
 import { AccountPage } from '../features/identity/account-page';
 import { AdminUsersPage } from '../features/identity/admin-users-page';
 import { HomePage } from '../features/identity/home-page';
@@ -55,13 +58,31 @@ function pageFor(path: string): ReactNode {
           <PolicyPage />
         </RequireSession>
       );
+    case '/admin/tokens':
+      return (
+        <RequireSession role="tenant_admin">
+          <AdminTokensPage />
+        </RequireSession>
+      );
+    case '/admin/access-reviews':
+      return (
+        <RequireSession role={['tenant_admin', 'auditor']}>
+          <AccessReviewsPage />
+        </RequireSession>
+      );
+    case '/admin/support-access':
+      return (
+        <RequireSession role="tenant_admin">
+          <SupportAccessPage />
+        </RequireSession>
+      );
     default:
       return <NotFoundPage />;
   }
 }
 
 /** Renders its page once /me says who is signed in; otherwise sends the browser to /login. */
-function RequireSession({ children, role }: { children: ReactNode; role?: Role }) {
+function RequireSession({ children, role }: { children: ReactNode; role?: Role | Role[] }) {
   const { t } = useTranslation();
   const { state, ensureLoaded, refresh } = useSession();
   useEffect(() => {
@@ -70,7 +91,8 @@ function RequireSession({ children, role }: { children: ReactNode; role?: Role }
   }, [state, ensureLoaded]);
 
   if (state.status === 'signed-in') {
-    if (role && state.me.user.role !== role) return <Forbidden />;
+    const allowed = role === undefined || (Array.isArray(role) ? role : [role]).includes(state.me.user.role);
+    if (!allowed) return <Forbidden />;
     return children;
   }
   if (state.status === 'error') {

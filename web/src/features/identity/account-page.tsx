@@ -1,6 +1,6 @@
 /**
  * The user's own account: password change (AC-16), second factor status and recovery codes left
- * (AC-09), the sessions signed in on other devices with revoke, and sign-out everywhere (AC-13).
+ * (AC-09), passkeys, personal API tokens (AC-15), the sessions signed in on other devices with revoke, and sign-out everywhere (AC-13).
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -18,7 +18,8 @@ import { PageHeading, SectionHeading } from '../../ui/page-heading';
 import { fetchSessions, revokeSession, type SessionInfo } from './identity.api';
 import { PasswordChangeForm } from './password-change-form';
 import { useMe, useSession } from './session';
-import { TotpEnrollmentFlow } from './totp-enrollment';
+import { ApiTokensSection, PasskeysSection } from './account-security';
+import { MfaEnrollmentFlow } from './mfa-enrollment';
 
 const LOW_RECOVERY_CODES = 3;
 
@@ -52,6 +53,8 @@ export function AccountPage() {
 
       <PasswordSection />
       <MfaSection />
+      <PasskeysSection />
+      <ApiTokensSection />
       <SessionsSection />
     </div>
   );
@@ -84,6 +87,15 @@ function MfaSection() {
   const { refresh } = useSession();
   const [enrolling, setEnrolling] = useState(false);
   const [enrolled, setEnrolled] = useState(false);
+  const passkeys = me.mfa.passkeys ?? 0;
+  const on = me.mfa.totp || passkeys > 0;
+  const status = me.mfa.totp
+    ? passkeys > 0
+      ? t('account.mfaOnBoth')
+      : t('account.mfaOn')
+    : passkeys > 0
+      ? t('account.mfaOnPasskey')
+      : t('account.mfaOff');
 
   return (
     <section aria-labelledby="account-mfa" className="flex flex-col gap-4" data-testid="account-mfa">
@@ -91,28 +103,28 @@ function MfaSection() {
       {enrolled && <SuccessBanner title={t('account.mfaDone')} />}
       <dl className={dlClass}>
         <dt className={dtClass}>{t('account.mfaStatus')}</dt>
-        <dd data-testid="mfa-status" data-enrolled={me.mfa.totp}>
-          {me.mfa.totp ? t('account.mfaOn') : t('account.mfaOff')}
+        <dd data-testid="mfa-status" data-enrolled={on}>
+          {status}
         </dd>
-        {me.mfa.totp && (
+        {on && (
           <>
             <dt className={dtClass}>{t('account.recoveryLeft')}</dt>
             <dd data-testid="recovery-codes-left">{t('account.recoveryLeftValue', { count: me.mfa.recoveryCodesLeft })}</dd>
           </>
         )}
       </dl>
-      {me.mfa.totp && me.mfa.recoveryCodesLeft <= LOW_RECOVERY_CODES && (
+      {on && me.mfa.recoveryCodesLeft <= LOW_RECOVERY_CODES && (
         <NotificationBanner tone="warning" iconLabel={t('icon.warning')} title={t('account.recoveryLow')} headingLevel="h3" />
       )}
-      {!me.mfa.totp && !enrolling && (
+      {!on && !enrolling && (
         <div>
           <Button variant="outline" size="md" onClick={() => setEnrolling(true)}>
             {t('account.mfaSetup')}
           </Button>
         </div>
       )}
-      {!me.mfa.totp && enrolling && (
-        <TotpEnrollmentFlow
+      {!on && enrolling && (
+        <MfaEnrollmentFlow
           headingLevel="h2"
           onDone={() => {
             setEnrolling(false);

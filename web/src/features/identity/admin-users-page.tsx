@@ -21,6 +21,7 @@ import {
   actionsFor,
   CONFIRMED_ACTIONS,
   createUser,
+  fetchInactiveUsers,
   fetchUsers,
   runUserAction,
   type AdminUser,
@@ -42,6 +43,8 @@ export function AdminUsersPage() {
   const [outcome, setOutcome] = useState<Outcome | null>(null);
   const [confirming, setConfirming] = useState<{ user: AdminUser; action: UserAction } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [filter, setFilter] = useState<'all' | 'inactive'>('all');
+  const [inactive, setInactive] = useState<AdminUser[] | null>(null);
   const counter = useRef(0);
 
   const load = useCallback(async () => {
@@ -52,6 +55,14 @@ export function AdminUsersPage() {
       setLoadError(errorCode(err));
     }
   }, []);
+
+  useEffect(() => {
+    if (filter !== 'inactive') return;
+    setInactive(null);
+    fetchInactiveUsers()
+      .then(setInactive)
+      .catch((err: unknown) => setLoadError(errorCode(err)));
+  }, [filter, users]);
 
   useEffect(() => {
     void load();
@@ -109,7 +120,29 @@ export function AdminUsersPage() {
         {outcome && <OutcomeBanner key={outcome.n} outcome={outcome} />}
         {loadError && <ErrorBanner title={t('app.loadErrorTitle')} code={loadError} focus={false} />}
         {!users && !loadError && <p className="text-std-16N-170">{t('app.loading')}</p>}
-        {users && <UsersTable users={users} busy={busy} onAction={request} />}
+        <div role="group" aria-label={t('admin.users.filterLabel')} className="flex flex-wrap gap-2" data-testid="users-filter">
+          {(['all', 'inactive'] as const).map((f) => (
+            <Button
+              key={f}
+              variant={filter === f ? 'solid-fill' : 'outline'}
+              size="md"
+              aria-pressed={filter === f}
+              onClick={() => setFilter(f)}
+            >
+              {t(f === 'all' ? 'admin.users.filterAll' : 'admin.users.filterInactive')}
+            </Button>
+          ))}
+        </div>
+        {filter === 'inactive' && <p className="text-std-16N-170">{t('admin.users.inactiveLead')}</p>}
+        {filter === 'all' && users && <UsersTable users={users} busy={busy} onAction={request} />}
+        {filter === 'inactive' && inactive && inactive.length === 0 && (
+          <p className="text-std-16N-170" data-testid="inactive-none">
+            {t('admin.users.inactiveNone')}
+          </p>
+        )}
+        {filter === 'inactive' && inactive && inactive.length > 0 && (
+          <UsersTable users={inactive} busy={busy} onAction={request} />
+        )}
       </section>
 
       <Dialog

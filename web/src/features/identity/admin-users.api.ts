@@ -54,6 +54,13 @@ export async function fetchUsers(): Promise<AdminUser[]> {
   return users.users as AdminUser[];
 }
 
+/** Accounts without a sign-in for the tenant's inactivity period (AC-03). */
+export async function fetchInactiveUsers(): Promise<AdminUser[]> {
+  const users = (await getJson('/api/v1/admin/users/inactive')) as { users?: unknown } | null;
+  if (!users || !Array.isArray(users.users)) throw new ApiError('unknown', 200);
+  return users.users as AdminUser[];
+}
+
 export async function createUser(input: {
   loginId: string;
   displayName: string;

@@ -3,6 +3,15 @@
  * password, setup links, step-up, sessions and `GET /api/v1/me`. Replies that start or continue a
  * session carry a CSRF token, which is stored in the API client at once.
  */
+import {
+  browserSupportsWebAuthn,
+  startAuthentication,
+  startRegistration,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+} from '@simplewebauthn/browser';
 import { ApiError, deleteJson, getJson, postJson, setCsrfToken } from '../../api/api-client';
 
 /** Roles inside a tenant, the ones an admin can give (AC-05). */
@@ -193,4 +202,118 @@ export async function fetchSessionStage(): Promise<{ stage: string; csrfToken: s
   } catch {
     return null;
   }
+}
+
+/* ---- Passkeys (WebAuthn, AC-09) ---- */
+
+export interface Passkey {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+/**
+ * Turns what the browser's WebAuthn call threw into an ApiError: `passkey.cancelled` when the user
+ * closed the browser's prompt or it timed out, `passkey.unsupported` without WebAuthn, otherwise
+ * `passkey.failed` (duplicate authenticator, wrong origin, …).
+ */
+function passkeyError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const name = err instanceof Error ? ((err as Error & { code?: string }).code ?? err.name) : '';
+  if (/NotAllowed|AbortError|ERROR_CEREMONY_ABORTED/.test(name) || (err instanceof Error && err.name === 'NotAllowedError'))
+    return new ApiError('passkey.cancelled', null);
+  if (/ERROR_AUTHENTICATOR_PREVIOUSLY_REGISTERED|InvalidStateError/.test(name)) return new ApiError('passkey.duplicate', null);
+  if (!browserSupportsWebAuthn()) return new ApiError('passkey.unsupported', null);
+  return new ApiError('passkey.failed', null);
+}
+
+export function passkeysSupported(): boolean {
+  return browserSupportsWebAuthn();
+}
+
+/** Registers a passkey on this device; the first second factor also answers the recovery codes. */
+export async function registerPasskey(name: string): Promise<{ next: NextStep; recoveryCodes: string[] }> {
+  const options = await postJson('/api/v1/auth/webauthn/register/options');
+  let credential: RegistrationResponseJSON;
+  try {
+    credential = await startRegistration({ optionsJSON: options as PublicKeyCredentialCreationOptionsJSON });
+  } catch (err) {
+    throw passkeyError(err);
+  }
+  const body = await postJson('/api/v1/auth/webauthn/register/verify', { credential, name });
+  const codes = record(body).recoveryCodes;
+  if (!Array.isArray(codes) || !codes.every((c) => typeof c === 'string')) throw new ApiError('unknown', 200);
+  return { next: nextOf(body), recoveryCodes: codes as string[] };
+}
+
+/** Verifies with a passkey: the second sign-in factor, or step-up in a full session. */
+export async function authenticateWithPasskey(): Promise<NextStep> {
+  const options = await postJson('/api/v1/auth/webauthn/authenticate/options');
+  let credential: AuthenticationResponseJSON;
+  try {
+    credential = await startAuthentication({ optionsJSON: options as PublicKeyCredentialRequestOptionsJSON });
+  } catch (err) {
+    throw passkeyError(err);
+  }
+  return nextOf(await postJson('/api/v1/auth/webauthn/authenticate/verify', { credential }));
+}
+
+export async function fetchPasskeys(): Promise<Passkey[]> {
+  const passkeys = record(await getJson('/api/v1/me/passkeys')).passkeys;
+  if (!Array.isArray(passkeys)) throw new ApiError('unknown', 200);
+  return passkeys as Passkey[];
+}
+
+export async function removePasskey(id: string): Promise<void> {
+  await deleteJson(`/api/v1/me/passkeys/${encodeURIComponent(id)}`);
+}
+
+/* ---- Personal API tokens (AC-15) ---- */
+
+export const TOKEN_SCOPES = ['me:read', 'users:read', 'files:read', 'files:write', 'audit:read'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+export interface ApiToken {
+  id: string;
+  userId: string;
+  name: string;
+  scopes: TokenScope[];
+  expiresAt: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+  revoked: boolean;
+}
+
+function tokensOf(body: unknown): ApiToken[] {
+  const tokens = record(body).tokens;
+  if (!Array.isArray(tokens)) throw new ApiError('unknown', 200);
+  return tokens as ApiToken[];
+}
+
+export async function fetchMyTokens(): Promise<ApiToken[]> {
+  return tokensOf(await getJson('/api/v1/me/tokens'));
+}
+
+export async function createToken(input: {
+  name: string;
+  scopes: TokenScope[];
+  expiresInDays?: number;
+}): Promise<{ token: string; info: ApiToken }> {
+  const b = record(await postJson('/api/v1/me/tokens', input));
+  if (typeof b.token !== 'string') throw new ApiError('unknown', 200);
+  return b as unknown as { token: string; info: ApiToken };
+}
+
+export async function revokeMyToken(id: string): Promise<void> {
+  await deleteJson(`/api/v1/me/tokens/${encodeURIComponent(id)}`);
+}
+
+export async function fetchAllTokens(): Promise<ApiToken[]> {
+  return tokensOf(await getJson('/api/v1/admin/tokens'));
+}
+
+export async function revokeAnyToken(id: string): Promise<void> {
+  await deleteJson(`/api/v1/admin/tokens/${encodeURIComponent(id)}`);
 }

@@ -11,9 +11,18 @@ import { Checkbox, TextField } from '../../ui/form';
 import { linkClass } from '../../ui/link';
 import { ErrorBanner } from '../../ui/messages';
 import { PageHeading } from '../../ui/page-heading';
-import { acceptTerms, fetchTerms, verifyRecoveryCode, verifyTotp, type NextStep, type Terms } from './identity.api';
+import {
+  acceptTerms,
+  authenticateWithPasskey,
+  fetchTerms,
+  passkeysSupported,
+  verifyRecoveryCode,
+  verifyTotp,
+  type NextStep,
+  type Terms,
+} from './identity.api';
 import { PasswordChangeForm } from './password-change-form';
-import { TotpEnrollmentFlow } from './totp-enrollment';
+import { MfaEnrollmentFlow } from './mfa-enrollment';
 import { normalizeCode, TotpCodeField } from './totp-code-field';
 
 export function SignInSteps({
@@ -29,7 +38,7 @@ export function SignInSteps({
   userInputs: readonly string[];
 }) {
   if (next === 'mfa') return <SecondFactorStep onNext={onNext} />;
-  if (next === 'mfa_enroll') return <TotpEnrollmentFlow onDone={onNext} />;
+  if (next === 'mfa_enroll') return <MfaEnrollmentFlow onDone={onNext} />;
   if (next === 'terms') return <TermsStep onNext={onNext} />;
   return <ForcedPasswordChange onNext={onNext} loginId={loginId} userInputs={userInputs} />;
 }
@@ -41,7 +50,19 @@ function SecondFactorStep({ onNext }: { onNext: (next: NextStep) => void }) {
   const [fieldError, setFieldError] = useState<string | undefined>();
   const [failure, setFailure] = useState<{ code: string; attempt: number } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [passkeyBusy, setPasskeyBusy] = useState(false);
   const inputRef = useRef<HTMLInputElement>(null);
+
+  async function verifyWithPasskey() {
+    if (busy || passkeyBusy) return;
+    setPasskeyBusy(true);
+    try {
+      onNext(await authenticateWithPasskey());
+    } catch (err) {
+      setFailure((f) => ({ code: errorCode(err), attempt: (f?.attempt ?? 0) + 1 }));
+      setPasskeyBusy(false);
+    }
+  }
 
   function switchMode(to: 'totp' | 'recovery') {
     setMode(to);
@@ -105,6 +126,19 @@ function SecondFactorStep({ onNext }: { onNext: (next: NextStep) => void }) {
           </Button>
         </div>
       </form>
+      {passkeysSupported() && (
+        <section aria-labelledby="mfa-passkey" className="flex flex-col gap-3 border-t border-solid-gray-420 pt-6">
+          <h2 id="mfa-passkey" className="text-std-20B-150 text-solid-gray-900">
+            {t('auth.passkey.signInTitle')}
+          </h2>
+          <p className="text-std-16N-170">{t('auth.passkey.signInLead')}</p>
+          <div>
+            <Button variant="outline" size="lg" busy={passkeyBusy} onClick={() => void verifyWithPasskey()}>
+              {t('auth.passkey.verify')}
+            </Button>
+          </div>
+        </section>
+      )}
       <p className="text-std-16N-170">
         <button
           type="button"

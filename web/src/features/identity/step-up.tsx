@@ -1,7 +1,7 @@
 /**
  * Step-up re-authentication (AC-13): admin changes answer 403 `auth.step_up_required` when the last
  * verification is older than the tenant's limit. `useStepUp().run(action)` then asks for a TOTP
- * code (or the password for users without TOTP) in a dialog and retries the action once.
+ * code (or the password for users without TOTP), or a passkey, in a dialog and retries the action once.
  */
 import { useCallback, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -10,7 +10,7 @@ import { Button } from '../../ui/button';
 import { Dialog } from '../../ui/dialog';
 import { ErrorBanner } from '../../ui/messages';
 import { PasswordField } from '../../ui/password-field';
-import { stepUp } from './identity.api';
+import { authenticateWithPasskey, passkeysSupported, stepUp } from './identity.api';
 import { useMe } from './session';
 import { normalizeCode, TotpCodeField } from './totp-code-field';
 
@@ -54,6 +54,8 @@ function StepUpDialog({ open, onVerified, onCancel }: { open: boolean; onVerifie
   const { t } = useTranslation();
   const me = useMe();
   const usesTotp = me.mfa.totp;
+  const hasPasskey = (me.mfa.passkeys ?? 0) > 0 && passkeysSupported();
+  const [passkeyBusy, setPasskeyBusy] = useState(false);
   const [value, setValue] = useState('');
   const [fieldError, setFieldError] = useState<string | undefined>();
   const [failure, setFailure] = useState<{ code: string; attempt: number } | null>(null);
@@ -65,6 +67,20 @@ function StepUpDialog({ open, onVerified, onCancel }: { open: boolean; onVerifie
     setFieldError(undefined);
     setFailure(null);
     setBusy(false);
+    setPasskeyBusy(false);
+  }
+
+  async function verifyWithPasskey() {
+    if (busy || passkeyBusy) return;
+    setPasskeyBusy(true);
+    try {
+      await authenticateWithPasskey();
+      reset();
+      onVerified();
+    } catch (err) {
+      setFailure((f) => ({ code: errorCode(err), attempt: (f?.attempt ?? 0) + 1 }));
+      setPasskeyBusy(false);
+    }
   }
 
   async function submit(event: FormEvent) {
@@ -101,7 +117,10 @@ function StepUpDialog({ open, onVerified, onCancel }: { open: boolean; onVerifie
       data-testid="step-up-dialog"
     >
       <form noValidate onSubmit={(e) => void submit(e)} className="flex flex-col gap-6">
-        <p>{usesTotp ? t('auth.stepUp.leadTotp') : t('auth.stepUp.leadPassword')}</p>
+        <p>
+          {usesTotp ? t('auth.stepUp.leadTotp') : t('auth.stepUp.leadPassword')}
+          {hasPasskey && ` ${t('auth.stepUp.orPasskey')}`}
+        </p>
         {failure && <ErrorBanner key={failure.attempt} title={t('auth.stepUp.errorTitle')} code={failure.code} focus={false} />}
         {usesTotp ? (
           <TotpCodeField value={value} onChange={setValue} error={fieldError} inputRef={inputRef} />
@@ -120,6 +139,11 @@ function StepUpDialog({ open, onVerified, onCancel }: { open: boolean; onVerifie
           <Button type="submit" variant="solid-fill" size="md" busy={busy}>
             {t('auth.stepUp.submit')}
           </Button>
+          {hasPasskey && (
+            <Button variant="outline" size="md" busy={passkeyBusy} onClick={() => void verifyWithPasskey()}>
+              {t('auth.passkey.verify')}
+            </Button>
+          )}
           <Button
             variant="outline"
             size="md"

@@ -1,5 +1,5 @@
 /**
- * TOTP enrolment (AC-09): a new secret from the server shown as a QR code (a data: URL, no external
+ * TOTP enrolment (AC-09, chosen in mfa-enrollment.tsx): a new secret from the server shown as a QR code (a data: URL, no external
  * service) and as the base32 key for manual entry; a first code confirms it; then the ten recovery
  * codes are shown once and the user must tick 「保管しました」 before going on.
  */
@@ -13,25 +13,15 @@ import { PageHeading, SectionHeading } from '../../ui/page-heading';
 import { confirmTotpEnrollment, startTotpEnrollment, type NextStep, type TotpEnrollment } from './identity.api';
 import { normalizeCode, TotpCodeField } from './totp-code-field';
 
-type Phase =
-  | { phase: 'loading' }
-  | { phase: 'failed'; code: string }
-  | { phase: 'scan'; enrollment: TotpEnrollment }
-  | { phase: 'codes'; next: NextStep; recoveryCodes: string[] };
+type Phase = { phase: 'loading' } | { phase: 'failed'; code: string } | { phase: 'scan'; enrollment: TotpEnrollment };
 
 /** Base32 key in groups of four for reading aloud or typing. */
 function grouped(secret: string): string {
   return secret.replace(/(.{4})(?=.)/g, '$1 ');
 }
 
-export function TotpEnrollmentFlow({
-  onDone,
-  headingLevel = 'h1',
-}: {
-  onDone: (next: NextStep) => void;
-  /** h1 when it is the page's main step (sign-in), h2 inside the account page. */
-  headingLevel?: 'h1' | 'h2';
-}) {
+/** The TOTP part of enrolment (below the enrolment heading): QR code, key, first code. */
+export function TotpSetup({ onConfirmed }: { onConfirmed: (next: NextStep, recoveryCodes: string[]) => void }) {
   const { t } = useTranslation();
   const [state, setState] = useState<Phase>({ phase: 'loading' });
   const started = useRef(false);
@@ -45,28 +35,12 @@ export function TotpEnrollmentFlow({
       .catch((err: unknown) => setState({ phase: 'failed', code: errorCode(err) }));
   }, []);
 
-  const Heading = headingLevel === 'h1' ? PageHeading : SectionHeading;
-
-  if (state.phase === 'codes') {
-    return <RecoveryCodes codes={state.recoveryCodes} onContinue={() => onDone(state.next)} headingLevel={headingLevel} />;
-  }
-
   return (
     <div className="flex flex-col gap-6" data-testid="totp-enrollment">
-      {headingLevel === 'h1' ? (
-        <PageHeading focusOnMount>{t('auth.enroll.title')}</PageHeading>
-      ) : (
-        <Heading>{t('auth.enroll.title')}</Heading>
-      )}
       <p className="text-std-16N-170">{t('auth.enroll.lead')}</p>
       {state.phase === 'loading' && <p className="text-std-16N-170">{t('auth.enroll.loading')}</p>}
       {state.phase === 'failed' && <ErrorBanner title={t('auth.enroll.errorTitle')} code={state.code} />}
-      {state.phase === 'scan' && (
-        <ScanAndConfirm
-          enrollment={state.enrollment}
-          onConfirmed={(next, recoveryCodes) => setState({ phase: 'codes', next, recoveryCodes })}
-        />
-      )}
+      {state.phase === 'scan' && <ScanAndConfirm enrollment={state.enrollment} onConfirmed={onConfirmed} />}
     </div>
   );
 }

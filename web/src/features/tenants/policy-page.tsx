@@ -7,7 +7,7 @@
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, errorCode } from '../../api/api-client';
+import { ApiError, downloadFile, errorCode } from '../../api/api-client';
 import { useDocumentTitle } from '../../app/use-document-title';
 import { Button } from '../../ui/button';
 import { Checkbox, Fieldset, SelectField, TextareaField, TextField } from '../../ui/form';
@@ -53,7 +53,52 @@ interface RuleForm {
   cidrs: string;
 }
 
+const FEATURES = [
+  'external_sharing',
+  'public_links',
+  'upload_requests',
+  'password_only_links',
+  'api_tokens',
+  'downloads',
+] as const;
+type Feature = (typeof FEATURES)[number];
+const FEATURE_DEFAULTS: Record<Feature, boolean> = {
+  external_sharing: true,
+  public_links: false,
+  upload_requests: true,
+  password_only_links: false,
+  api_tokens: false,
+  downloads: true,
+};
+/** Extra numbers (features, inactivity), ranges as in src/tenants/tenant-settings.ts. */
+const EXTRA_NUMBERS = {
+  'features.maxLinkExpiryDays': { min: 1, max: 365, def: 30 },
+  'features.maxApiTokenDays': { min: 1, max: 365, def: 90 },
+  'inactivity.days': { min: 7, max: 730, def: 90 },
+} as const;
+type ExtraPath = keyof typeof EXTRA_NUMBERS;
+const EXTRA_PATHS = Object.keys(EXTRA_NUMBERS) as ExtraPath[];
+const ACCEPTABLE_USE_MAX = 20_000;
+
+interface DeviceRuleForm {
+  on: boolean;
+  roles: TenantRole[];
+}
+
+interface Features {
+  lgwan: Record<Feature, boolean>;
+  internet: Record<Feature, boolean>;
+  maxLinkExpiryDays: number;
+  maxApiTokenDays: number;
+}
+
 interface PolicyForm {
+  features: Record<Zone, Record<Feature, boolean>>;
+  extra: Record<ExtraPath, string>;
+  autoSuspend: boolean;
+  acceptableUse: string;
+  caPem: string;
+  deviceRules: Record<Zone, DeviceRuleForm>;
   /** The policy as loaded; sections this page does not edit are saved back unchanged. */
   loaded: TenantPolicy;
   numbers: Record<NumberPath, string>;
@@ -72,7 +117,30 @@ function numberAt(policy: TenantPolicy, path: NumberPath): number {
 }
 
 function toForm(policy: TenantPolicy): PolicyForm {
+  const features = (policy.features ?? {}) as Partial<Features>;
+  const inactivity = (policy.inactivity ?? {}) as { days?: number; autoSuspend?: boolean };
+  const acceptableUse = (policy.acceptableUse ?? {}) as { text?: string };
+  const deviceCerts = (policy.deviceCerts ?? {}) as { caPem?: string; requiredFor?: Array<{ zone: Zone; roles: TenantRole[] }> };
+  const rules = deviceCerts.requiredFor ?? [];
+  const deviceRule = (zone: Zone): DeviceRuleForm => {
+    const mine = rules.filter((r) => r.zone === zone);
+    const roles = mine.some((r) => r.roles.length === 0) ? [] : [...new Set(mine.flatMap((r) => r.roles))];
+    return { on: mine.length > 0, roles };
+  };
   return {
+    features: {
+      lgwan: { ...FEATURE_DEFAULTS, ...features.lgwan },
+      internet: { ...FEATURE_DEFAULTS, ...features.internet },
+    },
+    extra: {
+      'features.maxLinkExpiryDays': String(features.maxLinkExpiryDays ?? 30),
+      'features.maxApiTokenDays': String(features.maxApiTokenDays ?? 90),
+      'inactivity.days': String(inactivity.days ?? 90),
+    },
+    autoSuspend: inactivity.autoSuspend ?? false,
+    acceptableUse: acceptableUse.text ?? '',
+    caPem: deviceCerts.caPem ?? '',
+    deviceRules: { lgwan: deviceRule('lgwan'), internet: deviceRule('internet') },
     loaded: policy,
     numbers: Object.fromEntries(NUMBER_PATHS.map((p) => [p, String(numberAt(policy, p))])) as Record<NumberPath, string>,
     requiredForAll: policy.mfa.requiredForAll,
@@ -114,6 +182,8 @@ export function PolicyPage() {
     null,
   );
   const [busy, setBusy] = useState(false);
+  const [exporting, setExporting] = useState<'pdf' | 'json' | null>(null);
+  const [exportError, setExportError] = useState<{ code: string; n: number } | null>(null);
   const counter = useRef(0);
 
   useEffect(() => {
@@ -157,6 +227,19 @@ export function PolicyPage() {
       else if (bad) found[`ipRules.${i}.cidrs`] = t('admin.policy.ipCidrsError', { value: bad });
     });
     if ([...f.loginBanner].length > LOGIN_BANNER_MAX) found.loginBanner = t('admin.policy.loginBannerError');
+    const extra = {} as Record<ExtraPath, number>;
+    for (const path of EXTRA_PATHS) {
+      const raw = f.extra[path].normalize('NFKC').trim();
+      const { min, max } = EXTRA_NUMBERS[path];
+      const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+      if (!(n >= min && n <= max)) found[path] = t('admin.policy.rangeError', { min, max });
+      extra[path] = n;
+    }
+    if ([...f.acceptableUse].length > ACCEPTABLE_USE_MAX) found.acceptableUse = t('admin.policy.acceptableUseError');
+    const pem = f.caPem.trim();
+    if (pem && !/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----$/.test(pem))
+      found.caPem = t('admin.policy.caPemError');
+    if (!pem && ZONES.some((z) => f.deviceRules[z].on)) found.caPem = t('admin.policy.caPemRequired');
     if (Object.keys(found).length) return { policy: null, errors: found };
     return {
       errors: {},
@@ -183,6 +266,20 @@ export function PolicyPage() {
         ipRules: f.ipRules.map((r) => ({ zone: r.zone, roles: r.roles, cidrs: cidrLines(r.cidrs) })),
         twoPersonRule: f.twoPersonRule,
         loginBanner: f.loginBanner,
+        features: {
+          ...(f.loaded.features as object),
+          lgwan: f.features.lgwan,
+          internet: f.features.internet,
+          maxLinkExpiryDays: extra['features.maxLinkExpiryDays'],
+          maxApiTokenDays: extra['features.maxApiTokenDays'],
+        },
+        inactivity: { days: extra['inactivity.days'], autoSuspend: f.autoSuspend },
+        // The server bumps the version when the text changes.
+        acceptableUse: { ...(f.loaded.acceptableUse as object), text: f.acceptableUse },
+        deviceCerts: {
+          caPem: pem ? `${pem}\n` : '',
+          requiredFor: ZONES.filter((z) => f.deviceRules[z].on).map((z) => ({ zone: z, roles: f.deviceRules[z].roles })),
+        },
       },
     };
   }
@@ -201,6 +298,10 @@ export function PolicyPage() {
       const rule = /^ipRules\.(\d+)\.cidrs/.exec(path);
       if (rule) found[`ipRules.${rule[1]}.cidrs`] = t('admin.policy.ipCidrsRequired');
       if (path === 'loginBanner') found.loginBanner = t('admin.policy.loginBannerError');
+      const extraPath = EXTRA_PATHS.find((p) => path === p);
+      if (extraPath) found[extraPath] = t('admin.policy.rangeError', EXTRA_NUMBERS[extraPath]);
+      if (path.startsWith('deviceCerts.caPem')) found.caPem = t('admin.policy.caPemError');
+      if (path.startsWith('acceptableUse')) found.acceptableUse = t('admin.policy.acceptableUseError');
     }
     return found;
   }
@@ -249,6 +350,36 @@ export function PolicyPage() {
     );
   };
 
+  const extraField = (path: ExtraPath, label: string) => {
+    const { min, max, def } = EXTRA_NUMBERS[path];
+    return (
+      <TextField
+        label={label}
+        hint={t('admin.policy.range', { min, max, def })}
+        required
+        inputMode="numeric"
+        value={form.extra[path]}
+        onChange={(e) => update({ extra: { ...form.extra, [path]: e.target.value } })}
+        error={errors[path]}
+        className="max-w-40"
+        name={path}
+      />
+    );
+  };
+
+  async function exportPolicy(format: 'pdf' | 'json') {
+    if (exporting) return;
+    setExporting(format);
+    try {
+      await run(() => downloadFile(`/api/v1/admin/auth-policy/export?format=${format}`, `auth-policy.${format}`));
+      setExportError(null);
+    } catch (err) {
+      if (!(err instanceof StepUpCancelled)) setExportError((e) => ({ code: errorCode(err), n: (e?.n ?? 0) + 1 }));
+    } finally {
+      setExporting(null);
+    }
+  }
+
   const validity = Number(form.numbers['password.validityDays'].normalize('NFKC').trim());
   const sectionBox = 'rounded-8 border border-solid-gray-420 p-4 sm:p-6';
 
@@ -258,6 +389,21 @@ export function PolicyPage() {
         <PageHeading>{t('admin.policy.title')}</PageHeading>
         <p className="text-std-16N-170">{t('admin.policy.lead')}</p>
       </div>
+      <section aria-labelledby="policy-export" className="flex flex-col gap-4" data-testid="policy-export">
+        <h2 id="policy-export" className="text-std-20B-150 text-solid-gray-900">
+          {t('admin.policy.exportTitle')}
+        </h2>
+        <p className="text-std-16N-170">{t('admin.policy.exportLead')}</p>
+        {exportError && <ErrorBanner key={exportError.n} title={t('admin.policy.exportErrorTitle')} code={exportError.code} />}
+        <div className="flex flex-wrap gap-4">
+          <Button variant="outline" size="md" busy={exporting === 'pdf'} onClick={() => void exportPolicy('pdf')}>
+            {t('admin.policy.exportPdf')}
+          </Button>
+          <Button variant="outline" size="md" busy={exporting === 'json'} onClick={() => void exportPolicy('json')}>
+            {t('admin.policy.exportJson')}
+          </Button>
+        </div>
+      </section>
       {outcome?.kind === 'saved' && <SavedBanner key={outcome.n} />}
       {outcome?.kind === 'error' && (
         <ErrorBanner key={outcome.n} title={t('admin.policy.errorTitle')} code={outcome.code} data-testid="policy-error" />
@@ -409,6 +555,101 @@ export function PolicyPage() {
             onChange={(e) => update({ loginBanner: e.target.value })}
             error={errors.loginBanner}
             maxLength={LOGIN_BANNER_MAX}
+          />
+        </Fieldset>
+
+        <Fieldset legend={t('admin.policy.featuresTitle')} className={sectionBox} data-testid="policy-features">
+          <p className="text-std-16N-170">{t('admin.policy.featuresLead')}</p>
+          {ZONES.map((zone) => (
+            <Fieldset key={zone} legend={t(`status.zone.${zone}`)} size="group" data-testid={`features-${zone}`}>
+              <div className="flex flex-col">
+                {FEATURES.map((feature) => (
+                  <Checkbox
+                    key={feature}
+                    checked={form.features[zone][feature]}
+                    onChange={(e) =>
+                      update({
+                        features: { ...form.features, [zone]: { ...form.features[zone], [feature]: e.target.checked } },
+                      })
+                    }
+                  >
+                    {t(`admin.policy.feature.${feature}`)}
+                  </Checkbox>
+                ))}
+              </div>
+            </Fieldset>
+          ))}
+          {extraField('features.maxLinkExpiryDays', t('admin.policy.maxLinkExpiryDays'))}
+          {extraField('features.maxApiTokenDays', t('admin.policy.maxApiTokenDays'))}
+        </Fieldset>
+
+        <Fieldset legend={t('admin.policy.inactivityTitle')} className={sectionBox}>
+          {extraField('inactivity.days', t('admin.policy.inactivityDays'))}
+          <Checkbox
+            checked={form.autoSuspend}
+            onChange={(e) => update({ autoSuspend: e.target.checked })}
+            hint={t('admin.policy.autoSuspendHint')}
+          >
+            {t('admin.policy.autoSuspend')}
+          </Checkbox>
+        </Fieldset>
+
+        <Fieldset legend={t('admin.policy.deviceTitle')} className={sectionBox}>
+          <p className="text-std-16N-170">{t('admin.policy.deviceLead')}</p>
+          <TextareaField
+            label={t('admin.policy.caPem')}
+            hint={t('admin.policy.caPemHint')}
+            rows={6}
+            value={form.caPem}
+            onChange={(e) => update({ caPem: e.target.value })}
+            error={errors.caPem}
+            spellCheck={false}
+            className="font-mono"
+          />
+          {ZONES.map((zone) => {
+            const rule = form.deviceRules[zone];
+            const setDevice = (patch: Partial<DeviceRuleForm>) =>
+              update({ deviceRules: { ...form.deviceRules, [zone]: { ...rule, ...patch } } });
+            return (
+              <Fieldset key={zone} legend={t(`status.zone.${zone}`)} size="group" data-testid={`device-${zone}`}>
+                <Checkbox checked={rule.on} onChange={(e) => setDevice({ on: e.target.checked })}>
+                  {t('admin.policy.deviceRequired')}
+                </Checkbox>
+                {rule.on && (
+                  <Fieldset legend={t('admin.policy.deviceRoles')} size="group">
+                    <div className="flex flex-col">
+                      {ROLES.map((role) => (
+                        <Checkbox
+                          key={role}
+                          checked={rule.roles.includes(role)}
+                          onChange={(e) =>
+                            setDevice({
+                              roles: e.target.checked ? [...rule.roles, role] : rule.roles.filter((r) => r !== role),
+                            })
+                          }
+                        >
+                          {t(`roles.${role}`)}
+                        </Checkbox>
+                      ))}
+                    </div>
+                  </Fieldset>
+                )}
+              </Fieldset>
+            );
+          })}
+        </Fieldset>
+
+        <Fieldset legend={t('admin.policy.acceptableUseTitle')} className={sectionBox}>
+          <TextareaField
+            label={t('admin.policy.acceptableUse')}
+            hint={t('admin.policy.acceptableUseHint', {
+              version: (form.loaded.acceptableUse as { version?: number } | undefined)?.version ?? 0,
+            })}
+            rows={8}
+            value={form.acceptableUse}
+            onChange={(e) => update({ acceptableUse: e.target.value })}
+            error={errors.acceptableUse}
+            maxLength={ACCEPTABLE_USE_MAX}
           />
         </Fieldset>
 
