@@ -182,7 +182,8 @@ export async function createServices(
       const cutoff = new Date(clock.now().getTime() - REVIEW_PERIOD_DAYS * 86_400_000).toISOString();
       for (const t of await tenants.list()) {
         const [last] = await accessReviewRepo.list(t.id);
-        if (last && (last.state === 'open' || last.started_at > cutoff)) continue;
+        // The first review is due one period after the tenant was created, then one period after each review.
+        if (last ? last.state === 'open' || last.started_at > cutoff : t.createdAt > cutoff) continue;
         await accessReviews.start({ type: 'system', id: 'job:access-review', tenantId: t.id });
       }
     },

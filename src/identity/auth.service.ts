@@ -690,6 +690,9 @@ export class AuthService {
       await this.verifyTotpCode(p, input.code ?? '', 'step_up');
       return;
     }
+    // A user with a passkey steps up with it (WebAuthn routes); the password alone is one factor only.
+    if ((await this.deps.mfa.passkeyCount(p.user.tenantId, p.user.id)) > 0)
+      throw new AppError('auth.mfa_invalid', 'step up with a passkey');
     if (
       !input.password ||
       !p.user.passwordHash ||

@@ -930,6 +930,14 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const assertion = device.get(opts2);
     expect((await s.post('/api/v1/auth/webauthn/authenticate/verify', { credential: assertion })).body.next).toBe('done');
     expect((await s.get('/api/v1/me')).status).toBe(200);
+    // Step-up needs the passkey too: the password alone is one factor.
+    const stepPw = await s.post('/api/v1/auth/step-up', { password: GOOD_PASSWORD });
+    expect(stepPw.body.error.code).toBe('auth.mfa_invalid');
+    const stepOpts = (await s.post('/api/v1/auth/webauthn/authenticate/options')).body;
+    expect((await s.post('/api/v1/auth/webauthn/authenticate/verify', { credential: device.get(stepOpts) })).body.next).toBe(
+      'done',
+    );
+    expect((await s.get('/api/v1/me')).body.session.stepUpValidUntil).not.toBeNull();
     const replay = new Client(lgwan);
     await replay.post('/api/v1/auth/login', { tenant: t.slug, login: 'passkey-user', password: GOOD_PASSWORD });
     await replay.post('/api/v1/auth/webauthn/authenticate/options');
@@ -939,6 +947,28 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const events = (await k.services.auditRepository.latestEvents(t.id, 12)).map((e) => [e.action, e.reason]);
     expect(events).toContainEqual(['auth.mfa_failed', 'webauthn_invalid']);
     expect(events).toContainEqual(['auth.mfa_verified', null]);
+  });
+
+  it('opens the quarterly access review one period after the tenant starts, then one period after each review [AC-04]', async () => {
+    const t = await newTenant();
+    await member(t, 'tenant_admin');
+    const run = () =>
+      k.services.jobHandlers['identity.access_review_due']!({
+        id: 'j',
+        kind: 'identity.access_review_due',
+        tenantId: null,
+        payload: {},
+        attempts: 1,
+        maxAttempts: 1,
+        lockedUntil: '',
+      });
+    const reviews = async () => (await k.services.accessReviews.list(t.id)).length;
+    await run();
+    expect(await reviews()).toBe(0); // a new tenant has nothing to review yet
+    clock.advance(92 * 86_400_000);
+    await run();
+    await run();
+    expect(await reviews()).toBe(1);
   });
 
   it('keeps every tenant chain verifiable after all of this [LOG-02]', async () => {
