@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import type { Actor } from '../core/types.js';
 import type { DB } from '../db/schema.js';
 import { AppError } from '../core/errors.js';
+import { sha256Hex } from '../crypto/primitives.js';
 import type { AuditRepository, AuditRow } from './audit.repository.js';
 import { GENESIS_HASH, entryHash, entryMac, frontierPush, type ChainEntry, type Frontier } from './chain.js';
 
@@ -47,10 +48,7 @@ export class AuditLog {
     const tenantId = actor.tenantId;
     const head = await this.deps.audit.lockHead(trx, tenantId);
     if (!head) throw new AppError('audit.chain_broken', `no audit head for tenant ${tenantId}`);
-    const details = event.details ?? {};
-    if (Buffer.byteLength(JSON.stringify(details)) > MAX_DETAILS_BYTES) {
-      throw new Error(`audit details for ${event.action} exceed ${MAX_DETAILS_BYTES} bytes`);
-    }
+    const details = boundedDetails(event.details ?? {});
     const entry: ChainEntry = {
       tenant_id: tenantId,
       seq: head.seq + 1,
@@ -95,4 +93,15 @@ export function parseFrontier(text: string): Frontier {
 
 export function serializeFrontier(f: Frontier): string {
   return JSON.stringify(f.map((n) => [n.size, n.hash.toString('hex')]));
+}
+
+/**
+ * Keeps one entry's details bounded without ever failing the change it records: oversized details
+ * (a long text, a large rule list) are replaced by their SHA-256, size and top-level keys.
+ */
+function boundedDetails(details: Record<string, unknown>): Record<string, unknown> {
+  const json = JSON.stringify(details);
+  const bytes = Buffer.byteLength(json);
+  if (bytes <= MAX_DETAILS_BYTES) return details;
+  return { oversized: true, bytes, sha256: sha256Hex(json), keys: Object.keys(details) };
 }

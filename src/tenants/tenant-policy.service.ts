@@ -6,6 +6,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import { parseCaBundle } from '../crypto/certificates.js';
+import { sha256Hex } from '../crypto/primitives.js';
 import type { Actor } from '../core/types.js';
 import type { Database } from '../db/database.js';
 import type { TenantRepository } from './tenant.repository.js';
@@ -66,11 +67,27 @@ export class TenantPolicyService {
         target: { type: 'tenant', id: actor.tenantId },
         details: {
           changed,
-          before: Object.fromEntries(changed.map((k) => [k, before[k]])),
-          after: Object.fromEntries(changed.map((k) => [k, next[k]])),
+          before: Object.fromEntries(changed.map((k) => [k, forAudit(k, before[k])])),
+          after: Object.fromEntries(changed.map((k) => [k, forAudit(k, next[k])])),
         },
       });
       return next;
     });
   }
+}
+
+/**
+ * Long texts (the acceptable-use notice, a CA bundle) are recorded by their SHA-256 and length, so
+ * the audit entry proves what changed without exceeding an entry's size.
+ */
+function forAudit<K extends keyof TenantSettings>(key: K, value: TenantSettings[K]): unknown {
+  if (key === 'acceptableUse') {
+    const v = value as TenantSettings['acceptableUse'];
+    return { version: v.version, textSha256: sha256Hex(v.text), textLength: v.text.length };
+  }
+  if (key === 'deviceCerts') {
+    const v = value as TenantSettings['deviceCerts'];
+    return { caSha256: v.caPem ? sha256Hex(v.caPem) : null, requiredFor: v.requiredFor };
+  }
+  return value;
 }

@@ -62,6 +62,17 @@ describe(`audit chain on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(r.events).toBe(21);
   });
 
+  it('records oversized details by digest instead of failing the change [LOG-01]', async () => {
+    const { tenantId } = await tenantWithEvents(0, 0);
+    const s = k.services;
+    await s.database.transaction((trx) =>
+      s.audit.append(trx, systemActor(tenantId), { action: 'test.big', details: { text: '長'.repeat(20_000), n: 1 } }),
+    );
+    const [e] = await s.auditRepository.latestEvents(tenantId, 1);
+    expect(JSON.parse(e!.details)).toMatchObject({ oversized: true, bytes: 60_017, keys: ['text', 'n'] });
+    expect((await verify(tenantId)).ok).toBe(true);
+  });
+
   it('rolls the event back with the transaction it belongs to [LOG-01]', async () => {
     const { tenantId, total } = await tenantWithEvents(1, 0);
     const s = k.services;

@@ -632,16 +632,33 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const accepted = (await k.services.auditRepository.latestEvents(t.id, 3)).find((e) => e.action === 'user.terms_accepted')!;
     expect(accepted).toMatchObject({ actor_id: m.id, ip: '127.0.0.1' });
     expect(JSON.parse(accepted.details)).toEqual({ version: 1 });
+    // A long notice is recorded by its hash, not copied into the audit entry.
+    const long = await k.services.tenantPolicy.update(systemActor(t.id), {
+      ...saved.body,
+      acceptableUse: { version: 1, text: '長'.repeat(20_000) },
+    });
+    expect(long.acceptableUse.version).toBe(2);
+    expect(JSON.parse((await lastEvent(t.id)).details).after.acceptableUse).toMatchObject({ version: 2, textLength: 20_000 });
+    await k.services.tenantPolicy.update(systemActor(t.id), {
+      ...long,
+      acceptableUse: { version: 2, text: '業務目的以外で利用しないこと。' },
+    });
+    const again0 = new Client(lgwan);
+    await again0.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
+    expect((await again0.post('/api/v1/auth/mfa/totp', { code: code(m.secret!) })).body.next).toBe('terms');
+    nextStep();
+    expect((await again0.post('/api/v1/auth/terms/accept', { version: 3 })).body.next).toBe('done');
     // Signing in again needs no new acceptance; a changed text does.
     const again = await signIn(m);
     expect((await again.get('/api/v1/me')).status).toBe(200);
     await admin.client.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
     nextStep();
+    const current = (await admin.client.get('/api/v1/admin/policy')).body;
     const v2 = await admin.client.req('PUT', '/api/v1/admin/policy', {
-      ...saved.body,
-      acceptableUse: { version: 1, text: '改訂: 私物端末での利用禁止。' },
+      ...current,
+      acceptableUse: { version: 3, text: '改訂: 私物端末での利用禁止。' },
     });
-    expect(v2.body.acceptableUse.version).toBe(2);
+    expect(v2.body.acceptableUse.version).toBe(4);
     const d = new Client(lgwan);
     await d.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
     expect((await d.post('/api/v1/auth/mfa/totp', { code: code(m.secret!) })).body.next).toBe('terms');
