@@ -186,6 +186,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('last_login_ip', 'text')
           .addColumn('last_login_zone', 'text')
           .addColumn('failures_since_login', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('mfa_reset_at', 'text')
           .addColumn('terms_version', 'integer', (c) => c.notNull().defaultTo(0))
           .addColumn('terms_accepted_at', 'text')
           .addColumn('created_by', 'text')

@@ -121,6 +121,8 @@ export interface UsersTable {
   last_login_ip: string | null;
   last_login_zone: string | null;
   failures_since_login: number;
+  /** When an admin last reset the user's MFA; the user is told at the next sign-in. */
+  mfa_reset_at: string | null;
   terms_version: number;
   terms_accepted_at: string | null;
   created_by: string | null;

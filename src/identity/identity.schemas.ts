@@ -73,6 +73,7 @@ export const MeReply = z.object({
   tenant: z.object({ slug: z.string(), displayName: z.string() }),
   lastLogin: z.object({ at: z.string(), ip: z.string().nullable(), zone: z.string().nullable() }).nullable(),
   failuresSinceLastLogin: z.number(),
+  mfaResetSinceLastLogin: z.boolean(),
   passwordExpiresAt: z.string().nullable(),
   passwordExpiryWarning: z.boolean(),
   mfa: z.object({ totp: z.boolean(), passkeys: z.number(), recoveryCodesLeft: z.number() }),

@@ -105,6 +105,7 @@ export class UserAdminService {
         last_login_ip: null,
         last_login_zone: null,
         failures_since_login: 0,
+        mfa_reset_at: null,
         terms_version: 0,
         terms_accepted_at: null,
         created_by: actor.id,
@@ -252,6 +253,7 @@ export class UserAdminService {
       await this.deps.mfa.deleteTotp(trx, actor.tenantId, userId);
       await this.deps.mfa.deleteAllPasskeys(trx, actor.tenantId, userId);
       await this.deps.mfa.replaceRecoveryCodes(trx, actor.tenantId, userId, [], now);
+      await this.deps.users.update(trx, actor.tenantId, userId, { mfa_reset_at: now, updated_at: now });
       const ended = await this.deps.sessions.revoke(trx, actor.tenantId, userId, now, 'mfa_reset');
       await this.deps.audit.append(trx, actor, {
         action: 'auth.mfa_reset',

@@ -20,6 +20,7 @@ export interface User {
   lastLoginZone: string | null;
   failuresSinceLogin: number;
   termsVersion: number;
+  mfaResetAt: string | null;
   createdBy: string | null;
   approvedBy: string | null;
   createdAt: string;
@@ -44,6 +45,7 @@ function toUser(r: UsersTable): User {
     lastLoginZone: r.last_login_zone,
     failuresSinceLogin: Number(r.failures_since_login),
     termsVersion: Number(r.terms_version),
+    mfaResetAt: r.mfa_reset_at,
     createdBy: r.created_by,
     approvedBy: r.approved_by,
     createdAt: r.created_at,

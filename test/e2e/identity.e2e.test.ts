@@ -29,6 +29,7 @@ const PASSWORDS = {
   tanakaNew: 'Ginkgo-Hibari-1618',
   admin2: 'Keyaki-Uguisu-2236',
   sato: 'Kunugi-Mejiro-4096',
+  operator: 'Matsu-Hototogisu-5772',
 };
 
 let dir: string;
@@ -704,6 +705,31 @@ describe('identity in the browser', () => {
     await expectNoSeriousA11yViolations(page, 'access reviews in English');
     await page.getByTestId('lang-switch').getByRole('button', { name: '日本語' }).click();
     await expectHeading(page, 'アクセス権の棚卸し');
+  });
+
+  it('lets a provider operator ask for support access, which the tenant administrator approves [AC-07]', async () => {
+    const created = await runKura(['operator', 'create', '--login', 'ops-ito'], { cwd: dir, env });
+    expect(created.code, created.stderr).toBe(0);
+    const ops = await openPage();
+    await setPasswordThroughLink(ops, setupLinkIn(created.stdout), 'ops-ito', PASSWORDS.operator);
+    await enrolTotp(ops);
+    await ops.getByRole('navigation', { name: 'メインメニュー' }).getByRole('link', { name: '保守アクセスの申請' }).click();
+    await expectHeading(ops, '保守アクセスの申請');
+    await field(ops, '団体ID').fill(TENANT);
+    await field(ops, '理由').fill('問い合わせ #2048 の調査のため');
+    await ops.getByRole('button', { name: '申請する' }).click();
+    await ops.getByTestId('operator-support-sent').waitFor();
+    await expectNoSeriousA11yViolations(ops, 'operator support request');
+
+    const { page } = admin();
+    await openAdminPage(page, '保守アクセス');
+    const requested = page.locator('[data-testid="grant-row"][data-state="requested"]');
+    expect(await requested.textContent()).toContain('問い合わせ #2048 の調査のため');
+    await requested.getByRole('button', { name: '承認' }).click();
+    await page.getByTestId('confirm-dialog').getByRole('button', { name: '承認' }).click();
+    await page.locator('[data-testid="grant-row"][data-state="approved"]').waitFor();
+    await ops.reload();
+    await expect.poll(() => ops.getByTestId('operator-grants').textContent()).toContain('承認済み');
   });
 
   it('refuses sign-in from an address outside the tenant IP rule with a Japanese message [AC-10]', async () => {

@@ -988,6 +988,29 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(await reviews()).toBe(1);
   });
 
+  it('resets a user’s MFA: sessions end, the user enrols again and is told at the next sign-in [AC-09]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const m = await member(t);
+    const live = await signIn(m);
+    const ac = await signIn(admin);
+    await ac.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    nextStep();
+    expect((await ac.post(`/api/v1/admin/users/${m.id}/reset-mfa`)).body.user.mfaEnrolled).toBe(false);
+    expect((await live.get('/api/v1/me')).status).toBe(401);
+    expect(await lastEvent(t.id)).toMatchObject({ action: 'auth.mfa_reset', actor_id: admin.id, target_id: m.id });
+    const c = new Client(lgwan);
+    expect((await c.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password })).body.next).toBe(
+      'mfa_enroll',
+    );
+    const secret = Buffer.from(Secret.fromBase32((await c.post('/api/v1/auth/mfa/totp/enroll')).body.secret).buffer);
+    expect((await c.post('/api/v1/auth/mfa/totp/confirm', { code: code(secret) })).body.next).toBe('done');
+    nextStep();
+    expect((await c.get('/api/v1/me')).body.mfaResetSinceLastLogin).toBe(true);
+    const later = await signIn({ ...m, secret });
+    expect((await later.get('/api/v1/me')).body.mfaResetSinceLastLogin).toBe(false);
+  });
+
   it('keeps every tenant chain verifiable after all of this [LOG-02]', async () => {
     for (const t of await k.services.tenants.list()) {
       const r = await k.services.auditVerify.verifyTenant(t.id);

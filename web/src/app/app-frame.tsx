@@ -113,7 +113,9 @@ function MainNav({ role }: { role: string }) {
         ]
       : role === 'auditor'
         ? [{ path: '/admin/access-reviews', label: t('app.nav.adminReviews') }]
-        : []),
+        : role === 'operator'
+          ? [{ path: '/operator/support', label: t('app.nav.operatorSupport') }]
+          : []),
   ];
   return (
     <nav aria-label={t('app.nav.label')} className="border-t border-solid-gray-200 bg-white">

@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { AccessReviewsPage } from '../features/admin/access-reviews-page';
 import { AdminTokensPage } from '../features/admin/admin-tokens-page';
 import { SupportAccessPage } from '../features/admin/support-access-page';
+import { OperatorSupportPage } from '../features/admin/operator-support-page';
 import { AccountPage } from '../features/identity/account-page';
 import { AdminUsersPage } from '../features/identity/admin-users-page';
 import { HomePage } from '../features/identity/home-page';
@@ -68,6 +69,12 @@ function pageFor(path: string): ReactNode {
       return (
         <RequireSession role={['tenant_admin', 'auditor']}>
           <AccessReviewsPage />
+        </RequireSession>
+      );
+    case '/operator/support':
+      return (
+        <RequireSession role="operator">
+          <OperatorSupportPage />
         </RequireSession>
       );
     case '/admin/support-access':

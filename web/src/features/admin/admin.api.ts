@@ -95,3 +95,14 @@ export async function fetchGrants(): Promise<SupportGrant[]> {
 export async function decideGrant(id: string, decision: 'approve' | 'deny' | 'revoke'): Promise<SupportGrant> {
   return obj(await postJson(`/api/v1/admin/support-grants/${encodeURIComponent(id)}/${decision}`)) as unknown as SupportGrant;
 }
+
+/** The signed-in operator's own requests (AC-07). */
+export async function fetchOperatorGrants(): Promise<SupportGrant[]> {
+  const grants = obj(await getJson('/api/v1/operator/support-grants')).grants;
+  if (!Array.isArray(grants)) throw new ApiError('unknown', 200);
+  return grants as SupportGrant[];
+}
+
+export async function requestGrant(input: { tenant: string; reason: string; durationMinutes: number }): Promise<SupportGrant> {
+  return obj(await postJson('/api/v1/operator/support-grants', input)) as unknown as SupportGrant;
+}

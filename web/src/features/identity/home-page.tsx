@@ -53,6 +53,12 @@ export function HomePage() {
         </NotificationBanner>
       )}
 
+      {me.mfaResetSinceLastLogin && (
+        <NotificationBanner tone="warning" iconLabel={t('icon.warning')} title={t('home.mfaResetTitle')} data-testid="mfa-reset">
+          <p>{t('home.mfaResetBody')}</p>
+        </NotificationBanner>
+      )}
+
       {me.failuresSinceLastLogin > 0 && (
         <NotificationBanner
           tone="error"

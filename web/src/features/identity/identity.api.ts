@@ -30,6 +30,8 @@ export interface Me {
   tenant: { slug: string; displayName: string };
   lastLogin: { at: string; ip: string | null; zone: string | null } | null;
   failuresSinceLastLogin: number;
+  /** An administrator reset this user's second factors since the previous sign-in. */
+  mfaResetSinceLastLogin?: boolean;
   passwordExpiresAt: string | null;
   passwordExpiryWarning: boolean;
   mfa: { totp: boolean; passkeys?: number; recoveryCodesLeft: number };

@@ -20,6 +20,7 @@ export const en: Messages = {
     nav: {
       adminTokens: 'API tokens',
       adminReviews: 'Access reviews',
+      operatorSupport: 'Request support access',
       adminSupport: 'Support access',
       label: 'Main menu',
       home: 'Home',
@@ -216,6 +217,9 @@ export const en: Messages = {
     unknown: 'Unknown',
     failuresNone: 'There have been no failed sign-in attempts since your previous sign-in.',
     failures: 'Failed sign-in attempts since your previous sign-in: {{count}}.',
+    mfaResetTitle: 'An administrator reset your second factor',
+    mfaResetBody:
+      'Since your previous sign-in, an administrator reset your two-factor authentication. If you did not expect this, contact your administrator at once.',
     failuresTitle: 'Failed sign-in attempts: {{count}}',
     failuresAdvice: 'If these were not you, change your password and contact your administrator.',
     passwordExpiryTitle: 'Your password will expire soon',
@@ -374,6 +378,19 @@ export const en: Messages = {
     exportTitle: 'Export',
     exportCsv: 'Export CSV',
     exportXlsx: 'Export Excel (XLSX)',
+  },
+  operatorSupport: {
+    title: 'Request support access',
+    lead: "When you need to look at an organisation's data (for example to handle an incident), request access with a reason and a duration. You can read what an auditor can read, only for the period its administrator approves, and everything you do is recorded in that organisation's audit log.",
+    errorTitle: 'The request could not be sent',
+    sent: "Request sent. Wait for the organisation's administrator to approve it.",
+    tenant: 'Organisation ID',
+    reason: 'Reason',
+    reasonHint: 'At least 10 characters: an enquiry number or anything the administrator needs to decide.',
+    minutes: 'Duration (minutes)',
+    minutesHint: '15–240 minutes',
+    submit: 'Send request',
+    caption: 'Your requests',
   },
   support: {
     title: 'Support access',

@@ -22,6 +22,7 @@ export const ja = {
     nav: {
       adminTokens: 'API トークン',
       adminReviews: '棚卸し',
+      operatorSupport: '保守アクセスの申請',
       adminSupport: '保守アクセス',
       label: 'メインメニュー',
       home: 'ホーム',
@@ -218,6 +219,9 @@ export const ja = {
     unknown: '不明',
     failuresNone: '前回のログイン以降、失敗したログインはありません。',
     failures: '前回のログイン以降、失敗したログインが {{count}} 回あります。',
+    mfaResetTitle: '二要素認証が管理者によりリセットされました',
+    mfaResetBody:
+      '前回のログイン以降に、管理者があなたの二要素認証をリセットしました。心当たりがない場合は、すぐに管理者へ連絡してください。',
     failuresTitle: '失敗したログイン {{count}} 回',
     failuresAdvice: '心当たりがない場合は、パスワードを変更し、管理者に連絡してください。',
     passwordExpiryTitle: 'パスワードの有効期限が近づいています',
@@ -376,6 +380,19 @@ export const ja = {
     exportTitle: '記録の出力',
     exportCsv: 'CSV で出力',
     exportXlsx: 'Excel（XLSX）で出力',
+  },
+  operatorSupport: {
+    title: '保守アクセスの申請',
+    lead: '障害対応などで団体の情報を参照する必要があるときは、理由と期間を添えて申請します。団体の管理者が承認した期間だけ、監査担当と同じ範囲で参照でき、操作はすべてその団体の監査ログに記録されます。',
+    errorTitle: '申請できませんでした',
+    sent: '申請しました。団体の管理者の承認をお待ちください。',
+    tenant: '団体ID',
+    reason: '理由',
+    reasonHint: '10文字以上。問い合わせ番号など、管理者が判断できる内容を書いてください。',
+    minutes: '期間（分）',
+    minutesHint: '15〜240分',
+    submit: '申請する',
+    caption: 'これまでの申請',
   },
   support: {
     title: '保守作業のためのアクセス',
