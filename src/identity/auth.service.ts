@@ -775,7 +775,8 @@ export class AuthService {
         : null,
       failuresSinceLastLogin: Number(p.session.prev_failures ?? 0),
       // Told in-app at the first sign-in after an admin reset their MFA (mail comes with notifications).
-      mfaResetSinceLastLogin: p.user.mfaResetAt !== null && (p.session.prev_login_at === null || p.user.mfaResetAt > p.session.prev_login_at),
+      mfaResetSinceLastLogin:
+        p.user.mfaResetAt !== null && (p.session.prev_login_at === null || p.user.mfaResetAt > p.session.prev_login_at),
       passwordExpiresAt: exp?.toISOString() ?? null,
       passwordExpiryWarning: exp !== null && exp.getTime() - now.getTime() <= p.settings.password.expiryWarningDays * 86_400_000,
       mfa: {
