@@ -2,8 +2,8 @@
  * The configuration schema (design §8): one zod schema for `kura.yaml` plus `KURA_*` overrides,
  * validated once at start; every problem is reported together.
  */
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isAddressOrCidr } from '../core/address-allow.js';
 
 export const LOCATION_KINDS = ['database', 'blobs', 'backups', 'checkpoints', 'exports', 'staging'] as const;
 /** Kinds the embedded mode always uses; each must be declared (FAC-01). */
@@ -12,15 +12,7 @@ export const REQUIRED_LOCATION_KINDS = ['database', 'blobs', 'checkpoints'] as c
 /** 0 = any free port (tests). */
 const Port = z.coerce.number().int().min(0).max(65535);
 
-const Cidr = z.string().refine((v) => {
-  const [addr, bits, ...rest] = v.split('/');
-  if (rest.length > 0 || !addr) return false;
-  const family = isIP(addr);
-  if (family === 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
-}, 'an IPv4/IPv6 address or CIDR range');
+const Cidr = z.string().refine(isAddressOrCidr, 'an IPv4/IPv6 address or CIDR range');
 
 const ZoneConfig = z.object({
   port: Port,

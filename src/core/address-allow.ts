@@ -22,3 +22,13 @@ export class AddressAllowList {
     return this.list.check(addr, family === 4 ? 'ipv4' : 'ipv6');
   }
 }
+
+/** True for an IPv4/IPv6 address or CIDR range (the entries an allow-list takes). */
+export function isAddressOrCidr(v: string): boolean {
+  const [addr, bits, ...rest] = v.split('/');
+  const family = addr ? isIP(addr) : 0;
+  if (rest.length > 0 || family === 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   'auth.password_change_required': { status: 403, message: 'The password must be changed first.' },
   'auth.mfa_invalid': { status: 401, message: 'The verification code is wrong or was already used.' },
   'auth.totp_format': { status: 400, message: 'A verification code is six digits.' },
+  'auth.recovery_code_format': { status: 400, message: 'A recovery code is twelve letters and digits (xxxx-xxxx-xxxx).' },
   'auth.mfa_not_enrolled': { status: 409, message: 'No second factor is enrolled.' },
   'auth.csrf_invalid': { status: 403, message: 'The request lacks a valid CSRF token.' },
   'auth.step_up_required': { status: 403, message: 'Confirm your identity again to continue.' },

@@ -3,9 +3,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../app/services.js';
-import { requireAuth } from './auth.hooks.js';
+import { requireAuth, SESSION_SECURITY } from './auth.hooks.js';
 
-const SECURED = [{ sessionCookie: [], csrfToken: [] }];
 const Diff = z.object({
   added: z.array(z.string()),
   removed: z.array(z.string()),
@@ -49,7 +48,7 @@ export async function registerAccessReviewRoutes(app: FastifyInstance, services:
   r.get(
     '/api/v1/admin/access-reviews',
     {
-      schema: { tags: ['admin'], response: { 200: z.object({ reviews: z.array(Summary) }) }, security: SECURED },
+      schema: { tags: ['admin'], response: { 200: z.object({ reviews: z.array(Summary) }) }, security: SESSION_SECURITY },
       preHandler: read,
     },
     async (req) => ({
@@ -59,13 +58,13 @@ export async function registerAccessReviewRoutes(app: FastifyInstance, services:
 
   r.post(
     '/api/v1/admin/access-reviews',
-    { schema: { tags: ['admin'], response: { 201: Review }, security: SECURED }, preHandler: change },
+    { schema: { tags: ['admin'], response: { 201: Review }, security: SESSION_SECURITY }, preHandler: change },
     async (req, reply) => reply.code(201).send(await accessReviews.start(req.principal!.actor)),
   );
 
   r.get(
     '/api/v1/admin/access-reviews/:id',
-    { schema: { tags: ['admin'], params: Id, response: { 200: Review }, security: SECURED }, preHandler: read },
+    { schema: { tags: ['admin'], params: Id, response: { 200: Review }, security: SESSION_SECURITY }, preHandler: read },
     async (req) => accessReviews.get(req.principal!.actor.tenantId, req.params.id),
   );
 
@@ -76,7 +75,7 @@ export async function registerAccessReviewRoutes(app: FastifyInstance, services:
         tags: ['admin'],
         params: Id.extend({ userId: z.uuid() }),
         body: z.object({ decision: z.enum(['confirmed', 'revoked']), note: z.string().max(1000).optional() }),
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: change,
     },
@@ -94,7 +93,7 @@ export async function registerAccessReviewRoutes(app: FastifyInstance, services:
         params: Id,
         body: z.object({ findings: z.string().max(10_000) }),
         response: { 200: Review },
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: change,
     },
@@ -108,7 +107,7 @@ export async function registerAccessReviewRoutes(app: FastifyInstance, services:
         tags: ['admin'],
         params: Id,
         querystring: z.object({ format: z.enum(['csv', 'xlsx']).default('csv') }),
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: requireAuth(services, { roles: ['tenant_admin', 'auditor'], stepUp: true }),
     },

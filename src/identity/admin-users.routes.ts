@@ -4,12 +4,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../app/services.js';
 import { TenantSettings } from '../tenants/tenant-settings.js';
-import { requireAuth } from './auth.hooks.js';
+import { requireAuth, SESSION_SECURITY } from './auth.hooks.js';
 import { CreateUserBody, UserActionReply, UserIdParams, UsersReply, type UserDto } from './identity.schemas.js';
 import type { UserSummary } from './user-admin.service.js';
 import { setupUrl } from './setup-link.js';
-
-const SECURED = [{ sessionCookie: [], csrfToken: [] }];
 
 function toDto(u: UserSummary): UserDto {
   return {
@@ -47,7 +45,7 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
 
   r.get(
     '/api/v1/admin/users',
-    { schema: { tags: ['admin'], response: { 200: UsersReply }, security: SECURED }, preHandler: read },
+    { schema: { tags: ['admin'], response: { 200: UsersReply }, security: SESSION_SECURITY }, preHandler: read },
     async (req) => ({
       users: (await userAdmin.list(req.principal!.actor)).map(toDto),
     }),
@@ -55,7 +53,7 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
 
   r.get(
     '/api/v1/admin/users/inactive',
-    { schema: { tags: ['admin'], response: { 200: UsersReply }, security: SECURED }, preHandler: read },
+    { schema: { tags: ['admin'], response: { 200: UsersReply }, security: SESSION_SECURITY }, preHandler: read },
     async (req) => ({
       users: (await userAdmin.inactive(req.principal!.actor.tenantId)).map(toDto),
     }),
@@ -64,7 +62,7 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
   r.post(
     '/api/v1/admin/users',
     {
-      schema: { tags: ['admin'], body: CreateUserBody, response: { 201: UserActionReply }, security: SECURED },
+      schema: { tags: ['admin'], body: CreateUserBody, response: { 201: UserActionReply }, security: SESSION_SECURITY },
       preHandler: change,
     },
     async (req, reply) => {
@@ -76,7 +74,7 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
   r.post(
     '/api/v1/admin/users/:id/approve',
     {
-      schema: { tags: ['admin'], params: UserIdParams, response: { 200: UserActionReply }, security: SECURED },
+      schema: { tags: ['admin'], params: UserIdParams, response: { 200: UserActionReply }, security: SESSION_SECURITY },
       preHandler: change,
     },
     async (req) => {
@@ -88,7 +86,7 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
   r.post(
     '/api/v1/admin/users/:id/setup-link',
     {
-      schema: { tags: ['admin'], params: UserIdParams, response: { 200: UserActionReply }, security: SECURED },
+      schema: { tags: ['admin'], params: UserIdParams, response: { 200: UserActionReply }, security: SESSION_SECURITY },
       preHandler: change,
     },
     async (req) => {
@@ -106,7 +104,7 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
           action: z.enum(Object.keys(ACTIONS) as [keyof typeof ACTIONS, ...Array<keyof typeof ACTIONS>]),
         }),
         response: { 200: UserActionReply },
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: change,
     },
@@ -120,7 +118,7 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
         tags: ['admin'],
         params: UserIdParams,
         response: { 200: z.object({ sessionsEnded: z.number() }) },
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: change,
     },
@@ -130,7 +128,7 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
   r.delete(
     '/api/v1/admin/users/:id',
     {
-      schema: { tags: ['admin'], params: UserIdParams, response: { 200: UserActionReply }, security: SECURED },
+      schema: { tags: ['admin'], params: UserIdParams, response: { 200: UserActionReply }, security: SESSION_SECURITY },
       preHandler: change,
     },
     async (req) => ({ user: toDto(await userAdmin.remove(req.principal!.actor, req.params.id)) }),
@@ -139,7 +137,11 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
   r.get(
     '/api/v1/admin/auth-policy/export',
     {
-      schema: { tags: ['admin'], querystring: z.object({ format: z.enum(['json', 'pdf']).default('json') }), security: SECURED },
+      schema: {
+        tags: ['admin'],
+        querystring: z.object({ format: z.enum(['json', 'pdf']).default('json') }),
+        security: SESSION_SECURITY,
+      },
       preHandler: requireAuth(services, { roles: ['tenant_admin', 'auditor'], stepUp: true }),
     },
     async (req, reply) => {
@@ -154,7 +156,7 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
   r.get(
     '/api/v1/admin/policy',
     {
-      schema: { tags: ['admin'], response: { 200: TenantSettings }, security: SECURED },
+      schema: { tags: ['admin'], response: { 200: TenantSettings }, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { roles: ['tenant_admin'] }),
     },
     async (req) => services.tenantPolicy.get(req.principal!.actor.tenantId),
@@ -163,7 +165,12 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
   r.put(
     '/api/v1/admin/policy',
     {
-      schema: { tags: ['admin'], body: z.record(z.string(), z.unknown()), response: { 200: TenantSettings }, security: SECURED },
+      schema: {
+        tags: ['admin'],
+        body: z.record(z.string(), z.unknown()),
+        response: { 200: TenantSettings },
+        security: SESSION_SECURITY,
+      },
       preHandler: change,
     },
     async (req) => services.tenantPolicy.update(req.principal!.actor, req.body),

@@ -4,9 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../app/services.js';
 import { TOKEN_SCOPES } from './api-token.service.js';
-import { requireAuth } from './auth.hooks.js';
+import { requireAuth, SESSION_SECURITY } from './auth.hooks.js';
 
-const SECURED = [{ sessionCookie: [], csrfToken: [] }];
 const TokenDto = z.object({
   id: z.string(),
   userId: z.string(),
@@ -32,7 +31,10 @@ export async function registerApiTokenRoutes(app: FastifyInstance, services: Ser
 
   r.get(
     '/api/v1/me/tokens',
-    { schema: { tags: ['tokens'], response: { 200: TokensReply }, security: SECURED }, preHandler: requireAuth(services) },
+    {
+      schema: { tags: ['tokens'], response: { 200: TokensReply }, security: SESSION_SECURITY },
+      preHandler: requireAuth(services),
+    },
     async (req) => ({
       tokens: await apiTokens.list(req.principal!.actor.tenantId, req.principal!.user.id),
     }),
@@ -45,7 +47,7 @@ export async function registerApiTokenRoutes(app: FastifyInstance, services: Ser
         tags: ['tokens'],
         body: CreateTokenBody,
         response: { 201: z.object({ token: z.string(), info: TokenDto }) },
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: requireAuth(services, { stepUp: true }),
     },
@@ -58,7 +60,7 @@ export async function registerApiTokenRoutes(app: FastifyInstance, services: Ser
 
   r.delete(
     '/api/v1/me/tokens/:id',
-    { schema: { tags: ['tokens'], params: IdParams, security: SECURED }, preHandler: requireAuth(services) },
+    { schema: { tags: ['tokens'], params: IdParams, security: SESSION_SECURITY }, preHandler: requireAuth(services) },
     async (req, reply) => {
       await apiTokens.revoke(req.principal!.actor, req.params.id, req.principal!.user.id);
       return reply.code(204).send();
@@ -68,7 +70,7 @@ export async function registerApiTokenRoutes(app: FastifyInstance, services: Ser
   r.get(
     '/api/v1/admin/tokens',
     {
-      schema: { tags: ['admin'], response: { 200: TokensReply }, security: SECURED },
+      schema: { tags: ['admin'], response: { 200: TokensReply }, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { roles: ['tenant_admin'] }),
     },
     async (req) => ({ tokens: await apiTokens.list(req.principal!.actor.tenantId) }),
@@ -77,7 +79,7 @@ export async function registerApiTokenRoutes(app: FastifyInstance, services: Ser
   r.delete(
     '/api/v1/admin/tokens/:id',
     {
-      schema: { tags: ['admin'], params: IdParams, security: SECURED },
+      schema: { tags: ['admin'], params: IdParams, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { roles: ['tenant_admin'], stepUp: true }),
     },
     async (req, reply) => {

@@ -23,6 +23,9 @@ declare module 'fastify' {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** OpenAPI security requirement of routes used with a session: the cookie plus the CSRF header. */
+export const SESSION_SECURITY = [{ sessionCookie: [], csrfToken: [] }];
 export const CSRF_HEADER = 'x-csrf-token';
 
 export async function installAuth(app: FastifyInstance, services: Services): Promise<void> {

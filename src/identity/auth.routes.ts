@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../app/services.js';
 import { AppError } from '../core/errors.js';
-import { clearSessionCookie, originOf, requireAuth, setSessionCookie } from './auth.hooks.js';
+import { clearSessionCookie, originOf, requireAuth, setSessionCookie, SESSION_SECURITY } from './auth.hooks.js';
 import {
   ChangePasswordBody,
   EnrollConfirmReply,
@@ -27,8 +27,6 @@ import {
   TermsReply,
   AcceptTermsBody,
 } from './identity.schemas.js';
-
-const SECURED = [{ sessionCookie: [], csrfToken: [] }];
 
 export async function registerAuthRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -66,7 +64,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
     '/api/v1/auth/mfa/totp',
     {
       config: attempts,
-      schema: { tags: ['auth'], body: TotpBody, response: { 200: NextReply }, security: SECURED },
+      schema: { tags: ['auth'], body: TotpBody, response: { 200: NextReply }, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { stages: ['mfa'] }),
     },
     async (req) => ({ next: await auth.verifyTotpCode(req.principal!, req.body.code, 'login') }),
@@ -76,7 +74,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
     '/api/v1/auth/mfa/recovery',
     {
       config: attempts,
-      schema: { tags: ['auth'], body: RecoveryBody, response: { 200: NextReply }, security: SECURED },
+      schema: { tags: ['auth'], body: RecoveryBody, response: { 200: NextReply }, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { stages: ['mfa'] }),
     },
     async (req) => ({ next: await auth.verifyRecoveryCode(req.principal!, req.body.code) }),
@@ -85,7 +83,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
   r.post(
     '/api/v1/auth/mfa/totp/enroll',
     {
-      schema: { tags: ['auth'], response: { 200: EnrollReply }, security: SECURED },
+      schema: { tags: ['auth'], response: { 200: EnrollReply }, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { stages: ['mfa_enroll', 'full'] }),
     },
     async (req) => auth.startTotpEnrollment(req.principal!),
@@ -94,7 +92,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
   r.post(
     '/api/v1/auth/mfa/totp/confirm',
     {
-      schema: { tags: ['auth'], body: TotpBody, response: { 200: EnrollConfirmReply }, security: SECURED },
+      schema: { tags: ['auth'], body: TotpBody, response: { 200: EnrollConfirmReply }, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { stages: ['mfa_enroll', 'full'] }),
     },
     async (req) => auth.confirmTotpEnrollment(req.principal!, req.body.code),
@@ -103,7 +101,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
   r.post(
     '/api/v1/auth/password',
     {
-      schema: { tags: ['auth'], body: ChangePasswordBody, response: { 200: NextReply }, security: SECURED },
+      schema: { tags: ['auth'], body: ChangePasswordBody, response: { 200: NextReply }, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { stages: ['password_change', 'full'] }),
     },
     async (req) => ({ next: await auth.changePassword(req.principal!, req.body) }),
@@ -148,13 +146,13 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
   const termsStage = requireAuth(services, { stages: ['terms', 'full'] });
   r.get(
     '/api/v1/auth/terms',
-    { schema: { tags: ['auth'], response: { 200: TermsReply }, security: SECURED }, preHandler: termsStage },
+    { schema: { tags: ['auth'], response: { 200: TermsReply }, security: SESSION_SECURITY }, preHandler: termsStage },
     async (req) => auth.terms(req.principal!),
   );
   r.post(
     '/api/v1/auth/terms/accept',
     {
-      schema: { tags: ['auth'], body: AcceptTermsBody, response: { 200: NextReply }, security: SECURED },
+      schema: { tags: ['auth'], body: AcceptTermsBody, response: { 200: NextReply }, security: SESSION_SECURITY },
       preHandler: termsStage,
     },
     async (req) => ({ next: await auth.acceptTerms(req.principal!, req.body.version) }),
@@ -162,24 +160,32 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
 
   r.post(
     '/api/v1/auth/step-up',
-    { config: attempts, schema: { tags: ['auth'], body: StepUpBody, security: SECURED }, preHandler: full },
+    { config: attempts, schema: { tags: ['auth'], body: StepUpBody, security: SESSION_SECURITY }, preHandler: full },
     async (req, reply) => {
       await auth.stepUp(req.principal!, req.body);
       return reply.code(204).send();
     },
   );
 
-  r.post('/api/v1/auth/logout', { schema: { tags: ['auth'], security: SECURED }, preHandler: partial }, async (req, reply) => {
-    await auth.logout(req.principal!, false);
-    clearSessionCookie(reply);
-    return reply.code(204).send();
-  });
+  r.post(
+    '/api/v1/auth/logout',
+    { schema: { tags: ['auth'], security: SESSION_SECURITY }, preHandler: partial },
+    async (req, reply) => {
+      await auth.logout(req.principal!, false);
+      clearSessionCookie(reply);
+      return reply.code(204).send();
+    },
+  );
 
-  r.post('/api/v1/auth/logout-all', { schema: { tags: ['auth'], security: SECURED }, preHandler: full }, async (req, reply) => {
-    await auth.logout(req.principal!, true);
-    clearSessionCookie(reply);
-    return reply.code(204).send();
-  });
+  r.post(
+    '/api/v1/auth/logout-all',
+    { schema: { tags: ['auth'], security: SESSION_SECURITY }, preHandler: full },
+    async (req, reply) => {
+      await auth.logout(req.principal!, true);
+      clearSessionCookie(reply);
+      return reply.code(204).send();
+    },
+  );
 
   // Any stage: lets a page reloaded in the middle of sign-in find its step and CSRF token again.
   r.get(
@@ -190,7 +196,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
         response: {
           200: z.object({ stage: z.enum(['mfa', 'mfa_enroll', 'password_change', 'terms', 'full']), csrfToken: z.string() }),
         },
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: partial,
     },
@@ -199,13 +205,16 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
 
   r.get(
     '/api/v1/me',
-    { schema: { tags: ['auth'], response: { 200: MeReply }, security: [...SECURED, { bearerToken: [] }] }, preHandler: meRead },
+    {
+      schema: { tags: ['auth'], response: { 200: MeReply }, security: [...SESSION_SECURITY, { bearerToken: [] }] },
+      preHandler: meRead,
+    },
     async (req) => auth.me(req.principal!),
   );
 
   r.get(
     '/api/v1/me/sessions',
-    { schema: { tags: ['auth'], response: { 200: SessionsReply }, security: SECURED }, preHandler: full },
+    { schema: { tags: ['auth'], response: { 200: SessionsReply }, security: SESSION_SECURITY }, preHandler: full },
     async (req) => ({
       sessions: await auth.listSessions(req.principal!),
     }),
@@ -213,7 +222,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
 
   r.delete(
     '/api/v1/me/sessions/:id',
-    { schema: { tags: ['auth'], params: SessionIdParams, security: SECURED }, preHandler: full },
+    { schema: { tags: ['auth'], params: SessionIdParams, security: SESSION_SECURITY }, preHandler: full },
     async (req, reply) => {
       await auth.revokeOwnSession(req.principal!, req.params.id);
       return reply.code(204).send();

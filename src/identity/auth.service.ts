@@ -389,7 +389,7 @@ export class AuthService {
 
   async verifyRecoveryCode(p: Principal, code: string): Promise<NextStep> {
     const normalized = normalizeRecoveryCode(code);
-    if (!normalized) throw new AppError('auth.totp_format');
+    if (!normalized) throw new AppError('auth.recovery_code_format');
     const used = await this.deps.database.transaction(async (trx) => {
       if (
         !(await this.deps.mfa.useRecoveryCode(trx, p.user.tenantId, p.user.id, sha256Hex(normalized), this.now().toISOString()))

@@ -3,10 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../app/services.js';
-import { requireAuth } from './auth.hooks.js';
+import { requireAuth, SESSION_SECURITY } from './auth.hooks.js';
 import { MAX_GRANT_MINUTES } from './support-grant.service.js';
 
-const SECURED = [{ sessionCookie: [], csrfToken: [] }];
 const Grant = z.object({
   id: z.string(),
   tenant: z.object({ id: z.string(), slug: z.string() }),
@@ -37,7 +36,7 @@ export async function registerSupportGrantRoutes(app: FastifyInstance, services:
           durationMinutes: z.number().int().min(15).max(MAX_GRANT_MINUTES).default(60),
         }),
         response: { 201: Grant },
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: operator,
     },
@@ -46,7 +45,7 @@ export async function registerSupportGrantRoutes(app: FastifyInstance, services:
 
   r.get(
     '/api/v1/operator/support-grants',
-    { schema: { tags: ['operator'], response: { 200: Grants }, security: SECURED }, preHandler: operator },
+    { schema: { tags: ['operator'], response: { 200: Grants }, security: SESSION_SECURITY }, preHandler: operator },
     async (req) => ({
       grants: await supportGrants.listForOperator(req.principal!.user.id),
     }),
@@ -55,7 +54,7 @@ export async function registerSupportGrantRoutes(app: FastifyInstance, services:
   r.get(
     '/api/v1/admin/support-grants',
     {
-      schema: { tags: ['admin'], response: { 200: Grants }, security: SECURED },
+      schema: { tags: ['admin'], response: { 200: Grants }, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { roles: ['tenant_admin', 'auditor'] }),
     },
     async (req) => ({ grants: await supportGrants.listForTenant(req.principal!.actor.tenantId) }),
@@ -68,7 +67,7 @@ export async function registerSupportGrantRoutes(app: FastifyInstance, services:
         tags: ['admin'],
         params: z.object({ id: z.uuid(), decision: z.enum(['approve', 'deny', 'revoke']) }),
         response: { 200: Grant },
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: requireAuth(services, { roles: ['tenant_admin'], stepUp: true }),
     },

@@ -7,7 +7,7 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
-import { SYSTEM_TENANT_ID, type Actor, type TenantId } from '../core/types.js';
+import { SYSTEM_TENANT_ID, type Actor } from '../core/types.js';
 import { randomId } from '../crypto/primitives.js';
 import type { Database, Executor } from '../db/database.js';
 import type { SupportGrantsTable } from '../db/schema.js';
@@ -168,5 +168,3 @@ export class SupportGrantService {
     );
   }
 }
-
-export type { TenantId };

@@ -3,10 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../app/services.js';
-import { requireAuth } from './auth.hooks.js';
+import { requireAuth, SESSION_SECURITY } from './auth.hooks.js';
 import { NextReply } from './identity.schemas.js';
 
-const SECURED = [{ sessionCookie: [], csrfToken: [] }];
 /** The browser's credential JSON; the library validates every field of it. */
 const CredentialJson = z.looseObject({
   id: z.string().max(1024),
@@ -23,7 +22,7 @@ export async function registerWebAuthnRoutes(app: FastifyInstance, services: Ser
 
   r.post(
     '/api/v1/auth/webauthn/register/options',
-    { schema: { tags: ['auth'], security: SECURED }, preHandler: enrolling },
+    { schema: { tags: ['auth'], security: SESSION_SECURITY }, preHandler: enrolling },
     async (req) => webauthn.registrationOptions(req.principal!),
   );
   r.post(
@@ -33,7 +32,7 @@ export async function registerWebAuthnRoutes(app: FastifyInstance, services: Ser
         tags: ['auth'],
         body: z.object({ credential: CredentialJson, name: z.string().trim().max(100).default('') }),
         response: { 200: z.object({ next: NextReply.shape.next, recoveryCodes: z.array(z.string()) }) },
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: enrolling,
     },
@@ -41,14 +40,19 @@ export async function registerWebAuthnRoutes(app: FastifyInstance, services: Ser
   );
   r.post(
     '/api/v1/auth/webauthn/authenticate/options',
-    { schema: { tags: ['auth'], security: SECURED }, preHandler: verifying },
+    { schema: { tags: ['auth'], security: SESSION_SECURITY }, preHandler: verifying },
     async (req) => webauthn.authenticationOptions(req.principal!),
   );
   r.post(
     '/api/v1/auth/webauthn/authenticate/verify',
     {
       config: { rateLimit: { max: services.config.limits.authAttemptsPerMinute, timeWindow: 60_000 } },
-      schema: { tags: ['auth'], body: z.object({ credential: CredentialJson }), response: { 200: NextReply }, security: SECURED },
+      schema: {
+        tags: ['auth'],
+        body: z.object({ credential: CredentialJson }),
+        response: { 200: NextReply },
+        security: SESSION_SECURITY,
+      },
       preHandler: verifying,
     },
     async (req) => {
@@ -70,7 +74,7 @@ export async function registerWebAuthnRoutes(app: FastifyInstance, services: Ser
             ),
           }),
         },
-        security: SECURED,
+        security: SESSION_SECURITY,
       },
       preHandler: requireAuth(services),
     },
@@ -79,7 +83,7 @@ export async function registerWebAuthnRoutes(app: FastifyInstance, services: Ser
   r.delete(
     '/api/v1/me/passkeys/:id',
     {
-      schema: { tags: ['auth'], params: z.object({ id: z.string().max(1024) }), security: SECURED },
+      schema: { tags: ['auth'], params: z.object({ id: z.string().max(1024) }), security: SESSION_SECURITY },
       preHandler: requireAuth(services, { stepUp: true }),
     },
     async (req, reply) => {

@@ -3,8 +3,8 @@
  * password rules follow AC-17 exactly: defaults aligned with NIST SP 800-63B-4, ranges wide enough
  * for stricter municipal rules.
  */
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isAddressOrCidr } from '../core/address-allow.js';
 
 /** Roles inside a tenant (AC-05). */
 export const TENANT_ROLES = ['tenant_admin', 'auditor', 'approver', 'staff', 'guest'] as const;
@@ -45,14 +45,7 @@ export const MfaPolicy = z.object({
   totpAlgorithm: z.enum(['SHA256', 'SHA1']).default('SHA256'),
 });
 
-const Cidr = z.string().refine((v) => {
-  const [addr, bits, ...rest] = v.split('/');
-  const family = addr ? isIP(addr) : 0;
-  if (rest.length || family === 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
-}, 'IPv4/IPv6 address or CIDR');
+const Cidr = z.string().refine(isAddressOrCidr, 'IPv4/IPv6 address or CIDR');
 
 /** An allow-list for one zone; `roles` narrows it to some roles (empty = everyone). */
 export const IpRule = z.object({

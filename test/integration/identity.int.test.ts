@@ -227,6 +227,7 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     for (const expected of ['done', 'again']) {
       const s = new Client(lgwan);
       await s.post('/api/v1/auth/login', { tenant: t.slug, login: 'rc', password: GOOD_PASSWORD });
+      expect((await s.post('/api/v1/auth/mfa/recovery', { code: '123456' })).body.error.code).toBe('auth.recovery_code_format');
       const r = await s.post('/api/v1/auth/mfa/recovery', { code: codes[0]!.toUpperCase() });
       if (expected === 'done') expect(r.body.next).toBe('done');
       else expect(r.body.error.code).toBe('auth.mfa_invalid');
@@ -265,7 +266,7 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(events.map((e) => e.action)).toContain('user.unlocked');
   });
 
-  it('limits sign-in attempts per client address more tightly than the rest of the API [AC-18]', async () => {
+  it('limits sign-in attempts per client address more tightly than the rest of the API', async () => {
     const t = await newTenant();
     const strict = {
       ...k.services,
@@ -948,6 +949,9 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect((await s.post('/api/v1/auth/webauthn/authenticate/verify', { credential: assertion })).body.next).toBe('done');
     expect((await s.get('/api/v1/me')).status).toBe(200);
     // Step-up needs the passkey too: the password alone is one factor.
+    clock.advance(11 * 60_000);
+    await s.get('/api/v1/me');
+    expect((await s.get('/api/v1/me')).body.session.stepUpValidUntil).toBeNull();
     const stepPw = await s.post('/api/v1/auth/step-up', { password: GOOD_PASSWORD });
     expect(stepPw.body.error.code).toBe('auth.mfa_invalid');
     const stepOpts = (await s.post('/api/v1/auth/webauthn/authenticate/options')).body;

@@ -686,6 +686,7 @@ export const en: Messages = {
     'auth.password_change_required': 'You must change your password before continuing.',
     'auth.mfa_invalid':
       'The verification code is wrong or was already used. Enter the latest code shown in your authenticator app.',
+    'auth.recovery_code_format': 'A recovery code is 12 letters and digits, written xxxx-xxxx-xxxx.',
     'auth.totp_format': 'A verification code is six digits.',
     'auth.mfa_not_enrolled': 'Two-factor authentication is not set up.',
     'auth.csrf_invalid': 'This page has expired. Reload the page and try again.',

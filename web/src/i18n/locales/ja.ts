@@ -685,6 +685,7 @@ export const ja = {
     'auth.password_change_required': 'パスワードの変更が必要です。新しいパスワードを設定してください。',
     'auth.mfa_invalid':
       '確認コードが正しくないか、すでに使用されています。認証アプリに表示されている最新のコードを入力してください。',
+    'auth.recovery_code_format': 'リカバリーコードは xxxx-xxxx-xxxx の形（英小文字と数字 12 文字）で入力してください。',
     'auth.totp_format': '確認コードは 6 桁の数字で入力してください。',
     'auth.mfa_not_enrolled': '二要素認証が設定されていません。',
     'auth.csrf_invalid': '画面の有効期限が切れました。ページを再読み込みして、もう一度操作してください。',
