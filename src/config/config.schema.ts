@@ -59,6 +59,55 @@ export const ConfigSchema = z.object({
   /** Addresses allowed to read /metrics and readiness details (MON-01). */
   monitoringAllow: z.array(Cidr).default(['127.0.0.1', '::1']),
   blobDir: z.string().min(1).optional(),
+  /** S3-compatible object storage for blobs (scale-out); unset = the local blob directory. */
+  s3: z
+    .object({
+      endpoint: z.url(),
+      region: z.string().min(1).default('ap-northeast-1'),
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+      /** Object key prefix inside the bucket (for a shared bucket). */
+      prefix: z
+        .string()
+        .regex(/^([a-z0-9-]+\/)*$/, 'lower-case segments ending in /')
+        .default(''),
+      /** Path-style URLs (`endpoint/bucket/key`), needed by Ceph RGW and MinIO without wildcard DNS. */
+      forcePathStyle: z.boolean().default(true),
+      accessKeyId: z.string().min(1),
+      /** File holding the secret access key (never in the config itself). */
+      secretAccessKeyFile: z.string().min(1),
+      /** Part size of multipart uploads. */
+      partBytes: z.coerce
+        .number()
+        .int()
+        .min(5 * 1024 * 1024)
+        .max(512 * 1024 * 1024)
+        .default(16 * 1024 * 1024),
+    })
+    .optional(),
+  /** Local directory for resumable-upload staging (ciphertext only); default `<dataDir>/staging`. */
+  stagingDir: z.string().min(1).optional(),
+  uploads: z
+    .object({
+      /** Largest file accepted (413 before any byte is stored). */
+      maxFileBytes: z.coerce
+        .number()
+        .int()
+        .min(1)
+        .default(10 * 1024 * 1024 * 1024),
+      /** Hours an unfinished resumable upload is kept before its staging data is removed. */
+      sessionTtlHours: z.coerce.number().int().min(1).max(24 * 30).default(24),
+    })
+    .default({ maxFileBytes: 10 * 1024 * 1024 * 1024, sessionTtlHours: 24 }),
+  /** The malware scanner (MAL-01): clamd at `tcp://host:port` or `unix:/path/to/clamd.sock`; unset = files stay held. */
+  scanner: z
+    .object({
+      clamd: z
+        .string()
+        .regex(/^(tcp:\/\/[^\s/]+:\d+|unix:\/.+)$/, 'tcp://host:port or unix:/path')
+        .optional(),
+      timeoutMs: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
+    })
+    .default({ timeoutMs: 300_000 }),
   checkpointDir: z.string().min(1).optional(),
   masterKeyFile: z.string().min(1).optional(),
   locations: z.array(Location).default([]),

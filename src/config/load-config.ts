@@ -17,7 +17,7 @@ export class ConfigError extends Error {
 export interface ResolvedConfig extends KuraConfig {
   /** The file the configuration came from, if any. */
   configFile: string | null;
-  paths: { database: string; blobs: string; checkpoints: string; masterKey: string; certs: string };
+  paths: { database: string; blobs: string; checkpoints: string; masterKey: string; certs: string; staging: string };
 }
 
 type Env = Record<string, string | undefined>;
@@ -84,6 +84,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Resolve
     trustedProxies: list(env.KURA_TRUSTED_PROXIES) ?? f.trustedProxies,
     monitoringAllow: list(env.KURA_MONITORING_ALLOW) ?? f.monitoringAllow,
     blobDir: pathFrom(f.blobDir, env.KURA_BLOB_DIR),
+    stagingDir: pathFrom(f.stagingDir, env.KURA_STAGING_DIR),
+    s3: s3Config(f.s3 as Record<string, unknown> | undefined, env, (v, e) => pathFrom(v, e)),
+    uploads: {
+      ...(f.uploads ?? {}),
+      ...(env.KURA_UPLOAD_MAX_BYTES ? { maxFileBytes: env.KURA_UPLOAD_MAX_BYTES } : {}),
+    },
+    scanner: { ...(f.scanner ?? {}), ...(env.KURA_CLAMD ? { clamd: env.KURA_CLAMD } : {}) },
     checkpointDir: pathFrom(f.checkpointDir, env.KURA_CHECKPOINT_DIR),
     masterKeyFile: pathFrom(f.masterKeyFile, env.KURA_MASTER_KEY_FILE),
     logLevel: env.KURA_LOG_LEVEL ?? f.logLevel,
@@ -105,6 +112,26 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Resolve
       checkpoints: cfg.checkpointDir ?? join(cfg.dataDir, 'checkpoints'),
       masterKey: cfg.masterKeyFile ?? join(cfg.dataDir, 'master.key'),
       certs: join(cfg.dataDir, 'tls'),
+      staging: cfg.stagingDir ?? join(cfg.dataDir, 'staging'),
     },
+  };
+}
+
+/** The S3 section: the file's values, each overridable by `KURA_S3_*` (all of them set = S3 on). */
+function s3Config(
+  f: Record<string, unknown> | undefined,
+  env: Env,
+  pathFrom: (fileValue: unknown, envValue: string | undefined) => string | undefined,
+): Record<string, unknown> | undefined {
+  if (!f && !env.KURA_S3_ENDPOINT) return undefined;
+  const v = f ?? {};
+  return {
+    ...v,
+    endpoint: env.KURA_S3_ENDPOINT ?? v.endpoint,
+    region: env.KURA_S3_REGION ?? v.region,
+    bucket: env.KURA_S3_BUCKET ?? v.bucket,
+    prefix: env.KURA_S3_PREFIX ?? v.prefix,
+    accessKeyId: env.KURA_S3_ACCESS_KEY_ID ?? v.accessKeyId,
+    secretAccessKeyFile: pathFrom(v.secretAccessKeyFile, env.KURA_S3_SECRET_ACCESS_KEY_FILE),
   };
 }
