@@ -2,7 +2,10 @@
 # What the test suite needs from the system, installed when run as root on Debian, otherwise named:
 #   - Chromium and Japanese fonts for the browser tests (never a downloaded browser)
 #   - PostgreSQL on 127.0.0.1:5432 where the role "postgres" connects without a password, with a database "test"
-# Starts PostgreSQL only if it is not already answering.
+#   - ClamAV's clamd (started by test/services/clamd.sh with its own test signatures)
+#   - Ceph RGW for the S3 tests: radosgw, ceph-mon and ceph-osd (started by test/services/rgw.sh)
+# Starts PostgreSQL only if it is not already answering. The packages' own services (clamav-daemon,
+# clamav-freshclam, ceph-*) are kept from starting during the install; the tests run their own.
 set -euo pipefail
 
 PG_HOST=${KURA_TEST_PG_HOST:-127.0.0.1}
@@ -10,6 +13,10 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql)
+command -v clamd >/dev/null 2>&1 || missing+=(clamav clamav-daemon)
+command -v radosgw >/dev/null 2>&1 || missing+=(radosgw)
+command -v ceph-mon >/dev/null 2>&1 || missing+=(ceph-mon)
+command -v ceph-osd >/dev/null 2>&1 || missing+=(ceph-osd)
 
 fresh_pg=no
 if [ ${#missing[@]} -gt 0 ]; then
@@ -17,7 +24,22 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "prereqs: installing ${missing[*]}"
     [[ " ${missing[*]} " == *" postgresql "* ]] && fresh_pg=yes
     apt-get update -qq
+    # Without systemd (containers), package scripts start services through invoke-rc.d: freshclam
+    # would keep trying to reach the internet and clamd would look for signatures that do not exist.
+    # A policy-rc.d that denies every start keeps them down (PostgreSQL is started below instead).
+    policy=/usr/sbin/policy-rc.d
+    own_policy=no
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\n# kura prereqs.sh: no service starts during the install\nexit 101\n' >"$policy"
+      chmod 755 "$policy"
+      own_policy=yes
+      trap '[ "$own_policy" = yes ] && rm -f "$policy"' EXIT
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if [ "$own_policy" = yes ]; then
+      rm -f "$policy"
+      own_policy=no
+    fi
   else
     echo "prereqs: missing ${missing[*]}; install them with:" >&2
     echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
@@ -51,4 +73,4 @@ fi
 if [ "$(psql -h "$PG_HOST" -U postgres -d postgres -Atqc "select 1 from pg_database where datname = 'test'")" != 1 ]; then
   psql -h "$PG_HOST" -U postgres -d postgres -qc 'create database test' >/dev/null
 fi
-echo "prereqs: chromium, fonts-noto-cjk and PostgreSQL ($PG_HOST:5432, database test) are ready"
+echo "prereqs: chromium, fonts-noto-cjk, clamd, Ceph RGW (radosgw, ceph-mon, ceph-osd) and PostgreSQL ($PG_HOST:5432, database test) are ready"

@@ -41,6 +41,27 @@ import { SupportGrantService } from '../identity/support-grant.service.js';
 import { WebAuthnService } from '../identity/webauthn.service.js';
 import { AccessReviewService, REVIEW_PERIOD_DAYS } from '../identity/access-review.service.js';
 import type { Zone } from '../core/types.js';
+import { readFileSync } from 'node:fs';
+import type { BlobStore } from '../storage/blob-store.js';
+import { FsBlobStore } from '../storage/fs-blob-store.js';
+import { S3BlobStore } from '../storage/s3-blob-store.js';
+import type { Scanner } from '../malware/scanner.js';
+import { NoScanner } from '../malware/scanner.js';
+import { ClamdScanner } from '../malware/clamd-scanner.js';
+import { ScanGate } from '../malware/scan-gate.service.js';
+import { BlobVault } from '../files/blob-vault.js';
+import { FileAccess } from '../files/file-access.js';
+import { FileRepository } from '../files/file.repository.js';
+import { FolderRepository } from '../files/folder.repository.js';
+import { UploadRepository } from '../files/upload.repository.js';
+import { FolderService } from '../files/folder.service.js';
+import { FileService, SCAN_JOB } from '../files/file.service.js';
+import { TrashService } from '../files/trash.service.js';
+import { UploadService } from '../files/upload.service.js';
+import { Scrubber } from '../files/scrubber.service.js';
+import { KeyRotationService, REWRAP_JOB } from '../files/key-rotation.service.js';
+import { GroupService } from '../identity/group.service.js';
+import type { TenantId } from '../core/types.js';
 
 export interface Services {
   config: ResolvedConfig;
@@ -67,6 +88,17 @@ export interface Services {
   accessReviews: AccessReviewService;
   supportGrants: SupportGrantService;
   webauthn: WebAuthnService;
+  groups: GroupService;
+  blobStore: BlobStore;
+  vault: BlobVault;
+  scanner: Scanner;
+  scanGate: ScanGate;
+  folders: FolderService;
+  files: FileService;
+  trash: TrashService;
+  uploads: UploadService;
+  scrubber: Scrubber;
+  keyRotation: KeyRotationService;
   /** Base URL of a zone for links (configured publicUrl, else https://localhost:port). */
   publicBaseUrl: (zone: Zone) => string;
   jobs: JobQueue;
@@ -81,6 +113,16 @@ export interface Services {
 export interface CreateServicesOptions {
   clock?: Clock;
   logger?: Logger;
+  /** Tests: a particular blob store or scanner instead of the configured one. */
+  blobStore?: BlobStore;
+  scanner?: Scanner;
+}
+
+/** The configured blob store: S3-compatible object storage when `s3` is set, else the local directory. */
+export function createBlobStore(config: ResolvedConfig): BlobStore {
+  if (!config.s3) return new FsBlobStore(config.paths.blobs);
+  const { secretAccessKeyFile, ...s3 } = config.s3;
+  return new S3BlobStore({ ...s3, secretAccessKey: readFileSync(secretAccessKeyFile, 'utf8').trim() });
 }
 
 /** Periodic jobs every node registers; the schedule table makes each run once per period. */
@@ -88,6 +130,9 @@ export const SCHEDULES = [
   { name: 'audit.checkpoint', kind: 'audit.checkpoint', intervalMs: CHECKPOINT_INTERVAL_MS },
   { name: 'identity.inactive_accounts', kind: 'identity.inactive_accounts', intervalMs: 24 * 3_600_000 },
   { name: 'identity.access_review_due', kind: 'identity.access_review_due', intervalMs: 24 * 3_600_000 },
+  { name: 'files.purge_trash', kind: 'files.purge_trash', intervalMs: 24 * 3_600_000 },
+  { name: 'files.upload_cleanup', kind: 'files.upload_cleanup', intervalMs: 3_600_000 },
+  { name: 'files.scrub', kind: 'files.scrub', intervalMs: 3_600_000 },
 ] as const;
 
 export async function createServices(
@@ -167,7 +212,71 @@ export async function createServices(
   });
   const jobs = new JobQueue({ database, clock, audit });
   const scheduler = new Scheduler(database, jobs, clock);
-  const readiness = new ReadinessService({ database, blobDir: config.paths.blobs, checkpoints: checkpointStore });
+  const groups = new GroupService({ database, clock, audit, users: userRepository });
+
+  // Files (issue 4): one blob store, the vault over it, the scan gate, and the services.
+  const blobStore = opts.blobStore ?? createBlobStore(config);
+  const vault = new BlobVault({ store: blobStore, keyring });
+  const scanner: Scanner =
+    opts.scanner ??
+    (config.scanner.clamd ? new ClamdScanner(config.scanner.clamd, { timeoutMs: config.scanner.timeoutMs }) : new NoScanner());
+  const folderRepo = new FolderRepository(database.db);
+  const fileRepo = new FileRepository(database.db);
+  const uploadRepo = new UploadRepository(database.db);
+  const fileAccess = new FileAccess({ folders: folderRepo, files: fileRepo });
+  // FolderService and FileService use each other; the folder side reaches files lazily.
+  const late: { files?: FileService } = {};
+  const folders = new FolderService({
+    database,
+    clock,
+    audit,
+    folders: folderRepo,
+    files: fileRepo,
+    users: userRepository,
+    access: fileAccess,
+    fileService: () => late.files!,
+  });
+  const fileService = new FileService({
+    database,
+    clock,
+    audit,
+    folders: folderRepo,
+    files: fileRepo,
+    uploads: uploadRepo,
+    users: userRepository,
+    access: fileAccess,
+    folderService: folders,
+    vault,
+    jobs,
+    policy: tenantPolicy,
+    maxFileBytes: config.uploads.maxFileBytes,
+  });
+  late.files = fileService;
+  const trash = new TrashService({
+    database,
+    clock,
+    audit,
+    folders: folderRepo,
+    files: fileRepo,
+    access: fileAccess,
+    vault,
+    policy: tenantPolicy,
+  });
+  const uploads = new UploadService({
+    database,
+    clock,
+    audit,
+    uploads: uploadRepo,
+    files: fileService,
+    vault,
+    stagingDir: config.paths.staging,
+    sessionTtlMs: config.uploads.sessionTtlHours * 3_600_000,
+  });
+  const scanGate = new ScanGate({ database, clock, audit, files: fileRepo, vault, scanner });
+  const scrubber = new Scrubber({ database, clock, audit, files: fileRepo, vault });
+  const keyRotation = new KeyRotationService({ database, clock, audit, keyring, files: fileRepo, jobs });
+
+  const readiness = new ReadinessService({ database, blobs: blobStore, checkpoints: checkpointStore, scanner });
   const status = new StatusService({ readiness, clock });
   const metrics = createMetrics(() => jobs.depth());
   const jobHandlers: Record<string, JobHandler> = {
@@ -186,6 +295,21 @@ export async function createServices(
         if (last ? last.state === 'open' || last.started_at > cutoff : t.createdAt > cutoff) continue;
         await accessReviews.start({ type: 'system', id: 'job:access-review', tenantId: t.id });
       }
+    },
+    [SCAN_JOB]: async (job) => {
+      await scanGate.scanVersion(job.tenantId as TenantId, String(job.payload.versionId));
+    },
+    [REWRAP_JOB]: async (job) => {
+      await keyRotation.rewrap(job.tenantId as TenantId);
+    },
+    'files.purge_trash': async () => {
+      for (const t of await tenants.list()) await trash.purgeExpired(t.id);
+    },
+    'files.upload_cleanup': async () => {
+      await uploads.cleanup();
+    },
+    'files.scrub': async () => {
+      await scrubber.run();
     },
   };
   return {
@@ -213,6 +337,17 @@ export async function createServices(
     accessReviews,
     supportGrants,
     webauthn,
+    groups,
+    blobStore,
+    vault,
+    scanner,
+    scanGate,
+    folders,
+    files: fileService,
+    trash,
+    uploads,
+    scrubber,
+    keyRotation,
     publicBaseUrl,
     jobs,
     scheduler,

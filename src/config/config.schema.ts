@@ -9,6 +9,9 @@ export const LOCATION_KINDS = ['database', 'blobs', 'backups', 'checkpoints', 'e
 /** Kinds the embedded mode always uses; each must be declared (FAC-01). */
 export const REQUIRED_LOCATION_KINDS = ['database', 'blobs', 'checkpoints'] as const;
 
+/** 2 GiB − 1 MiB: the largest file the malware scanner can still scan whole. */
+export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3 - 1024 ** 2;
+
 /** 0 = any free port (tests). */
 const Port = z.coerce.number().int().min(0).max(65535);
 
@@ -88,16 +91,21 @@ export const ConfigSchema = z.object({
   stagingDir: z.string().min(1).optional(),
   uploads: z
     .object({
-      /** Largest file accepted (413 before any byte is stored). */
-      maxFileBytes: z.coerce
+      /**
+       * Largest file accepted (413 before any byte is stored). The default stays under 2 GiB because
+       * ClamAV cannot scan larger files (libclamav caps MaxFileSize/MaxScanSize just below 2 GiB):
+       * a bigger file could never leave `held` (MAL-01).
+       */
+      maxFileBytes: z.coerce.number().int().min(1).default(DEFAULT_MAX_FILE_BYTES),
+      /** Hours an unfinished resumable upload is kept before its staging data is removed. */
+      sessionTtlHours: z.coerce
         .number()
         .int()
         .min(1)
-        .default(10 * 1024 * 1024 * 1024),
-      /** Hours an unfinished resumable upload is kept before its staging data is removed. */
-      sessionTtlHours: z.coerce.number().int().min(1).max(24 * 30).default(24),
+        .max(24 * 30)
+        .default(24),
     })
-    .default({ maxFileBytes: 10 * 1024 * 1024 * 1024, sessionTtlHours: 24 }),
+    .default({ maxFileBytes: DEFAULT_MAX_FILE_BYTES, sessionTtlHours: 24 }),
   /** The malware scanner (MAL-01): clamd at `tcp://host:port` or `unix:/path/to/clamd.sock`; unset = files stay held. */
   scanner: z
     .object({

@@ -59,6 +59,33 @@ export const ERROR_CODES = {
   'review.closed': { status: 409, message: 'This access review is already signed off.' },
   'review.incomplete': { status: 409, message: 'Every user must be confirmed or revoked before sign-off.' },
   // raised by exports that need a Japanese font on the machine (fonts-noto-cjk)
+  // raised by the files capability (folders, files, uploads, downloads, groups)
+  'name.invalid': { status: 400, message: 'The name is not allowed (empty, too long, control characters, / or \\, . or ..).' },
+  'name.taken': { status: 409, message: 'An item with this name (ignoring case) already exists in the folder.' },
+  'folder.not_found': { status: 404, message: 'No such folder.' },
+  'folder.forbidden': { status: 403, message: 'Your permission on this folder does not allow this.' },
+  'folder.cycle': { status: 409, message: 'A folder cannot be moved into itself or one of its subfolders.' },
+  'folder.owner_invalid': { status: 400, message: 'The new owner must be an active user of the organisation.' },
+  'file.not_found': { status: 404, message: 'No such file.' },
+  'file.not_available': {
+    status: 409,
+    message: 'The file is not available: it is waiting for the malware scan or has been quarantined.',
+  },
+  'file.integrity_failed': {
+    status: 500,
+    message: 'The stored file failed its integrity check; the incident has been recorded.',
+  },
+  'quota.exceeded': { status: 413, message: 'The upload would exceed the storage quota.' },
+  'upload.too_large': { status: 413, message: 'The file is larger than the largest accepted upload.' },
+  'upload.not_found': { status: 404, message: 'No such upload.' },
+  'upload.offset_mismatch': { status: 409, message: 'Upload-Offset does not match the stored offset.' },
+  'upload.checksum_mismatch': { status: 460, message: 'The chunk checksum does not match; the chunk was discarded.' },
+  'upload.checksum_unsupported': { status: 400, message: 'Only the sha256 checksum algorithm is supported.' },
+  'upload.invalid': { status: 400, message: 'The upload request is missing or has invalid tus headers or metadata.' },
+  'download.range_invalid': { status: 416, message: 'The requested range is not satisfiable.' },
+  'group.not_found': { status: 404, message: 'No such group.' },
+  'group.name_taken': { status: 409, message: 'A group with this name already exists.' },
+
   'export.font_unavailable': { status: 503, message: 'PDF export is unavailable: no Japanese font is installed.' },
   // raised by the audit log when an append is attempted outside a transaction or the chain is broken
   'audit.chain_broken': { status: 500, message: 'The audit chain is inconsistent.' },

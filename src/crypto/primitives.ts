@@ -45,6 +45,7 @@ export function sha256Hex(data: Buffer | Uint8Array | string): string {
 export interface Sha256Stream {
   update(chunk: Buffer | Uint8Array): void;
   digestHex(): string;
+  digest(): Buffer;
 }
 
 export function createSha256(): Sha256Stream {
@@ -52,6 +53,7 @@ export function createSha256(): Sha256Stream {
   return {
     update: (chunk) => void h.update(chunk),
     digestHex: () => h.digest('hex'),
+    digest: () => h.digest(),
   };
 }
 

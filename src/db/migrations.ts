@@ -357,6 +357,173 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0005_files': {
+      async up(db: AnyDb) {
+        await db.schema
+          .createTable('groups')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('groups_tenant_name').on('groups').columns(['tenant_id', 'name']).unique().execute();
+        await db.schema
+          .createTable('group_members')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('group_id', 'text', (c) => c.notNull().references('groups.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addPrimaryKeyConstraint('group_members_pk', ['group_id', 'user_id'])
+          .execute();
+        await db.schema.createIndex('group_members_user').on('group_members').columns(['tenant_id', 'user_id']).execute();
+
+        await db.schema
+          .createTable('folders')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('parent_id', 'text', (c) => c.references('folders.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('name_key', 'text', (c) => c.notNull())
+          .addColumn('owner_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('deleted_at', 'text')
+          .addColumn('deleted_by', 'text')
+          .execute();
+        await db.schema.createIndex('folders_parent').on('folders').columns(['tenant_id', 'parent_id']).execute();
+        await db.schema.createIndex('folders_owner').on('folders').columns(['tenant_id', 'owner_id']).execute();
+        // One live entry per name (case-insensitive) in a folder; trashed entries keep their names.
+        await db.schema
+          .createIndex('folders_live_name')
+          .on('folders')
+          .columns(['tenant_id', 'parent_id', 'name_key'])
+          .unique()
+          .where(sql.ref('deleted_at'), 'is', null)
+          .execute();
+
+        await db.schema
+          .createTable('folder_grants')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('folder_id', 'text', (c) => c.notNull().references('folders.id'))
+          .addColumn('subject_type', 'text', (c) => c.notNull())
+          .addColumn('subject_id', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('granted_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('folder_grants_subject')
+          .on('folder_grants')
+          .columns(['tenant_id', 'folder_id', 'subject_type', 'subject_id'])
+          .unique()
+          .execute();
+        await db.schema
+          .createIndex('folder_grants_by_subject')
+          .on('folder_grants')
+          .columns(['tenant_id', 'subject_type', 'subject_id'])
+          .execute();
+
+        await db.schema
+          .createTable('blobs')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('kek_version', 'integer', (c) => c.notNull())
+          .addColumn('wrapped_dek', t.blob, (c) => c.notNull())
+          .addColumn('plain_size', t.bigint, (c) => c.notNull())
+          .addColumn('cipher_size', t.bigint, (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('verified_at', 'text')
+          .addColumn('damaged_at', 'text')
+          .addColumn('damage', 'text')
+          .execute();
+        await db.schema.createIndex('blobs_tenant_kek').on('blobs').columns(['tenant_id', 'kek_version']).execute();
+        await db.schema.createIndex('blobs_verified').on('blobs').columns(['verified_at']).execute();
+
+        await db.schema
+          .createTable('files')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('folder_id', 'text', (c) => c.notNull().references('folders.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('name_key', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('deleted_at', 'text')
+          .addColumn('deleted_by', 'text')
+          .execute();
+        await db.schema.createIndex('files_folder').on('files').columns(['tenant_id', 'folder_id']).execute();
+        await db.schema
+          .createIndex('files_live_name')
+          .on('files')
+          .columns(['tenant_id', 'folder_id', 'name_key'])
+          .unique()
+          .where(sql.ref('deleted_at'), 'is', null)
+          .execute();
+
+        await db.schema
+          .createTable('file_versions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('file_id', 'text', (c) => c.notNull().references('files.id'))
+          .addColumn('version', 'integer', (c) => c.notNull())
+          .addColumn('blob_id', 'text', (c) => c.notNull().references('blobs.id'))
+          .addColumn('size', t.bigint, (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('content_type', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('scan_engine', 'text')
+          .addColumn('scan_engine_version', 'text')
+          .addColumn('scan_result', 'text')
+          .addColumn('scan_signature', 'text')
+          .addColumn('scan_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('scanned_at', 'text')
+          .addColumn('origin_zone', 'text', (c) => c.notNull())
+          .addColumn('uploaded_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('file_versions_file')
+          .on('file_versions')
+          .columns(['tenant_id', 'file_id', 'version'])
+          .unique()
+          .execute();
+        await db.schema.createIndex('file_versions_state').on('file_versions').columns(['tenant_id', 'state']).execute();
+        await db.schema.createIndex('file_versions_blob').on('file_versions').columns(['tenant_id', 'blob_id']).execute();
+        await db.schema.createIndex('file_versions_uploader').on('file_versions').columns(['tenant_id', 'uploaded_by']).execute();
+
+        await db.schema
+          .createTable('upload_sessions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('folder_id', 'text', (c) => c.notNull().references('folders.id'))
+          .addColumn('file_id', 'text')
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('content_type', 'text', (c) => c.notNull())
+          .addColumn('on_conflict', 'text', (c) => c.notNull())
+          .addColumn('length', t.bigint, (c) => c.notNull())
+          .addColumn('offset', t.bigint, (c) => c.notNull())
+          .addColumn('blob_id', 'text', (c) => c.notNull())
+          .addColumn('kek_version', 'integer', (c) => c.notNull())
+          .addColumn('wrapped_dek', t.blob, (c) => c.notNull())
+          .addColumn('zone', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('result_file_id', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('upload_sessions_user')
+          .on('upload_sessions')
+          .columns(['tenant_id', 'user_id', 'state'])
+          .execute();
+        await db.schema.createIndex('upload_sessions_expiry').on('upload_sessions').columns(['state', 'expires_at']).execute();
+      },
+    },
   };
 }
 

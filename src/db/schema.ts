@@ -263,7 +263,137 @@ export interface WebauthnCredentialsTable {
   last_used_at: string | null;
 }
 
+export interface GroupsTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface GroupMembersTable {
+  tenant_id: string;
+  group_id: string;
+  user_id: string;
+}
+
+export interface FoldersTable {
+  id: string;
+  tenant_id: string;
+  /** Null for a top-level folder. */
+  parent_id: string | null;
+  name: string;
+  /** The name folded for case-insensitive uniqueness within the parent. */
+  name_key: string;
+  /** The accountable owner (HR-04); always an active user, re-assigned when the owner leaves. */
+  owner_id: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  /** Set when the folder itself was moved to the trash (its contents go with it). */
+  deleted_at: string | null;
+  deleted_by: string | null;
+}
+
+export type FolderRole = 'viewer' | 'editor' | 'manager';
+
+export interface FolderGrantsTable {
+  id: string;
+  tenant_id: string;
+  folder_id: string;
+  subject_type: 'user' | 'group';
+  subject_id: string;
+  role: FolderRole;
+  granted_by: string;
+  created_at: string;
+}
+
+export interface BlobsTable {
+  /** Random id; also the object key (with the tenant id) in the blob store. */
+  id: string;
+  tenant_id: string;
+  kek_version: number;
+  wrapped_dek: Buffer;
+  plain_size: number;
+  cipher_size: number;
+  sha256: string;
+  created_at: string;
+  /** Last time the scrubber decrypted and hashed the blob successfully. */
+  verified_at: string | null;
+  damaged_at: string | null;
+  damage: string | null;
+}
+
+export interface FilesTable {
+  id: string;
+  tenant_id: string;
+  folder_id: string;
+  name: string;
+  name_key: string;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+  deleted_by: string | null;
+}
+
+/** held → available (clean) | quarantined (infected); damaged when the scrubber or a download finds the blob broken. */
+export type VersionState = 'held' | 'available' | 'quarantined' | 'damaged';
+
+export interface FileVersionsTable {
+  id: string;
+  tenant_id: string;
+  file_id: string;
+  version: number;
+  blob_id: string;
+  size: number;
+  sha256: string;
+  content_type: string;
+  state: VersionState;
+  scan_engine: string | null;
+  scan_engine_version: string | null;
+  scan_result: string | null;
+  scan_signature: string | null;
+  scan_attempts: number;
+  scanned_at: string | null;
+  origin_zone: string;
+  uploaded_by: string;
+  created_at: string;
+}
+
+export interface UploadSessionsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  folder_id: string;
+  /** Set when the upload is a new version of this file. */
+  file_id: string | null;
+  name: string;
+  content_type: string;
+  on_conflict: 'error' | 'keep_both';
+  /** Upload-Length: reserved against the quotas while the session is open. */
+  length: number;
+  /** Durable offset: staged ciphertext covers plaintext [0, offset). */
+  offset: number;
+  blob_id: string;
+  kek_version: number;
+  wrapped_dek: Buffer;
+  zone: string;
+  state: 'open' | 'completed';
+  result_file_id: string | null;
+  created_at: string;
+  updated_at: string;
+  expires_at: string;
+}
+
 export interface DB {
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  folders: FoldersTable;
+  folder_grants: FolderGrantsTable;
+  blobs: BlobsTable;
+  files: FilesTable;
+  file_versions: FileVersionsTable;
+  upload_sessions: UploadSessionsTable;
   tenants: TenantsTable;
   tenant_keys: TenantKeysTable;
   service_keys: ServiceKeysTable;

@@ -19,6 +19,10 @@ import { registerApiTokenRoutes } from '../identity/api-token.routes.js';
 import { registerAccessReviewRoutes } from '../identity/access-review.routes.js';
 import { registerSupportGrantRoutes } from '../identity/support-grant.routes.js';
 import { registerWebAuthnRoutes } from '../identity/webauthn.routes.js';
+import { registerGroupRoutes } from '../identity/groups.routes.js';
+import { registerFileRoutes } from '../files/files.routes.js';
+import { registerTusRoutes } from '../files/tus.routes.js';
+import { registerFilesAdminRoutes } from '../files/files-admin.routes.js';
 import { installErrorHandler, sendError } from './error-handler.js';
 import { registerWebUi } from './web-ui.js';
 
@@ -137,6 +141,10 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
   await registerAccessReviewRoutes(app, services);
   await registerSupportGrantRoutes(app, services);
   await registerWebAuthnRoutes(app, services);
+  await registerGroupRoutes(app, services);
+  await registerFileRoutes(app, services);
+  await registerTusRoutes(app, services);
+  await registerFilesAdminRoutes(app, services);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const servesUi = opts.webUi !== false && (await registerWebUi(app));

@@ -1,11 +1,15 @@
-/** Readiness (MON-01): the node serves only when the database, blob store and checkpoint store work. */
-import { constants } from 'node:fs';
-import { access, mkdir } from 'node:fs/promises';
+/**
+ * Readiness (MON-01): the node serves only when the database, blob store and checkpoint store work.
+ * The malware scanner is reported too but does not decide readiness: without it uploads are still
+ * accepted and stay held (MAL-01), which is the safe way to degrade.
+ */
 import type { Database } from '../db/database.js';
+import type { Scanner } from '../malware/scanner.js';
+import type { BlobStore } from '../storage/blob-store.js';
 import type { CheckpointStore } from '../audit/checkpoint-store.js';
 
 export interface ComponentStatus {
-  name: 'database' | 'blobs' | 'checkpoints';
+  name: 'database' | 'blobs' | 'checkpoints' | 'scanner';
   ok: boolean;
   /** Error code or short reason; never credentials or paths of secrets. */
   reason?: string;
@@ -19,18 +23,16 @@ export interface Readiness {
 const CHECK_TIMEOUT_MS = 3000;
 
 export class ReadinessService {
-  constructor(private readonly deps: { database: Database; blobDir: string; checkpoints: CheckpointStore }) {}
+  constructor(private readonly deps: { database: Database; blobs: BlobStore; checkpoints: CheckpointStore; scanner?: Scanner }) {}
 
   async check(): Promise<Readiness> {
     const components = await Promise.all([
       this.probe('database', () => this.deps.database.ping()),
-      this.probe('blobs', async () => {
-        await mkdir(this.deps.blobDir, { recursive: true, mode: 0o700 });
-        await access(this.deps.blobDir, constants.R_OK | constants.W_OK);
-      }),
+      this.probe('blobs', () => this.deps.blobs.check()),
       this.probe('checkpoints', () => this.deps.checkpoints.check()),
+      ...(this.deps.scanner ? [this.probe('scanner', () => this.deps.scanner!.ping())] : []),
     ]);
-    return { ready: components.every((c) => c.ok), components };
+    return { ready: components.every((c) => c.ok || c.name === 'scanner'), components };
   }
 
   private async probe(name: ComponentStatus['name'], fn: () => Promise<void>): Promise<ComponentStatus> {

@@ -16,6 +16,11 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Throws unless the store can be written (readiness). */
   check(): Promise<void>;
+  /**
+   * Removes what writes interrupted by a crash left behind (staging files, unfinished multipart
+   * uploads) once older than `olderThanMs`, so in-progress writes are never touched; returns how many.
+   */
+  collectStaging(olderThanMs: number, now?: number): Promise<number>;
 }
 
 export class BlobNotFoundError extends Error {

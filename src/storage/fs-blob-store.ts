@@ -66,15 +66,17 @@ export class FsBlobStore implements BlobStore {
   }
 
   async size(key: string): Promise<number> {
+    const { file } = this.pathOf(key);
     try {
-      return (await stat(this.pathOf(key).file)).size;
+      return (await stat(file)).size;
     } catch {
       throw new BlobNotFoundError(key);
     }
   }
 
   async exists(key: string): Promise<boolean> {
-    return stat(this.pathOf(key).file).then(
+    const { file } = this.pathOf(key);
+    return stat(file).then(
       () => true,
       () => false,
     );

@@ -82,6 +82,25 @@ export const FeatureSettings = z.object({
   maxApiTokenDays: z.number().int().min(1).max(365).default(90),
 });
 
+const GiB = 1024 * 1024 * 1024;
+
+/** Storage rules: quotas (0 = no limit beyond the service's), and how long the trash keeps items. */
+export const FileSettings = z.object({
+  tenantQuotaBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(1024 * GiB),
+  userQuotaBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(100 * GiB),
+  /** Days an item stays in the trash before it is purged for good. */
+  trashDays: z.number().int().min(1).max(365).default(30),
+});
+export type FileSettings = z.infer<typeof FileSettings>;
+
 export const TenantSettings = z.object({
   password: PasswordPolicy.default(PasswordPolicy.parse({})),
   session: SessionPolicy.default(SessionPolicy.parse({})),
@@ -101,6 +120,7 @@ export const TenantSettings = z.object({
     .object({ days: z.number().int().min(7).max(730).default(90), autoSuspend: z.boolean().default(false) })
     .default({ days: 90, autoSuspend: false }),
   features: FeatureSettings.default(FeatureSettings.parse({})),
+  files: FileSettings.default(FileSettings.parse({})),
   /**
    * Device restriction (AC-11): the tenant's own CA (PEM) and where a client certificate it issued
    * is required. Rules name a zone and optionally roles (empty = every role).

@@ -3,7 +3,7 @@
  * runs get their own schema and connect as a least-privilege role, as in production; the owner
  * connection is kept for tampering tests that play an attacker with direct database access.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -14,6 +14,7 @@ import type { Services } from '../../src/app/services.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config/load-config.js';
 import type { Clock } from '../../src/core/clock.js';
 import { randomToken } from '../../src/crypto/primitives.js';
+import { testS3Options, uniqueS3Prefix } from './s3.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export const ENGINE: Engine = process.env.KURA_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
@@ -67,7 +68,22 @@ export async function testEnv(
     KURA_LOG_LEVEL: 'silent',
     KURA_JOBS: 'off',
   };
+  if (process.env.KURA_TEST_CLAMD) env.KURA_CLAMD = process.env.KURA_TEST_CLAMD;
   let schema: string | null = null;
+  // The PostgreSQL runs keep blobs in S3 (Ceph RGW), the SQLite runs in the local directory: every
+  // files route is then tested on both stores, as deployed (embedded vs scale-out).
+  const s3 = engine === 'postgres' && process.env.KURA_TEST_S3_ENDPOINT ? testS3Options(uniqueS3Prefix('kura')) : undefined;
+  if (s3) {
+    const secretFile = join(dir, 's3-secret');
+    writeFileSync(secretFile, s3.secretAccessKey, { mode: 0o600 });
+    Object.assign(env, {
+      KURA_S3_ENDPOINT: s3.endpoint,
+      KURA_S3_BUCKET: s3.bucket,
+      KURA_S3_PREFIX: s3.prefix,
+      KURA_S3_ACCESS_KEY_ID: s3.accessKeyId,
+      KURA_S3_SECRET_ACCESS_KEY_FILE: secretFile,
+    });
+  }
   if (engine === 'postgres') {
     await ensureAppRole();
     schema = `t_${randomToken(6)

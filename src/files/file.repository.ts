@@ -1,0 +1,358 @@
+/** Files, their versions and the blobs behind them. Tenant id first in every method and query (AC-08). */
+import type { Executor } from '../db/database.js';
+import type { BlobsTable, FilesTable, FileVersionsTable, VersionState } from '../db/schema.js';
+
+export type FileRow = FilesTable;
+export type VersionRow = FileVersionsTable;
+export type BlobRow = BlobsTable;
+
+const FILE_COLUMNS = [
+  'id',
+  'tenant_id',
+  'folder_id',
+  'name',
+  'name_key',
+  'created_by',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+  'deleted_by',
+] as const;
+const VERSION_COLUMNS = [
+  'id',
+  'tenant_id',
+  'file_id',
+  'version',
+  'blob_id',
+  'size',
+  'sha256',
+  'content_type',
+  'state',
+  'scan_engine',
+  'scan_engine_version',
+  'scan_result',
+  'scan_signature',
+  'scan_attempts',
+  'scanned_at',
+  'origin_zone',
+  'uploaded_by',
+  'created_at',
+] as const;
+const BLOB_COLUMNS = [
+  'id',
+  'tenant_id',
+  'kek_version',
+  'wrapped_dek',
+  'plain_size',
+  'cipher_size',
+  'sha256',
+  'created_at',
+  'verified_at',
+  'damaged_at',
+  'damage',
+] as const;
+
+/** PostgreSQL returns bigint columns as strings. */
+const versionOut = (r: VersionRow): VersionRow => ({ ...r, size: Number(r.size) });
+const blobOut = (r: BlobRow): BlobRow => ({
+  ...r,
+  plain_size: Number(r.plain_size),
+  cipher_size: Number(r.cipher_size),
+  wrapped_dek: Buffer.from(r.wrapped_dek),
+});
+
+export class FileRepository {
+  constructor(private readonly db: Executor) {}
+
+  find(tenantId: string, id: string, exec: Executor = this.db): Promise<FileRow | undefined> {
+    return exec
+      .selectFrom('files')
+      .select(FILE_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  inFolder(tenantId: string, folderId: string, exec: Executor = this.db): Promise<FileRow[]> {
+    return exec
+      .selectFrom('files')
+      .select(FILE_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('folder_id', '=', folderId)
+      .where('deleted_at', 'is', null)
+      .orderBy('name_key')
+      .limit(5000)
+      .execute();
+  }
+
+  inFolders(tenantId: string, folderIds: string[], exec: Executor = this.db): Promise<FileRow[]> {
+    if (folderIds.length === 0) return Promise.resolve([]);
+    return exec
+      .selectFrom('files')
+      .select(FILE_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('folder_id', 'in', folderIds)
+      .execute();
+  }
+
+  nameTaken(tenantId: string, folderId: string, key: string, exec: Executor = this.db): Promise<boolean> {
+    return exec
+      .selectFrom('files')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('folder_id', '=', folderId)
+      .where('name_key', '=', key)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst()
+      .then(Boolean);
+  }
+
+  async insert(tenantId: string, row: Omit<FileRow, 'tenant_id'>, exec: Executor): Promise<void> {
+    await exec
+      .insertInto('files')
+      .values({ ...row, tenant_id: tenantId })
+      .execute();
+  }
+
+  async update(
+    tenantId: string,
+    id: string,
+    patch: Partial<Pick<FileRow, 'name' | 'name_key' | 'folder_id' | 'deleted_at' | 'deleted_by' | 'updated_at'>>,
+    exec: Executor,
+  ): Promise<void> {
+    await exec.updateTable('files').set(patch).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  }
+
+  trashed(tenantId: string, exec: Executor = this.db): Promise<FileRow[]> {
+    return exec
+      .selectFrom('files')
+      .select(FILE_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('deleted_at', 'is not', null)
+      .orderBy('deleted_at', 'desc')
+      .limit(500)
+      .execute();
+  }
+
+  trashedBefore(tenantId: string, before: string, exec: Executor = this.db): Promise<FileRow[]> {
+    return exec
+      .selectFrom('files')
+      .select(FILE_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('deleted_at', '<', before)
+      .execute();
+  }
+
+  /** Deletes files and their versions; returns the blob ids no longer referenced by any version. */
+  async remove(tenantId: string, fileIds: string[], exec: Executor): Promise<string[]> {
+    if (fileIds.length === 0) return [];
+    const blobIds = (
+      await exec
+        .selectFrom('file_versions')
+        .select('blob_id')
+        .where('tenant_id', '=', tenantId)
+        .where('file_id', 'in', fileIds)
+        .execute()
+    ).map((r) => r.blob_id);
+    await exec.deleteFrom('file_versions').where('tenant_id', '=', tenantId).where('file_id', 'in', fileIds).execute();
+    await exec.deleteFrom('files').where('tenant_id', '=', tenantId).where('id', 'in', fileIds).execute();
+    const unique = [...new Set(blobIds)];
+    if (unique.length === 0) return [];
+    const still = new Set(
+      (
+        await exec
+          .selectFrom('file_versions')
+          .select('blob_id')
+          .where('tenant_id', '=', tenantId)
+          .where('blob_id', 'in', unique)
+          .execute()
+      ).map((r) => r.blob_id),
+    );
+    const orphaned = unique.filter((b) => !still.has(b));
+    if (orphaned.length) await exec.deleteFrom('blobs').where('tenant_id', '=', tenantId).where('id', 'in', orphaned).execute();
+    return orphaned;
+  }
+
+  // ---- versions ----
+
+  async versions(tenantId: string, fileId: string, exec: Executor = this.db): Promise<VersionRow[]> {
+    const rows = await exec
+      .selectFrom('file_versions')
+      .select(VERSION_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('file_id', '=', fileId)
+      .orderBy('version', 'desc')
+      .execute();
+    return rows.map(versionOut);
+  }
+
+  /** Every version of the given files, newest first per file. */
+  async versionsOf(tenantId: string, fileIds: string[], exec: Executor = this.db): Promise<VersionRow[]> {
+    if (fileIds.length === 0) return [];
+    const rows = await exec
+      .selectFrom('file_versions')
+      .select(VERSION_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('file_id', 'in', fileIds)
+      .orderBy('version', 'desc')
+      .execute();
+    return rows.map(versionOut);
+  }
+
+  async findVersion(tenantId: string, versionId: string, exec: Executor = this.db): Promise<VersionRow | undefined> {
+    const row = await exec
+      .selectFrom('file_versions')
+      .select(VERSION_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', versionId)
+      .executeTakeFirst();
+    return row && versionOut(row);
+  }
+
+  async nextVersion(tenantId: string, fileId: string, exec: Executor): Promise<number> {
+    const row = await exec
+      .selectFrom('file_versions')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .where('tenant_id', '=', tenantId)
+      .where('file_id', '=', fileId)
+      .executeTakeFirst();
+    return Number(row?.v ?? 0) + 1;
+  }
+
+  async insertVersion(tenantId: string, row: Omit<VersionRow, 'tenant_id'>, exec: Executor): Promise<void> {
+    await exec
+      .insertInto('file_versions')
+      .values({ ...row, tenant_id: tenantId })
+      .execute();
+  }
+
+  async updateVersion(
+    tenantId: string,
+    id: string,
+    patch: Partial<
+      Pick<
+        VersionRow,
+        'state' | 'scan_engine' | 'scan_engine_version' | 'scan_result' | 'scan_signature' | 'scan_attempts' | 'scanned_at'
+      >
+    >,
+    exec: Executor,
+    onlyIfState?: VersionState,
+  ): Promise<boolean> {
+    let q = exec.updateTable('file_versions').set(patch).where('tenant_id', '=', tenantId).where('id', '=', id);
+    if (onlyIfState) q = q.where('state', '=', onlyIfState);
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async versionsWithState(tenantId: string, state: VersionState, limit: number, exec: Executor = this.db): Promise<VersionRow[]> {
+    const rows = await exec
+      .selectFrom('file_versions')
+      .select(VERSION_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('state', '=', state)
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+    return rows.map(versionOut);
+  }
+
+  async versionsOfBlob(tenantId: string, blobId: string, exec: Executor = this.db): Promise<VersionRow[]> {
+    const rows = await exec
+      .selectFrom('file_versions')
+      .select(VERSION_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('blob_id', '=', blobId)
+      .execute();
+    return rows.map(versionOut);
+  }
+
+  /** Bytes counted against the quotas: every stored version (trash included) of the tenant, or of one uploader. */
+  async usedBytes(tenantId: string, uploaderId?: string, exec: Executor = this.db): Promise<number> {
+    let q = exec
+      .selectFrom('file_versions')
+      .select((eb) => eb.fn.sum<string | number>('size').as('n'))
+      .where('tenant_id', '=', tenantId);
+    if (uploaderId) q = q.where('uploaded_by', '=', uploaderId);
+    const row = await q.executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  // ---- blobs ----
+
+  async insertBlob(tenantId: string, row: Omit<BlobRow, 'tenant_id'>, exec: Executor): Promise<void> {
+    await exec
+      .insertInto('blobs')
+      .values({ ...row, tenant_id: tenantId })
+      .execute();
+  }
+
+  async findBlob(tenantId: string, id: string, exec: Executor = this.db): Promise<BlobRow | undefined> {
+    const row = await exec
+      .selectFrom('blobs')
+      .select(BLOB_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row && blobOut(row);
+  }
+
+  async blobsWithKekBelow(tenantId: string, version: number, limit: number, exec: Executor = this.db): Promise<BlobRow[]> {
+    const rows = await exec
+      .selectFrom('blobs')
+      .select(BLOB_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('kek_version', '<', version)
+      .limit(limit)
+      .execute();
+    return rows.map(blobOut);
+  }
+
+  async countBlobsWithKekBelow(tenantId: string, version: number, exec: Executor = this.db): Promise<number> {
+    const row = await exec
+      .selectFrom('blobs')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('kek_version', '<', version)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async rewrapBlob(
+    tenantId: string,
+    id: string,
+    fromVersion: number,
+    kekVersion: number,
+    wrappedDek: Buffer,
+    exec: Executor,
+  ): Promise<void> {
+    await exec
+      .updateTable('blobs')
+      .set({ kek_version: kekVersion, wrapped_dek: wrappedDek })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('kek_version', '=', fromVersion)
+      .execute();
+  }
+
+  /** Blobs least recently verified first (never verified before any verified). */
+  async blobsToScrub(limit: number, exec: Executor = this.db): Promise<BlobRow[]> {
+    const rows = await exec
+      .selectFrom('blobs')
+      .select(BLOB_COLUMNS)
+      .where('damaged_at', 'is', null)
+      .orderBy('verified_at', (ob) => ob.asc().nullsFirst())
+      .orderBy('created_at', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map(blobOut);
+  }
+
+  async markBlob(
+    tenantId: string,
+    id: string,
+    patch: Partial<Pick<BlobRow, 'verified_at' | 'damaged_at' | 'damage'>>,
+    exec: Executor,
+  ): Promise<void> {
+    await exec.updateTable('blobs').set(patch).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  }
+}

@@ -1,0 +1,576 @@
+/**
+ * Files and versions (issue 4 §1, §5, §7): uploads become a new file or a new version, `held` until
+ * the scan job says clean (MAL-01); rename, move, copy, trash and restore; downloads of available
+ * versions only, whole or by range, with the SHA-256 checked as the bytes stream out (TLS-02).
+ * Every change and its audit event are one transaction.
+ */
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Transaction } from 'kysely';
+import type { AuditLog } from '../audit/audit-log.js';
+import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
+import { systemActor, type Actor, type TenantId, type Zone } from '../core/types.js';
+import { createSha256, randomId } from '../crypto/index.js';
+import type { Database, Executor } from '../db/database.js';
+import type { DB } from '../db/schema.js';
+import type { UserRepository } from '../identity/user.repository.js';
+import type { JobQueue } from '../jobs/job-queue.js';
+import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
+import type { FileSettings } from '../tenants/tenant-settings.js';
+import type { BlobVault, StoredBlob } from './blob-vault.js';
+import type { FileAccess } from './file-access.js';
+import type { FileRepository, FileRow, VersionRow } from './file.repository.js';
+import type { FileDto, VersionDto } from './files.schemas.js';
+import { pathRefs, type FolderService, type OnConflict } from './folder.service.js';
+import type { FolderRepository } from './folder.repository.js';
+import { nameKey, validName } from './names.js';
+import type { UploadRepository } from './upload.repository.js';
+
+/** Scan jobs retry with the queue's backoff (capped at 1 h) for about a week before giving up (MAL-01: never released). */
+export const SCAN_MAX_ATTEMPTS = 200;
+export const SCAN_JOB = 'files.scan';
+
+export interface FileServiceDeps {
+  database: Database;
+  clock: Clock;
+  audit: AuditLog;
+  folders: FolderRepository;
+  files: FileRepository;
+  uploads: UploadRepository;
+  users: UserRepository;
+  access: FileAccess;
+  folderService: FolderService;
+  vault: BlobVault;
+  jobs: JobQueue;
+  policy: TenantPolicyService;
+  maxFileBytes: number;
+}
+
+export interface NewVersionInput {
+  folderId: string;
+  /** Set for a new version of an existing file. */
+  fileId?: string | null | undefined;
+  name: string;
+  contentType: string;
+  onConflict: OnConflict;
+  zone: Zone;
+}
+
+export interface Download {
+  name: string;
+  contentType: string;
+  /** Size of the whole version. */
+  size: number;
+  sha256: string;
+  etag: string;
+  version: number;
+  /** Inclusive byte range served, or null for the whole version. */
+  range: { start: number; end: number } | null;
+  stream: Readable;
+}
+
+export class FileService {
+  constructor(private readonly deps: FileServiceDeps) {}
+
+  private now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+
+  // ---- quotas ----
+
+  async quota(actor: Actor) {
+    const settings = (await this.deps.policy.get(actor.tenantId)).files;
+    const [tenantUsed, userUsed] = await Promise.all([this.used(actor.tenantId), this.used(actor.tenantId, actor.id!)]);
+    return {
+      tenant: { usedBytes: tenantUsed, limitBytes: settings.tenantQuotaBytes },
+      user: { usedBytes: userUsed, limitBytes: settings.userQuotaBytes },
+      maxFileBytes: this.deps.maxFileBytes,
+    };
+  }
+
+  private async used(tenantId: string, userId?: string, exec?: Executor): Promise<number> {
+    const [stored, reserved] = await Promise.all([
+      this.deps.files.usedBytes(tenantId, userId, exec),
+      this.deps.uploads.reservedBytes(tenantId, userId, exec),
+    ]);
+    return stored + reserved;
+  }
+
+  /**
+   * How many more bytes the user may store now (tenant and user quotas, and the file size limit).
+   * `reservedBySelf` is an upload session's own reservation, which must not count against itself.
+   */
+  async headroom(actor: Actor, exec?: Executor, quotas?: FileSettings): Promise<number> {
+    const q = quotas ?? (await this.deps.policy.get(actor.tenantId)).files;
+    let room = this.deps.maxFileBytes;
+    if (q.tenantQuotaBytes > 0) room = Math.min(room, q.tenantQuotaBytes - (await this.used(actor.tenantId, undefined, exec)));
+    if (q.userQuotaBytes > 0) room = Math.min(room, q.userQuotaBytes - (await this.used(actor.tenantId, actor.id!, exec)));
+    return Math.max(0, room);
+  }
+
+  async quotasOf(tenantId: string): Promise<FileSettings> {
+    return (await this.deps.policy.get(tenantId)).files;
+  }
+
+  /** Refuses (413) before any byte is stored when `bytes` would not fit. */
+  async requireRoom(actor: Actor, bytes: number): Promise<void> {
+    if (bytes > this.deps.maxFileBytes) throw new AppError('upload.too_large', `${bytes} > ${this.deps.maxFileBytes}`);
+    if (bytes > (await this.headroom(actor))) throw new AppError('quota.exceeded');
+  }
+
+  // ---- uploads ----
+
+  /** Checks that an upload may start: editor on the folder, a valid name, and (for a new version) the file. */
+  async prepareUpload(actor: Actor, input: NewVersionInput): Promise<{ name: string }> {
+    if (input.fileId) {
+      const f = await this.deps.access.requireFile(actor, input.fileId, 'editor');
+      if (f.file.folder_id !== input.folderId) throw new AppError('file.not_found');
+      return { name: f.file.name };
+    }
+    await this.deps.access.requireFolder(actor, input.folderId, 'editor');
+    const name = validName(input.name);
+    if (input.onConflict === 'error' && (await this.deps.folders.namesIn(actor.tenantId, input.folderId)).has(nameKey(name))) {
+      throw new AppError('name.taken');
+    }
+    return { name };
+  }
+
+  /** A simple (one-request) upload: streams the body through SHA-256 and encryption into a durable blob, then records it. */
+  async upload(actor: Actor, input: NewVersionInput, body: Readable, declaredBytes: number | null): Promise<FileDto> {
+    await this.prepareUpload(actor, input);
+    if (declaredBytes !== null) await this.requireRoom(actor, declaredBytes);
+    const room = await this.headroom(actor);
+    let blob: StoredBlob;
+    try {
+      blob = await this.deps.vault.write(actor.tenantId, body, room);
+    } catch (err) {
+      // Past the headroom: the file limit or a quota, whichever was smaller.
+      if (err instanceof AppError && err.code === 'upload.too_large' && room < this.deps.maxFileBytes)
+        throw new AppError('quota.exceeded');
+      throw err;
+    }
+    try {
+      const quotas = (await this.deps.policy.get(actor.tenantId)).files;
+      const fileId = await this.deps.database.transaction((trx) => this.record(trx, actor, input, blob, quotas));
+      return await this.dtoOf(actor.tenantId, fileId);
+    } catch (err) {
+      await this.deps.vault.delete(actor.tenantId, blob.blobId).catch(() => {});
+      throw err;
+    }
+  }
+
+  /**
+   * Records a durable blob as a new file or a new version, `held`, and queues its scan, in the
+   * caller's transaction (the upload is acknowledged only after it commits). Returns the file id.
+   */
+  async record(
+    trx: Transaction<DB>,
+    actor: Actor,
+    input: NewVersionInput,
+    blob: StoredBlob,
+    quotas: FileSettings,
+  ): Promise<string> {
+    const tenantId = actor.tenantId;
+    const at = this.now();
+    // Access and quota again inside the transaction: either may have changed while the bytes streamed.
+    await this.deps.access.requireFolder(actor, input.folderId, 'editor', {}, trx);
+    if (blob.plainSize > (await this.headroom(actor, trx, quotas))) throw new AppError('quota.exceeded');
+    await this.deps.files.insertBlob(
+      tenantId,
+      {
+        id: blob.blobId,
+        kek_version: blob.kekVersion,
+        wrapped_dek: blob.wrappedDek,
+        plain_size: blob.plainSize,
+        cipher_size: blob.cipherSize,
+        sha256: blob.sha256,
+        created_at: at,
+        verified_at: null,
+        damaged_at: null,
+        damage: null,
+      },
+      trx,
+    );
+    let fileId = input.fileId ?? null;
+    let name: string;
+    if (fileId) {
+      const f = await this.deps.files.find(tenantId, fileId, trx);
+      if (!f || f.deleted_at !== null || f.folder_id !== input.folderId) throw new AppError('file.not_found');
+      name = f.name;
+      await this.deps.files.update(tenantId, fileId, { updated_at: at }, trx);
+    } else {
+      fileId = randomId();
+      name = await this.deps.folderService.resolveName(tenantId, input.folderId, input.name, input.onConflict, trx);
+      await this.deps.files.insert(
+        tenantId,
+        {
+          id: fileId,
+          folder_id: input.folderId,
+          name,
+          name_key: nameKey(name),
+          created_by: actor.id!,
+          created_at: at,
+          updated_at: at,
+          deleted_at: null,
+          deleted_by: null,
+        },
+        trx,
+      );
+    }
+    const version = await this.deps.files.nextVersion(tenantId, fileId, trx);
+    const versionId = randomId();
+    await this.deps.files.insertVersion(
+      tenantId,
+      {
+        id: versionId,
+        file_id: fileId,
+        version,
+        blob_id: blob.blobId,
+        size: blob.plainSize,
+        sha256: blob.sha256,
+        content_type: safeContentType(input.contentType),
+        state: 'held',
+        scan_engine: null,
+        scan_engine_version: null,
+        scan_result: null,
+        scan_signature: null,
+        scan_attempts: 0,
+        scanned_at: null,
+        origin_zone: input.zone,
+        uploaded_by: actor.id!,
+        created_at: at,
+      },
+      trx,
+    );
+    await this.deps.audit.append(trx, actor, {
+      action: version === 1 ? 'file.uploaded' : 'file.version_added',
+      target: { type: 'file', id: fileId },
+      details: { name, folderId: input.folderId, version, size: blob.plainSize, sha256: blob.sha256, blobId: blob.blobId },
+    });
+    await this.deps.jobs.enqueue({ kind: SCAN_JOB, tenantId, payload: { versionId }, maxAttempts: SCAN_MAX_ATTEMPTS }, trx);
+    return fileId;
+  }
+
+  // ---- reading ----
+
+  async detail(actor: Actor, fileId: string) {
+    const access = await this.deps.access.requireFile(actor, fileId, 'viewer');
+    const versions = await this.deps.files.versions(actor.tenantId, fileId);
+    const [dto] = await this.toDtos(actor.tenantId, [access.file], versions);
+    const names = await this.userNames(actor.tenantId, versions);
+    return { ...dto!, versions: versions.map((v) => versionDto(v, names)), path: pathRefs(access), role: access.role };
+  }
+
+  private async dtoOf(tenantId: string, fileId: string): Promise<FileDto> {
+    const f = await this.deps.files.find(tenantId, fileId);
+    return (await this.toDtos(tenantId, [f!]))[0]!;
+  }
+
+  /** Files with their newest version and newest downloadable version. */
+  async toDtos(tenantId: string, files: FileRow[], preloaded?: VersionRow[]): Promise<FileDto[]> {
+    const versions =
+      preloaded ??
+      (await this.deps.files.versionsOf(
+        tenantId,
+        files.map((f) => f.id),
+      ));
+    const names = await this.userNames(tenantId, versions);
+    const byFile = new Map<string, VersionRow[]>();
+    for (const v of versions) byFile.set(v.file_id, [...(byFile.get(v.file_id) ?? []), v]);
+    return files.flatMap((f) => {
+      const vs = (byFile.get(f.id) ?? []).sort((a, b) => b.version - a.version);
+      if (vs.length === 0) return [];
+      return [
+        {
+          id: f.id,
+          folderId: f.folder_id,
+          name: f.name,
+          createdAt: f.created_at,
+          updatedAt: f.updated_at,
+          latest: versionDto(vs[0]!, names),
+          availableVersion: vs.find((v) => v.state === 'available')?.version ?? null,
+          deletedAt: f.deleted_at,
+        },
+      ];
+    });
+  }
+
+  private async userNames(tenantId: string, versions: VersionRow[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const id of new Set(versions.map((v) => v.uploaded_by))) {
+      const u = await this.deps.users.findById(tenantId, id);
+      if (u) out.set(id, u.displayName);
+    }
+    return out;
+  }
+
+  // ---- changes ----
+
+  async rename(actor: Actor, fileId: string, rawName: string, onConflict: OnConflict): Promise<FileDto> {
+    const { file } = await this.deps.access.requireFile(actor, fileId, 'editor');
+    await this.deps.database.transaction(async (trx) => {
+      let name = validName(rawName);
+      if (nameKey(name) !== file.name_key) {
+        name = await this.deps.folderService.resolveName(actor.tenantId, file.folder_id, name, onConflict, trx);
+      }
+      await this.deps.files.update(actor.tenantId, fileId, { name, name_key: nameKey(name), updated_at: this.now() }, trx);
+      await this.deps.audit.append(trx, actor, {
+        action: 'file.renamed',
+        target: { type: 'file', id: fileId },
+        details: { from: file.name, to: name },
+      });
+    });
+    return this.dtoOf(actor.tenantId, fileId);
+  }
+
+  async move(actor: Actor, fileId: string, folderId: string, onConflict: OnConflict): Promise<FileDto> {
+    const { file } = await this.deps.access.requireFile(actor, fileId, 'editor');
+    await this.deps.access.requireFolder(actor, folderId, 'editor');
+    if (folderId === file.folder_id) return this.dtoOf(actor.tenantId, fileId);
+    await this.deps.database.transaction(async (trx) => {
+      const name = await this.deps.folderService.resolveName(actor.tenantId, folderId, file.name, onConflict, trx);
+      await this.deps.files.update(
+        actor.tenantId,
+        fileId,
+        { folder_id: folderId, name, name_key: nameKey(name), updated_at: this.now() },
+        trx,
+      );
+      await this.deps.audit.append(trx, actor, {
+        action: 'file.moved',
+        target: { type: 'file', id: fileId },
+        details: { from: file.folder_id, to: folderId, name },
+      });
+    });
+    return this.dtoOf(actor.tenantId, fileId);
+  }
+
+  /** Copies the newest version into a folder; the bytes are shared (same blob), the copy is a new file. */
+  async copy(
+    actor: Actor,
+    fileId: string,
+    input: { folderId: string; name?: string | undefined; onConflict: OnConflict },
+  ): Promise<FileDto> {
+    const { file } = await this.deps.access.requireFile(actor, fileId, 'viewer');
+    await this.deps.access.requireFolder(actor, input.folderId, 'editor');
+    const [latest] = await this.deps.files.versions(actor.tenantId, fileId);
+    if (!latest || latest.state === 'quarantined' || latest.state === 'damaged') throw new AppError('file.not_available');
+    await this.requireRoom(actor, latest.size);
+    const copyId = randomId();
+    await this.deps.database.transaction(async (trx) => {
+      const at = this.now();
+      const name = await this.deps.folderService.resolveName(
+        actor.tenantId,
+        input.folderId,
+        input.name ?? file.name,
+        input.onConflict,
+        trx,
+      );
+      await this.deps.files.insert(
+        actor.tenantId,
+        {
+          id: copyId,
+          folder_id: input.folderId,
+          name,
+          name_key: nameKey(name),
+          created_by: actor.id!,
+          created_at: at,
+          updated_at: at,
+          deleted_at: null,
+          deleted_by: null,
+        },
+        trx,
+      );
+      const versionId = randomId();
+      await this.deps.files.insertVersion(
+        actor.tenantId,
+        { ...withoutTenant(latest), id: versionId, file_id: copyId, version: 1, uploaded_by: actor.id!, created_at: at },
+        trx,
+      );
+      await this.deps.audit.append(trx, actor, {
+        action: 'file.copied',
+        target: { type: 'file', id: copyId },
+        details: { from: fileId, version: latest.version, folderId: input.folderId, name },
+      });
+      if (latest.state === 'held') {
+        await this.deps.jobs.enqueue(
+          { kind: SCAN_JOB, tenantId: actor.tenantId, payload: { versionId }, maxAttempts: SCAN_MAX_ATTEMPTS },
+          trx,
+        );
+      }
+    });
+    return this.dtoOf(actor.tenantId, copyId);
+  }
+
+  async trash(actor: Actor, fileId: string): Promise<void> {
+    const { file } = await this.deps.access.requireFile(actor, fileId, 'editor');
+    await this.deps.database.transaction(async (trx) => {
+      await this.deps.files.update(actor.tenantId, fileId, { deleted_at: this.now(), deleted_by: actor.id }, trx);
+      await this.deps.audit.append(trx, actor, {
+        action: 'file.deleted',
+        target: { type: 'file', id: fileId },
+        details: { name: file.name, folderId: file.folder_id },
+      });
+    });
+  }
+
+  async restore(actor: Actor, fileId: string, onConflict: OnConflict): Promise<FileDto> {
+    const { file } = await this.deps.access.requireFile(actor, fileId, 'editor', { allowTrashed: true });
+    if (file.deleted_at === null) throw new AppError('file.not_found', 'not in the trash');
+    await this.deps.database.transaction(async (trx) => {
+      const name = await this.deps.folderService.resolveName(actor.tenantId, file.folder_id, file.name, onConflict, trx);
+      await this.deps.files.update(
+        actor.tenantId,
+        fileId,
+        { deleted_at: null, deleted_by: null, name, name_key: nameKey(name), updated_at: this.now() },
+        trx,
+      );
+      await this.deps.audit.append(trx, actor, {
+        action: 'file.restored',
+        target: { type: 'file', id: fileId },
+        details: { name, renamedFrom: name === file.name ? undefined : file.name },
+      });
+    });
+    return this.dtoOf(actor.tenantId, fileId);
+  }
+
+  // ---- downloads ----
+
+  /**
+   * Opens an available version (the newest available one unless `version` is given) for download,
+   * after writing the `file.downloaded` event. `range` is an inclusive byte range, already checked
+   * against the size by the caller through `sizeOf`.
+   */
+  async download(
+    actor: Actor,
+    fileId: string,
+    opts: { version?: number | undefined; range?: (size: number) => { start: number; end: number } | null },
+  ): Promise<Download> {
+    const { file } = await this.deps.access.requireFile(actor, fileId, 'viewer');
+    const versions = await this.deps.files.versions(actor.tenantId, fileId);
+    const v =
+      opts.version === undefined
+        ? versions.find((x) => x.state === 'available')
+        : versions.find((x) => x.version === opts.version);
+    if (!v) throw new AppError(opts.version === undefined && versions.length ? 'file.not_available' : 'file.not_found');
+    if (v.state !== 'available') throw new AppError('file.not_available', v.state);
+    const blob = await this.deps.files.findBlob(actor.tenantId, v.blob_id);
+    if (!blob) return this.integrityFault(actor, file, v, 'blob row missing');
+    const range = opts.range?.(v.size) ?? null;
+    await this.deps.database.transaction((trx) =>
+      this.deps.audit.append(trx, actor, {
+        action: 'file.downloaded',
+        target: { type: 'file', id: fileId },
+        details: { version: v.version, size: v.size, range: range ? `${range.start}-${range.end}` : undefined, sha256: v.sha256 },
+      }),
+    );
+    let stream: Readable;
+    try {
+      stream = range ? await this.deps.vault.openRange(blob, range.start, range.end) : await this.deps.vault.open(blob);
+    } catch (err) {
+      if ((err as Error).name === 'BlobNotFoundError') return this.integrityFault(actor, file, v, 'blob missing from the store');
+      throw err;
+    }
+    if (!range) {
+      // Whole downloads are checked against the recorded SHA-256 as they stream; a mismatch aborts the response.
+      const check = new VerifyStream(v.sha256, v.size);
+      stream.on('error', (err) => {
+        void this.recordFault(actor, file, v, (err as Error).message).catch(() => {});
+        check.destroy(err);
+      });
+      check.on('error', (err) => {
+        if (err instanceof IntegrityError) void this.recordFault(actor, file, v, err.message).catch(() => {});
+      });
+      stream = stream.pipe(check);
+    }
+    return {
+      name: file.name,
+      contentType: v.content_type,
+      size: v.size,
+      sha256: v.sha256,
+      etag: `"${v.id}"`,
+      version: v.version,
+      range,
+      stream,
+    };
+  }
+
+  private async integrityFault(actor: Actor, file: FileRow, v: VersionRow, reason: string): Promise<never> {
+    await this.recordFault(actor, file, v, reason);
+    throw new AppError('file.integrity_failed', reason);
+  }
+
+  /** Marks the version damaged and writes a fault event (TLS-02); never serves other bytes instead. */
+  async recordFault(actor: Actor, file: Pick<FileRow, 'id'>, v: VersionRow, reason: string): Promise<void> {
+    await this.deps.database.transaction(async (trx) => {
+      await this.deps.files.updateVersion(actor.tenantId, v.id, { state: 'damaged' }, trx);
+      await this.deps.files.markBlob(actor.tenantId, v.blob_id, { damaged_at: this.now(), damage: reason.slice(0, 200) }, trx);
+      await this.deps.audit.append(trx, systemActor(actor.tenantId as TenantId), {
+        action: 'file.integrity_failed',
+        target: { type: 'file', id: file.id },
+        outcome: 'error',
+        reason: 'file.integrity_failed',
+        details: { version: v.version, blobId: v.blob_id, reason: reason.slice(0, 200), detectedBy: actor.type },
+      });
+    });
+  }
+}
+
+function withoutTenant<T extends { tenant_id: string }>(row: T): Omit<T, 'tenant_id'> {
+  const { tenant_id: _t, ...rest } = row;
+  return rest;
+}
+
+class IntegrityError extends Error {
+  override name = 'IntegrityError';
+}
+
+/** Passes bytes through and fails at the end unless their count and SHA-256 match the record. */
+class VerifyStream extends Transform {
+  private readonly hash = createSha256();
+  private bytes = 0;
+  constructor(
+    private readonly sha256: string,
+    private readonly size: number,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    if (this.bytes !== this.size) return cb(new IntegrityError(`size ${this.bytes} ≠ ${this.size}`));
+    if (this.hash.digestHex() !== this.sha256) return cb(new IntegrityError('sha256 mismatch'));
+    cb();
+  }
+}
+
+function versionDto(v: VersionRow, names: Map<string, string>): VersionDto {
+  return {
+    id: v.id,
+    version: v.version,
+    size: v.size,
+    sha256: v.sha256,
+    contentType: v.content_type,
+    state: v.state,
+    scan: {
+      engine: v.scan_engine,
+      engineVersion: v.scan_engine_version,
+      result: v.scan_result,
+      signature: v.scan_signature,
+      attempts: v.scan_attempts,
+      at: v.scanned_at,
+    },
+    originZone: v.origin_zone,
+    uploadedBy: v.uploaded_by,
+    uploadedByName: names.get(v.uploaded_by) ?? null,
+    createdAt: v.created_at,
+  };
+}
+
+/** A declared content type is kept only when it looks like one; anything else is octet-stream (served as an attachment anyway). */
+export function safeContentType(t: string | undefined | null): string {
+  const v = (t ?? '').trim().toLowerCase();
+  return /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/.test(v) ? v : 'application/octet-stream';
+}

@@ -1,0 +1,294 @@
+/** Folders, files, versions, downloads, trash and quotas (issue 4). Thin: schema, guard, one service call. */
+import multipart from '@fastify/multipart';
+import contentDisposition from 'content-disposition';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import parseRange from 'range-parser';
+import { z } from 'zod';
+import type { Services } from '../app/services.js';
+import { AppError } from '../core/errors.js';
+import { requireAuth, SESSION_SECURITY } from '../identity/auth.hooks.js';
+import { requireFeature } from '../tenants/feature-guard.js';
+import {
+  CopyFileBody,
+  CreateFolderBody,
+  DirectoryReply,
+  FileDetailDto,
+  FileDto,
+  FolderDto,
+  FolderListing,
+  GrantBody,
+  OnConflictSchema,
+  PermissionsReply,
+  QuotaReply,
+  RestoreBody,
+  RootsReply,
+  TrashReply,
+  UpdateFileBody,
+  UpdateFolderBody,
+} from './files.schemas.js';
+
+const IdParams = z.object({ id: z.uuid() });
+const GrantParams = z.object({ id: z.uuid(), grantId: z.uuid() });
+const TrashParams = z.object({ kind: z.enum(['file', 'folder']), id: z.uuid() });
+const UploadQuery = z.object({ onConflict: OnConflictSchema.default('error') });
+const ContentQuery = z.object({ version: z.coerce.number().int().min(1).optional() });
+const tags = ['files'];
+
+/** Roles that may create top-level folders; guests and auditors work only in folders shared with them. */
+const TOP_LEVEL_CREATORS = new Set(['tenant_admin', 'staff', 'approver']);
+
+export async function registerFileRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { folders, files, trash, groups } = services;
+  const read = requireAuth(services, { scope: 'files:read' });
+  const write = requireAuth(services, { scope: 'files:write' });
+  const actor = (req: FastifyRequest) => req.principal!.actor;
+
+  r.get(
+    '/api/v1/folders/roots',
+    { schema: { tags, response: { 200: RootsReply }, security: SESSION_SECURITY }, preHandler: read },
+    async (req) => ({
+      folders: await folders.roots(actor(req)),
+    }),
+  );
+
+  r.post(
+    '/api/v1/folders',
+    { schema: { tags, body: CreateFolderBody, response: { 201: FolderDto }, security: SESSION_SECURITY }, preHandler: write },
+    async (req, reply) => {
+      if (req.body.parentId === null && !TOP_LEVEL_CREATORS.has(req.principal!.user.role)) throw new AppError('auth.forbidden');
+      return reply.code(201).send(await folders.create(actor(req), req.body));
+    },
+  );
+
+  r.get(
+    '/api/v1/folders/:id',
+    { schema: { tags, params: IdParams, response: { 200: FolderListing }, security: SESSION_SECURITY }, preHandler: read },
+    async (req) => folders.list(actor(req), req.params.id),
+  );
+
+  r.patch(
+    '/api/v1/folders/:id',
+    {
+      schema: { tags, params: IdParams, body: UpdateFolderBody, response: { 200: FolderDto }, security: SESSION_SECURITY },
+      preHandler: write,
+    },
+    async (req) => {
+      let dto = req.body.parentId ? await folders.move(actor(req), req.params.id, req.body.parentId) : undefined;
+      if (req.body.name !== undefined) dto = await folders.rename(actor(req), req.params.id, req.body.name);
+      return dto!;
+    },
+  );
+
+  r.delete(
+    '/api/v1/folders/:id',
+    { schema: { tags, params: IdParams, security: SESSION_SECURITY }, preHandler: write },
+    async (req, reply) => {
+      await folders.trash(actor(req), req.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  r.post(
+    '/api/v1/folders/:id/restore',
+    {
+      schema: { tags, params: IdParams, body: RestoreBody, response: { 200: FolderDto }, security: SESSION_SECURITY },
+      preHandler: write,
+    },
+    async (req) => folders.restore(actor(req), req.params.id, req.body.onConflict),
+  );
+
+  r.get(
+    '/api/v1/folders/:id/permissions',
+    { schema: { tags, params: IdParams, response: { 200: PermissionsReply }, security: SESSION_SECURITY }, preHandler: read },
+    async (req) => folders.permissions(actor(req), req.params.id),
+  );
+
+  r.post(
+    '/api/v1/folders/:id/permissions',
+    {
+      schema: { tags, params: IdParams, body: GrantBody, response: { 200: PermissionsReply }, security: SESSION_SECURITY },
+      preHandler: write,
+    },
+    async (req) => folders.grant(actor(req), req.params.id, req.body),
+  );
+
+  r.delete(
+    '/api/v1/folders/:id/permissions/:grantId',
+    { schema: { tags, params: GrantParams, response: { 200: PermissionsReply }, security: SESSION_SECURITY }, preHandler: write },
+    async (req) => folders.revoke(actor(req), req.params.id, req.params.grantId),
+  );
+
+  r.get(
+    '/api/v1/files/:id',
+    { schema: { tags, params: IdParams, response: { 200: FileDetailDto }, security: SESSION_SECURITY }, preHandler: read },
+    async (req) => files.detail(actor(req), req.params.id),
+  );
+
+  r.patch(
+    '/api/v1/files/:id',
+    {
+      schema: { tags, params: IdParams, body: UpdateFileBody, response: { 200: FileDto }, security: SESSION_SECURITY },
+      preHandler: write,
+    },
+    async (req) => {
+      const { name, folderId, onConflict } = req.body;
+      let dto = folderId ? await files.move(actor(req), req.params.id, folderId, onConflict) : undefined;
+      if (name !== undefined) dto = await files.rename(actor(req), req.params.id, name, onConflict);
+      return dto!;
+    },
+  );
+
+  r.post(
+    '/api/v1/files/:id/copy',
+    {
+      schema: { tags, params: IdParams, body: CopyFileBody, response: { 201: FileDto }, security: SESSION_SECURITY },
+      preHandler: write,
+    },
+    async (req, reply) => reply.code(201).send(await files.copy(actor(req), req.params.id, req.body)),
+  );
+
+  r.delete(
+    '/api/v1/files/:id',
+    { schema: { tags, params: IdParams, security: SESSION_SECURITY }, preHandler: write },
+    async (req, reply) => {
+      await files.trash(actor(req), req.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  r.post(
+    '/api/v1/files/:id/restore',
+    {
+      schema: { tags, params: IdParams, body: RestoreBody, response: { 200: FileDto }, security: SESSION_SECURITY },
+      preHandler: write,
+    },
+    async (req) => files.restore(actor(req), req.params.id, req.body.onConflict),
+  );
+
+  // Downloads (issue 4 §7): attachment only, RFC 6266 filename*, single range, no caching anywhere.
+  r.get(
+    '/api/v1/files/:id/content',
+    { schema: { tags, params: IdParams, querystring: ContentQuery, security: SESSION_SECURITY }, preHandler: read },
+    async (req, reply) => {
+      requireFeature(req.principal!.settings, req.zone, 'downloads');
+      const rangeHeader = req.headers.range;
+      const d = await files.download(actor(req), req.params.id, {
+        version: req.query.version,
+        range: (size) => {
+          if (typeof rangeHeader !== 'string' || size === 0) return null;
+          const parsed = parseRange(size, rangeHeader, { combine: true });
+          if (parsed === -1) throw new AppError('download.range_invalid');
+          // Malformed, non-byte or multiple ranges: ignore the header and send everything (RFC 9110 §14.2).
+          if (parsed === -2 || parsed.type !== 'bytes' || parsed.length !== 1) return null;
+          return { start: parsed[0]!.start, end: parsed[0]!.end };
+        },
+      });
+      reply.header('content-type', d.contentType);
+      reply.header('content-disposition', contentDisposition(d.name, { type: 'attachment' }));
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('cache-control', 'no-store');
+      reply.header('etag', d.etag);
+      reply.header('accept-ranges', 'bytes');
+      reply.header('x-kura-sha256', d.sha256);
+      reply.header('x-kura-version', String(d.version));
+      if (d.range) {
+        reply.code(206);
+        reply.header('content-range', `bytes ${d.range.start}-${d.range.end}/${d.size}`);
+        reply.header('content-length', String(d.range.end - d.range.start + 1));
+      } else {
+        reply.header('content-length', String(d.size));
+      }
+      return reply.send(d.stream);
+    },
+  );
+
+  r.get(
+    '/api/v1/trash',
+    { schema: { tags, response: { 200: TrashReply }, security: SESSION_SECURITY }, preHandler: read },
+    async (req) => trash.list(actor(req)),
+  );
+
+  r.delete(
+    '/api/v1/trash/:kind/:id',
+    { schema: { tags, params: TrashParams, security: SESSION_SECURITY }, preHandler: write },
+    async (req, reply) => {
+      await trash.purge(actor(req), req.params.kind, req.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  r.get(
+    '/api/v1/quota',
+    { schema: { tags, response: { 200: QuotaReply }, security: SESSION_SECURITY }, preHandler: read },
+    async (req) => files.quota(actor(req)),
+  );
+
+  r.get(
+    '/api/v1/directory',
+    { schema: { tags, response: { 200: DirectoryReply }, security: SESSION_SECURITY }, preHandler: read },
+    async (req) => groups.directory(actor(req).tenantId),
+  );
+
+  // Simple uploads (multipart/form-data, one file part) in their own scope, so the multipart parser applies only here.
+  await app.register(async (scope) => {
+    await scope.register(multipart, {
+      // One byte more than the largest file: our own limit check fires first, with our error code.
+      limits: { fileSize: services.config.uploads.maxFileBytes + 1, files: 1, fields: 0, parts: 1, headerPairs: 100 },
+    });
+    const s = scope.withTypeProvider<ZodTypeProvider>();
+    const declared = (req: FastifyRequest) => {
+      const n = Number(req.headers['content-length']);
+      // The multipart framing adds a few hundred bytes; the body can only be smaller than the request.
+      return Number.isFinite(n) && n > 0 ? Math.max(0, n - 16 * 1024) : null;
+    };
+    s.post(
+      '/api/v1/folders/:id/files',
+      {
+        schema: { tags, params: IdParams, querystring: UploadQuery, response: { 201: FileDto }, security: SESSION_SECURITY },
+        preHandler: write,
+      },
+      async (req, reply) => {
+        const part = await req.file();
+        if (!part) throw new AppError('upload.invalid', 'no file part');
+        const dto = await files.upload(
+          actor(req),
+          {
+            folderId: req.params.id,
+            name: part.filename,
+            contentType: part.mimetype,
+            onConflict: req.query.onConflict,
+            zone: req.zone,
+          },
+          part.file,
+          declared(req),
+        );
+        return reply.code(201).send(dto);
+      },
+    );
+    s.post(
+      '/api/v1/files/:id/versions',
+      { schema: { tags, params: IdParams, response: { 201: FileDto }, security: SESSION_SECURITY }, preHandler: write },
+      async (req, reply) => {
+        const detail = await files.detail(actor(req), req.params.id);
+        const part = await req.file();
+        if (!part) throw new AppError('upload.invalid', 'no file part');
+        const dto = await files.upload(
+          actor(req),
+          {
+            folderId: detail.folderId,
+            fileId: detail.id,
+            name: detail.name,
+            contentType: part.mimetype,
+            onConflict: 'error',
+            zone: req.zone,
+          },
+          part.file,
+          declared(req),
+        );
+        return reply.code(201).send(dto);
+      },
+    );
+  });
+}

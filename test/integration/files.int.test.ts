@@ -1,0 +1,430 @@
+/**
+ * The files capability over HTTP on both engines and both blob stores (SQLite + local directory,
+ * PostgreSQL + Ceph RGW S3), with the real clamd and its EICAR test signatures.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { systemActor } from '../../src/core/types.js';
+import { randomBytes, sha256Hex } from '../../src/crypto/primitives.js';
+import { buildServer, type App } from '../../src/http/server.js';
+import { Worker } from '../../src/jobs/worker.js';
+import { blobKey } from '../../src/storage/blob-store.js';
+import type { Client } from '../support/http-client.js';
+import { createTestKura, type TestKura } from '../support/kura.js';
+import { Members, multipartBody, type Member, type TestTenant } from '../support/members.js';
+import { s3ObjectsContaining } from '../support/s3.js';
+
+const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
+const clock = new ManualClock(new Date('2026-11-26T01:00:00.000Z'));
+let k: TestKura;
+let lgwan: App;
+let m: Members;
+let tenant: TestTenant;
+let owner: Member;
+let colleague: Member;
+
+beforeAll(async () => {
+  if (!process.env.KURA_TEST_CLAMD && process.env.CI)
+    throw new Error('KURA_TEST_CLAMD is not set: the scan gate needs the test clamd');
+  k = await createTestKura({ clock });
+  lgwan = await buildServer(k.services, { zone: 'lgwan', webUi: false });
+  await lgwan.ready();
+  m = new Members(k, lgwan, clock);
+  tenant = await m.tenant();
+  owner = await m.member(tenant);
+  colleague = await m.member(tenant);
+}, 60_000);
+afterAll(async () => {
+  await lgwan?.close();
+  await k?.close();
+});
+
+/** Runs every due job (scans, re-wraps) until none is left. */
+async function runJobs(): Promise<void> {
+  const w = new Worker(k.services.jobs, { id: 'test', handlers: k.services.jobHandlers });
+  while (await w.runOnce());
+}
+
+async function folder(c: Client, name: string, parentId: string | null = null): Promise<string> {
+  const r = await c.post('/api/v1/folders', { parentId, name });
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  return r.body.id;
+}
+
+async function upload(c: Client, folderId: string, name: string, content: Buffer, query = '') {
+  const { payload, contentType } = multipartBody(name, content);
+  return c.send('POST', `/api/v1/folders/${folderId}/files${query}`, payload, { 'content-type': contentType });
+}
+
+async function uploadClean(c: Client, folderId: string, name: string, content: Buffer): Promise<string> {
+  const r = await upload(c, folderId, name, content);
+  expect(r.status, JSON.stringify(r.body)).toBe(201);
+  await runJobs();
+  return r.body.id;
+}
+
+async function events(tenantId: string, n = 20) {
+  return k.services.auditRepository.latestEvents(tenantId, n);
+}
+
+describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
+  it('holds an upload until clamd says clean, then serves it with its SHA-256, a Japanese file name and safe headers [MAL-01] [ENC-01] [TLS-02]', async () => {
+    const f = await folder(owner.client, '住民課');
+    const content = randomBytes(200_000);
+    const up = await upload(owner.client, f, '転入届 2026年度.pdf', content);
+    expect(up.status, JSON.stringify(up.body)).toBe(201);
+    expect(up.body.latest).toMatchObject({ state: 'held', size: content.length, sha256: sha256Hex(content), version: 1 });
+    const early = await owner.client.get(`/api/v1/files/${up.body.id}/content`);
+    expect([early.status, early.body.error.code]).toEqual([409, 'file.not_available']);
+
+    await runJobs();
+    const detail = await owner.client.get(`/api/v1/files/${up.body.id}`);
+    expect(detail.body.latest.state).toBe('available');
+    expect(detail.body.latest.scan).toMatchObject({ engine: 'clamd', result: 'clean' });
+    expect(detail.body.latest.scan.engineVersion).toMatch(/^ClamAV/);
+
+    const d = await owner.client.send('GET', `/api/v1/files/${up.body.id}/content`, '');
+    expect(d.status).toBe(200);
+    expect(d.raw.equals(content)).toBe(true);
+    expect(d.headers['content-disposition']).toContain(`filename*=UTF-8''${encodeURIComponent('転入届 2026年度.pdf')}`);
+    expect(d.headers['content-disposition']).toMatch(/^attachment;/);
+    expect(d.headers['x-content-type-options']).toBe('nosniff');
+    expect(d.headers['cache-control']).toBe('no-store');
+    expect(d.headers['x-kura-sha256']).toBe(sha256Hex(content));
+    expect(d.headers.etag).toBe(`"${detail.body.latest.id}"`);
+    const actions = (await events(tenant.id)).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['file.uploaded', 'file.scan_clean', 'file.downloaded']));
+  });
+
+  it('quarantines an upload carrying the EICAR test signature and never serves it [MAL-01]', async () => {
+    const f = await folder(owner.client, '受付');
+    const up = await upload(owner.client, f, 'invoice.txt', Buffer.from(EICAR));
+    expect(up.status).toBe(201);
+    await runJobs();
+    const detail = await owner.client.get(`/api/v1/files/${up.body.id}`);
+    expect(detail.body.latest).toMatchObject({ state: 'quarantined' });
+    expect(detail.body.latest.scan.signature).toMatch(/Kura\.Test\.Eicar/);
+    const d = await owner.client.get(`/api/v1/files/${up.body.id}/content`);
+    expect([d.status, d.body.error.code]).toEqual([409, 'file.not_available']);
+    const v1 = await owner.client.get(`/api/v1/files/${up.body.id}/content?version=1`);
+    expect(v1.status).toBe(409);
+    const copy = await owner.client.post(`/api/v1/files/${up.body.id}/copy`, { folderId: f });
+    expect([copy.status, copy.body.error.code]).toEqual([409, 'file.not_available']);
+    const q = (await events(tenant.id)).find((e) => e.action === 'file.quarantined');
+    expect(q?.target_id).toBe(up.body.id);
+  });
+
+  it('keeps a file held while the scanner is unreachable, records the fault and retries later [MAL-01]', async () => {
+    const { ScanGate } = await import('../../src/malware/scan-gate.service.js');
+    const { ClamdScanner } = await import('../../src/malware/clamd-scanner.js');
+    const { FileRepository } = await import('../../src/files/file.repository.js');
+    const f = await folder(owner.client, '保留');
+    const up = await upload(owner.client, f, 'a.txt', Buffer.from('hello'));
+    const versionId = (await owner.client.get(`/api/v1/files/${up.body.id}`)).body.latest.id;
+    const down = new ScanGate({
+      database: k.services.database,
+      clock,
+      audit: k.services.audit,
+      files: new FileRepository(k.services.database.db),
+      vault: k.services.vault,
+      scanner: new ClamdScanner('tcp://127.0.0.1:1', { timeoutMs: 2000 }),
+    });
+    await expect(down.scanVersion(tenant.id, versionId)).rejects.toThrow(/unreachable/);
+    const detail = await owner.client.get(`/api/v1/files/${up.body.id}`);
+    expect(detail.body.latest).toMatchObject({ state: 'held' });
+    expect(detail.body.latest.scan.attempts).toBe(1);
+    expect((await events(tenant.id)).find((e) => e.action === 'file.scan_failed')?.outcome).toBe('error');
+    // The real scanner later releases it.
+    await runJobs();
+    expect((await owner.client.get(`/api/v1/files/${up.body.id}`)).body.latest.state).toBe('available');
+  });
+
+  it('answers byte ranges with 206 across segment boundaries, 416 outside the file, and the whole file for several ranges', async () => {
+    const f = await folder(owner.client, '範囲');
+    const content = randomBytes(3 * 65536 + 1234);
+    const id = await uploadClean(owner.client, f, 'big.bin', content);
+    const get = (range: string) => owner.client.send('GET', `/api/v1/files/${id}/content`, '', { range });
+    const mid = await get('bytes=65000-131500');
+    expect(mid.status).toBe(206);
+    expect(mid.headers['content-range']).toBe(`bytes 65000-131500/${content.length}`);
+    expect(mid.raw.equals(content.subarray(65000, 131501))).toBe(true);
+    const tail = await get('bytes=-100');
+    expect(tail.raw.equals(content.subarray(content.length - 100))).toBe(true);
+    const past = await get(`bytes=${content.length}-`);
+    expect([past.status, past.body.error.code]).toEqual([416, 'download.range_invalid']);
+    const multi = await get('bytes=0-10,500-600');
+    expect(multi.status).toBe(200);
+    expect(multi.raw.length).toBe(content.length);
+  });
+
+  it('normalises names to NFC, refuses unsafe names and resolves case-insensitive duplicates by error or "keep both"', async () => {
+    const f = await folder(owner.client, '名前');
+    for (const bad of ['a/b', 'a\\b', '..', '.', 'tab\there', 'x'.repeat(256), 'rtl\u202Etxt.exe', ' space']) {
+      const r = await owner.client.post('/api/v1/folders', { parentId: f, name: bad });
+      expect([r.status, r.body.error.code], bad).toEqual([400, 'name.invalid']);
+    }
+    const nfd = 'ﾃﾞｰﾀ'.normalize('NFD') + 'が'.normalize('NFD');
+    const created = await owner.client.post('/api/v1/folders', { parentId: f, name: nfd });
+    expect(created.body.name).toBe(nfd.normalize('NFC'));
+    await uploadClean(owner.client, f, 'Report.docx', Buffer.from('one'));
+    const dup = await upload(owner.client, f, 'REPORT.docx', Buffer.from('two'));
+    expect([dup.status, dup.body.error.code]).toEqual([409, 'name.taken']);
+    const both = await upload(owner.client, f, 'REPORT.docx', Buffer.from('two'), '?onConflict=keep_both');
+    expect(both.status).toBe(201);
+    expect(both.body.name).toBe('REPORT (2).docx');
+  });
+
+  it('adds versions; the newest clean version is served while a newer one is still held', async () => {
+    const f = await folder(owner.client, '版');
+    const id = await uploadClean(owner.client, f, 'plan.txt', Buffer.from('version one'));
+    const { payload, contentType } = multipartBody('plan.txt', Buffer.from('version two'));
+    const v2 = await owner.client.send('POST', `/api/v1/files/${id}/versions`, payload, { 'content-type': contentType });
+    expect(v2.status, JSON.stringify(v2.body)).toBe(201);
+    expect(v2.body).toMatchObject({ latest: { version: 2, state: 'held' }, availableVersion: 1 });
+    expect((await owner.client.send('GET', `/api/v1/files/${id}/content`, '')).raw.toString()).toBe('version one');
+    await runJobs();
+    expect((await owner.client.send('GET', `/api/v1/files/${id}/content`, '')).raw.toString()).toBe('version two');
+    expect((await owner.client.send('GET', `/api/v1/files/${id}/content?version=1`, '')).raw.toString()).toBe('version one');
+    expect((await owner.client.get(`/api/v1/files/${id}`)).body.versions.map((v: { version: number }) => v.version)).toEqual([
+      2, 1,
+    ]);
+  });
+
+  it('renames, moves, copies, trashes, restores and purges, removing the blob only when nothing uses it', async () => {
+    const a = await folder(owner.client, '移動元');
+    const b = await folder(owner.client, '移動先');
+    const id = await uploadClean(owner.client, a, 'memo.txt', Buffer.from('memo'));
+    expect((await owner.client.req('PATCH', `/api/v1/files/${id}`, { name: 'メモ.txt' })).body.name).toBe('メモ.txt');
+    expect((await owner.client.req('PATCH', `/api/v1/files/${id}`, { folderId: b })).body.folderId).toBe(b);
+    const copy = await owner.client.post(`/api/v1/files/${id}/copy`, { folderId: b });
+    expect(copy.status).toBe(201);
+    expect(copy.body).toMatchObject({ name: 'メモ (2).txt', latest: { state: 'available' } });
+    const blobId = (
+      await k.services.database.db
+        .selectFrom('file_versions')
+        .select('blob_id')
+        .where('file_id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).blob_id;
+    const key = blobKey(tenant.id, blobId);
+
+    expect((await owner.client.req('DELETE', `/api/v1/files/${id}`)).status).toBe(204);
+    expect((await owner.client.get(`/api/v1/files/${id}`)).status).toBe(404);
+    const listed = (await owner.client.get('/api/v1/trash')).body;
+    expect(listed.trashDays).toBe(30);
+    expect(listed.items.find((i: { id: string }) => i.id === id)).toMatchObject({
+      kind: 'file',
+      name: 'メモ.txt',
+      parent: { id: b },
+    });
+    expect((await owner.client.post(`/api/v1/files/${id}/restore`, {})).status).toBe(200);
+    expect((await owner.client.get(`/api/v1/files/${id}`)).status).toBe(200);
+
+    // Purging the original keeps the shared blob for the copy; purging the copy removes it.
+    await owner.client.req('DELETE', `/api/v1/files/${id}`);
+    expect((await owner.client.req('DELETE', `/api/v1/trash/file/${id}`)).status).toBe(204);
+    expect(await k.services.blobStore.exists(key)).toBe(true);
+    await owner.client.req('DELETE', `/api/v1/files/${copy.body.id}`);
+    await owner.client.req('DELETE', `/api/v1/trash/file/${copy.body.id}`);
+    expect(await k.services.blobStore.exists(key)).toBe(false);
+    const actions = (await events(tenant.id, 40)).map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['file.renamed', 'file.moved', 'file.copied', 'file.deleted', 'file.restored', 'file.purged']),
+    );
+  });
+
+  it('purges a folder and everything in it after the trash period [HR-05]', async () => {
+    const top = await folder(owner.client, '古い資料');
+    const sub = await folder(owner.client, '2019', top);
+    const id = await uploadClean(owner.client, sub, 'old.txt', Buffer.from('old'));
+    expect((await owner.client.req('DELETE', `/api/v1/folders/${top}`)).status).toBe(204);
+    expect((await owner.client.get(`/api/v1/files/${id}`)).status).toBe(404);
+    expect(await k.services.trash.purgeExpired(tenant.id)).toBe(0);
+    clock.advance(31 * 86_400_000);
+    expect(await k.services.trash.purgeExpired(tenant.id)).toBeGreaterThanOrEqual(1);
+    expect(await k.services.database.db.selectFrom('files').select('id').where('id', '=', id).executeTakeFirst()).toBeUndefined();
+    expect(
+      await k.services.database.db.selectFrom('folders').select('id').where('id', '=', sub).executeTakeFirst(),
+    ).toBeUndefined();
+    // A month went by: the sessions of the shared members timed out.
+    owner.client = await m.signIn(owner);
+    colleague.client = await m.signIn(colleague);
+  });
+
+  it('shares a folder with a colleague and a group; roles are inherited and enforced; revoking hides it again [AC-05]', async () => {
+    const top = await folder(owner.client, '企画課');
+    const sub = await folder(owner.client, '会議資料', top);
+    const id = await uploadClean(owner.client, sub, 'agenda.txt', Buffer.from('agenda'));
+    expect((await colleague.client.get(`/api/v1/folders/${sub}`)).status).toBe(404);
+
+    const g = await owner.client.post(`/api/v1/folders/${top}/permissions`, {
+      subjectType: 'user',
+      subjectId: colleague.id,
+      role: 'viewer',
+    });
+    expect(g.status, JSON.stringify(g.body)).toBe(200);
+    const roots = (await colleague.client.get('/api/v1/folders/roots')).body.folders;
+    expect(roots.map((r: { id: string }) => r.id)).toContain(top);
+    expect(roots.map((r: { id: string }) => r.id)).not.toContain(sub);
+    expect((await colleague.client.get(`/api/v1/folders/${sub}`)).body.folder.role).toBe('viewer');
+    expect((await colleague.client.send('GET', `/api/v1/files/${id}/content`, '')).raw.toString()).toBe('agenda');
+    const denied = await upload(colleague.client, sub, 'x.txt', Buffer.from('x'));
+    expect([denied.status, denied.body.error.code]).toEqual([403, 'folder.forbidden']);
+    expect((await colleague.client.req('DELETE', `/api/v1/files/${id}`)).status).toBe(403);
+    expect(
+      (
+        await colleague.client.post(`/api/v1/folders/${top}/permissions`, {
+          subjectType: 'user',
+          subjectId: colleague.id,
+          role: 'manager',
+        })
+      ).status,
+    ).toBe(403);
+
+    // A group grant on the subfolder raises the colleague to editor there.
+    const admin = await m.member(tenant, 'tenant_admin');
+    const grp = await admin.client.post('/api/v1/admin/groups', { name: '企画係', memberIds: [colleague.id] });
+    expect(grp.status, JSON.stringify(grp.body)).toBe(201);
+    await owner.client.post(`/api/v1/folders/${sub}/permissions`, {
+      subjectType: 'group',
+      subjectId: grp.body.id,
+      role: 'editor',
+    });
+    expect((await upload(colleague.client, sub, 'x.txt', Buffer.from('x'))).status).toBe(201);
+    const perms = (await colleague.client.get(`/api/v1/folders/${sub}/permissions`)).body;
+    expect(perms.grants.find((x: { subjectType: string }) => x.subjectType === 'user')).toMatchObject({
+      inheritedFrom: { id: top },
+    });
+
+    const userGrant = perms.grants.find((x: { subjectType: string }) => x.subjectType === 'user');
+    await owner.client.req('DELETE', `/api/v1/folders/${top}/permissions/${userGrant.id}`);
+    expect((await colleague.client.get(`/api/v1/folders/${top}`)).status).toBe(404);
+    expect((await colleague.client.get(`/api/v1/folders/${sub}`)).status).toBe(200);
+    const actions = (await events(tenant.id, 60)).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['folder.permission_granted', 'folder.permission_revoked', 'group.created']));
+  });
+
+  it('refuses an upload over the user quota with 413 before storing anything', async () => {
+    const t = await m.tenant({ files: { tenantQuotaBytes: 0, userQuotaBytes: 1000, trashDays: 30 } });
+    const u = await m.member(t);
+    const f = await folder(u.client, 'q');
+    const blobsBefore = await k.services.database.db.selectFrom('blobs').select('id').where('tenant_id', '=', t.id).execute();
+    const r = await upload(u.client, f, 'big.bin', randomBytes(5000));
+    expect([r.status, r.body.error.code]).toEqual([413, 'quota.exceeded']);
+    expect(await k.services.database.db.selectFrom('blobs').select('id').where('tenant_id', '=', t.id).execute()).toEqual(
+      blobsBefore,
+    );
+    expect((await upload(u.client, f, 'small.bin', randomBytes(500))).status).toBe(201);
+    const quota = (await u.client.get('/api/v1/quota')).body;
+    expect(quota.user).toEqual({ usedBytes: 500, limitBytes: 1000 });
+    // tus: the declared length is checked at creation.
+    const tus = await u.client.send('POST', '/api/v1/uploads', '', {
+      'tus-resumable': '1.0.0',
+      'upload-length': '600',
+      'upload-metadata': `filename ${Buffer.from('t.bin').toString('base64')},folderId ${Buffer.from(f).toString('base64')}`,
+    });
+    expect([tus.status, tus.body.error.code]).toEqual([413, 'quota.exceeded']);
+  });
+
+  it('re-wraps every data key after a KEK rotation; files stay readable throughout [ENC-03]', async () => {
+    const t = await m.tenant();
+    const u = await m.member(t);
+    const admin = await m.member(t, 'tenant_admin');
+    const f = await folder(u.client, '鍵');
+    const id = await uploadClean(u.client, f, 'k.txt', Buffer.from('before rotation'));
+    const step = await admin.client.post('/api/v1/admin/keys/rotate');
+    expect(step.status === 200 || step.body.error.code === 'auth.step_up_required').toBe(true);
+    await k.services.keyRotation.rotate(systemActor(t.id), t.id);
+    const status = await k.services.keyRotation.status(t.id);
+    expect(status.activeVersion).toBeGreaterThanOrEqual(2);
+    expect(status.pendingBlobs).toBe(1);
+    expect((await u.client.send('GET', `/api/v1/files/${id}/content`, '')).raw.toString()).toBe('before rotation');
+    await runJobs();
+    expect((await k.services.keyRotation.status(t.id)).pendingBlobs).toBe(0);
+    expect((await u.client.send('GET', `/api/v1/files/${id}/content`, '')).raw.toString()).toBe('before rotation');
+    const actions = (await events(t.id, 40)).map((e) => e.action);
+    expect(actions).toEqual(expect.arrayContaining(['tenant.key_rotated', 'tenant.key_rewrapped']));
+  });
+
+  it('finds a tampered blob with the scrubber and a missing one on download; neither is ever served [TLS-02]', async () => {
+    const f = await folder(owner.client, '検証');
+    const content = randomBytes(100_000);
+    const id = await uploadClean(owner.client, f, 'evidence.bin', content);
+    const blobId = (
+      await k.services.database.db
+        .selectFrom('file_versions')
+        .select('blob_id')
+        .where('file_id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).blob_id;
+    const key = blobKey(tenant.id, blobId);
+    const stored = await readAll(await k.services.blobStore.get(key));
+    stored[stored.length - 100]! ^= 1;
+    await k.services.blobStore.delete(key);
+    await k.services.blobStore.put(key, Readable.from([stored]));
+    const result = await k.services.scrubber.run(Number.MAX_SAFE_INTEGER);
+    expect(result.damaged).toBeGreaterThanOrEqual(1);
+    expect((await owner.client.get(`/api/v1/files/${id}`)).body.latest.state).toBe('damaged');
+    expect((await owner.client.get(`/api/v1/files/${id}/content`)).status).toBe(409);
+    expect((await events(tenant.id)).find((e) => e.action === 'file.integrity_failed')?.outcome).toBe('error');
+
+    const other = await uploadClean(owner.client, f, 'gone.bin', Buffer.from('gone'));
+    const otherBlob = (
+      await k.services.database.db
+        .selectFrom('file_versions')
+        .select('blob_id')
+        .where('file_id', '=', other)
+        .executeTakeFirstOrThrow()
+    ).blob_id;
+    await k.services.blobStore.delete(blobKey(tenant.id, otherBlob));
+    const missing = await owner.client.get(`/api/v1/files/${other}/content`);
+    expect([missing.status, missing.body.error.code]).toEqual([500, 'file.integrity_failed']);
+  });
+
+  it('never stores a plaintext byte: a canary is found neither in the data directory nor in the bucket [ENC-01]', async () => {
+    const canary = Buffer.from(`KURA-CANARY-${sha256Hex(randomBytes(16))}`.repeat(50));
+    const f = await folder(owner.client, 'カナリア');
+    await uploadClean(owner.client, f, 'canary.txt', canary);
+    const needle = canary.subarray(0, 60);
+    const hits: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const p = join(dir, name);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (readFileSync(p).includes(needle)) hits.push(p);
+      }
+    };
+    walk(k.dir);
+    expect(hits).toEqual([]);
+    if (k.engine === 'postgres' && process.env.KURA_TEST_S3_ENDPOINT) expect(k.config.s3).toBeDefined();
+    if (k.config.s3) {
+      expect(k.services.blobStore.description).toMatch(/^s3/i);
+      expect(await s3ObjectsContaining(needle, k.config.s3.prefix)).toEqual([]);
+    }
+  });
+
+  it('lets a tenant admin see folder owners and re-assign a folder whose owner left [HR-04]', async () => {
+    const t = await m.tenant();
+    const admin = await m.member(t, 'tenant_admin');
+    const leaver = await m.member(t);
+    const heir = await m.member(t);
+    const f = await folder(leaver.client, '引継ぎ');
+    await k.services.userAdmin.suspend(systemActor(t.id), leaver.id);
+    const list = (await admin.client.get('/api/v1/admin/folders')).body.folders;
+    expect(list.find((x: { id: string }) => x.id === f)).toMatchObject({ ownerId: leaver.id, ownerActive: false });
+    const bad = await admin.client.req('PUT', `/api/v1/admin/folders/${f}/owner`, { userId: leaver.id });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'folder.owner_invalid']);
+    expect((await admin.client.req('PUT', `/api/v1/admin/folders/${f}/owner`, { userId: heir.id })).status).toBe(204);
+    expect((await heir.client.get(`/api/v1/folders/${f}`)).body.folder.role).toBe('manager');
+    expect((await owner.client.get('/api/v1/admin/folders')).status).toBe(403);
+  });
+});
+
+async function readAll(s: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of s) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
