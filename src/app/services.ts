@@ -169,7 +169,17 @@ export async function createServices(
     sessionService,
     keyring,
   });
-  const userAdmin = new UserAdminService({ database, clock, audit, users: userRepository, mfa, sessions, policy: tenantPolicy });
+  const late: { files?: FileService; folders?: FolderService } = {};
+  const userAdmin = new UserAdminService({
+    database,
+    clock,
+    audit,
+    users: userRepository,
+    mfa,
+    sessions,
+    policy: tenantPolicy,
+    departure: (trx, actor, userId, opts) => late.folders!.handOver(trx, actor, userId, opts),
+  });
   const apiTokens = new ApiTokenService({ database, clock, audit, tokens: new ApiTokenRepository(database.db) });
   const publicBaseUrl = (zone: Zone) => {
     const z = config.zones[zone];
@@ -225,7 +235,6 @@ export async function createServices(
   const uploadRepo = new UploadRepository(database.db);
   const fileAccess = new FileAccess({ folders: folderRepo, files: fileRepo });
   // FolderService and FileService use each other; the folder side reaches files lazily.
-  const late: { files?: FileService } = {};
   const folders = new FolderService({
     database,
     clock,
@@ -252,6 +261,7 @@ export async function createServices(
     maxFileBytes: config.uploads.maxFileBytes,
   });
   late.files = fileService;
+  late.folders = folders;
   const trash = new TrashService({
     database,
     clock,

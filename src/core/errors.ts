@@ -49,6 +49,10 @@ export const ERROR_CODES = {
   'user.invalid_state': { status: 409, message: 'The user is not in a state that allows this.' },
   'user.self_approval': { status: 409, message: 'Another administrator must approve this (two-person rule).' },
   'user.invalid_role': { status: 400, message: 'This role cannot be given in this tenant.' },
+  'user.owns_folders': {
+    status: 409,
+    message: 'The user owns folders; name who takes them over (reassignTo) or re-assign them first.',
+  },
   'user.last_admin': { status: 409, message: 'The last active administrator cannot be removed.' },
   // raised by the customer lockbox (AC-07)
   'support.grant_not_found': { status: 404, message: 'No such support access request.' },

@@ -108,6 +108,11 @@ export class FileService {
     return Math.max(0, room);
   }
 
+  /** Tells local workers that committed uploads wait for their scan. */
+  scanQueued(): void {
+    this.deps.jobs.notify();
+  }
+
   async quotasOf(tenantId: string): Promise<FileSettings> {
     return (await this.deps.policy.get(tenantId)).files;
   }
@@ -152,6 +157,7 @@ export class FileService {
     try {
       const quotas = (await this.deps.policy.get(actor.tenantId)).files;
       const fileId = await this.deps.database.transaction((trx) => this.record(trx, actor, input, blob, quotas));
+      this.deps.jobs.notify();
       return await this.dtoOf(actor.tenantId, fileId);
     } catch (err) {
       await this.deps.vault.delete(actor.tenantId, blob.blobId).catch(() => {});

@@ -141,6 +141,16 @@ export class FolderRepository {
     await exec.deleteFrom('folders').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
   }
 
+  ownedBy(tenantId: string, ownerId: string, exec: Executor = this.db): Promise<FolderRow[]> {
+    return exec
+      .selectFrom('folders')
+      .select(FOLDER_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('owner_id', '=', ownerId)
+      .where('deleted_at', 'is', null)
+      .execute();
+  }
+
   /** Folders owned by `ownerId`, or by any user who is no longer active (for owner re-assignment). */
   listForOwnership(tenantId: string, exec: Executor = this.db) {
     return exec

@@ -336,6 +336,34 @@ export class FolderService {
     }));
   }
 
+  /**
+   * When a user is suspended or deleted (HR-04): every live folder they own goes to `reassignTo`
+   * in the same transaction; without an heir an admin's action is refused (`user.owns_folders`),
+   * while an automatic suspension records that the folders need a new owner (admin page).
+   */
+  async handOver(
+    trx: Transaction<DB>,
+    actor: Actor,
+    userId: string,
+    opts: { reassignTo?: string | undefined; automatic: boolean },
+  ): Promise<void> {
+    const owned = await this.deps.folders.ownedBy(actor.tenantId, userId, trx);
+    if (owned.length === 0) return;
+    if (opts.reassignTo) {
+      if (opts.reassignTo === userId) throw new AppError('folder.owner_invalid');
+      for (const f of owned) await this.setOwner(actor, f.id, opts.reassignTo, trx);
+      return;
+    }
+    if (!opts.automatic) throw new AppError('user.owns_folders', `${owned.length} folders`);
+    for (const f of owned) {
+      await this.deps.audit.append(trx, actor, {
+        action: 'folder.owner_reassignment_required',
+        target: { type: 'folder', id: f.id },
+        details: { ownerId: userId, name: f.name },
+      });
+    }
+  }
+
   /** A tenant admin hands a folder to another active user (HR-04). */
   async setOwner(actor: Actor, id: string, userId: string, exec?: Transaction<DB>): Promise<void> {
     const run = async (trx: Transaction<DB>) => {

@@ -311,6 +311,7 @@ export class UploadService {
         await this.deps.vault.store.delete(key).catch(() => {});
         throw err;
       });
+    this.deps.files.scanQueued();
     await rm(path, { force: true });
     return { id: row.id, offset: row.length, length: row.length, expiresAt: row.expires_at, fileId };
   }

@@ -26,6 +26,9 @@ function toDto(u: UserSummary): UserDto {
   };
 }
 
+/** Who takes over the folders a suspended or deleted user owns (HR-04). */
+const Handover = z.object({ reassignTo: z.uuid().optional() });
+
 const ACTIONS = {
   reject: 'reject',
   suspend: 'suspend',
@@ -103,12 +106,21 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
         params: UserIdParams.extend({
           action: z.enum(Object.keys(ACTIONS) as [keyof typeof ACTIONS, ...Array<keyof typeof ACTIONS>]),
         }),
+        querystring: Handover,
         response: { 200: UserActionReply },
         security: SESSION_SECURITY,
       },
       preHandler: change,
     },
-    async (req) => ({ user: toDto(await userAdmin[ACTIONS[req.params.action]](req.principal!.actor, req.params.id)) }),
+    async (req) => {
+      const { action, id } = req.params;
+      const actor = req.principal!.actor;
+      const user =
+        action === 'suspend'
+          ? await userAdmin.suspend(actor, id, req.query.reassignTo)
+          : await userAdmin[ACTIONS[action]](actor, id);
+      return { user: toDto(user) };
+    },
   );
 
   r.post(
@@ -128,10 +140,16 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
   r.delete(
     '/api/v1/admin/users/:id',
     {
-      schema: { tags: ['admin'], params: UserIdParams, response: { 200: UserActionReply }, security: SESSION_SECURITY },
+      schema: {
+        tags: ['admin'],
+        params: UserIdParams,
+        querystring: Handover,
+        response: { 200: UserActionReply },
+        security: SESSION_SECURITY,
+      },
       preHandler: change,
     },
-    async (req) => ({ user: toDto(await userAdmin.remove(req.principal!.actor, req.params.id)) }),
+    async (req) => ({ user: toDto(await userAdmin.remove(req.principal!.actor, req.params.id, req.query.reassignTo)) }),
   );
 
   r.get(

@@ -27,7 +27,19 @@ export interface UserAdminServiceDeps {
   mfa: MfaRepository;
   sessions: SessionRepository;
   policy: TenantPolicyService;
+  /**
+   * Runs in the transaction that suspends or deletes a user: hands their responsibilities (folders
+   * they own, HR-04) to `reassignTo`, or refuses when there is no heir and the change is not automatic.
+   */
+  departure?: DepartureHook;
 }
+
+export type DepartureHook = (
+  trx: Transaction<DB>,
+  actor: Actor,
+  userId: string,
+  opts: { reassignTo?: string | undefined; automatic: boolean },
+) => Promise<void>;
 
 export interface UserSummary extends User {
   locked: boolean;
@@ -174,8 +186,8 @@ export class UserAdminService {
     return this.transition(actor, userId, ['requested'], 'deleted', 'user.rejected');
   }
 
-  async suspend(actor: Actor, userId: string): Promise<UserSummary> {
-    return this.transition(actor, userId, ['active'], 'suspended', 'user.suspended');
+  async suspend(actor: Actor, userId: string, reassignTo?: string): Promise<UserSummary> {
+    return this.transition(actor, userId, ['active'], 'suspended', 'user.suspended', reassignTo);
   }
 
   async reactivate(actor: Actor, userId: string): Promise<UserSummary> {
@@ -183,8 +195,8 @@ export class UserAdminService {
   }
 
   /** Deletion keeps a tombstone (AC-02): the row and login ID stay, credentials and sessions go. */
-  async remove(actor: Actor, userId: string): Promise<UserSummary> {
-    return this.transition(actor, userId, ['requested', 'active', 'suspended'], 'deleted', 'user.deleted');
+  async remove(actor: Actor, userId: string, reassignTo?: string): Promise<UserSummary> {
+    return this.transition(actor, userId, ['requested', 'active', 'suspended'], 'deleted', 'user.deleted', reassignTo);
   }
 
   private async transition(
@@ -193,6 +205,7 @@ export class UserAdminService {
     from: User['state'][],
     to: User['state'],
     action: string,
+    reassignTo?: string,
   ): Promise<UserSummary> {
     return this.deps.database.transaction(async (trx) => {
       const u = await this.require(actor.tenantId, userId, trx);
@@ -211,6 +224,9 @@ export class UserAdminService {
         updated_at: now,
         ...(to === 'deleted' ? { deleted_at: now, password_hash: null, email: null } : {}),
       });
+      if (to !== 'active' && this.deps.departure) {
+        await this.deps.departure(trx, actor, userId, { reassignTo, automatic: actor.type === 'system' });
+      }
       let ended = 0;
       if (to !== 'active') ended = await this.deps.sessions.revoke(trx, actor.tenantId, userId, now, action);
       if (to === 'deleted') {

@@ -51,7 +51,19 @@ export interface JobQueueDeps {
 }
 
 export class JobQueue {
+  private readonly listeners = new Set<() => void>();
+
   constructor(private readonly deps: JobQueueDeps) {}
+
+  /** Called when a caller has committed new due work (after its transaction), so idle local workers look now. */
+  notify(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  subscribe(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
 
   /** Enqueues a job, inside the caller's transaction when given one. Returns the id, or null if deduplicated. */
   async enqueue(opts: EnqueueOptions, exec: Executor = this.deps.database.db): Promise<string | null> {

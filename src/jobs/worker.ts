@@ -19,6 +19,9 @@ export class Worker {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Set when new work was announced since the last claim (no sleep before looking again). */
+  private poked = false;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly queue: JobQueue,
@@ -46,16 +49,21 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.unsubscribe = this.queue.subscribe(() => {
+      this.poked = true;
+      this.wake?.();
+    });
     this.loop = (async () => {
       while (this.running) {
         let worked = false;
         try {
           if (this.opts.scheduler) await this.opts.scheduler.tick();
+          this.poked = false;
           worked = await this.runOnce();
         } catch (err) {
           this.opts.onLoopError?.(err);
         }
-        if (!worked && this.running) {
+        if (!worked && this.running && !this.poked) {
           await new Promise<void>((resolve) => {
             const t = setTimeout(resolve, this.opts.idlePollMs ?? 1000);
             this.wake = () => {
@@ -70,6 +78,7 @@ export class Worker {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.unsubscribe?.();
     this.wake?.();
     await this.loop;
   }

@@ -66,6 +66,7 @@ describe('kura CLI', () => {
       ['init', '--help'],
       ['audit', 'verify', '--help'],
       ['tenant', 'create', '--help'],
+      ['keys', 'rotate', '--help'],
     ]) {
       const r = await runKura(args, { cwd });
       expect(r.code, args.join(' ')).toBe(0);
@@ -94,6 +95,35 @@ describe('kura CLI', () => {
     expect(bad.stdout).toMatch(/FAIL\s+sample-city \([0-9a-f-]+\): first bad seq 1/);
     expect(bad.stdout).toMatch(/OK\s+system/);
     expect(bad.stderr).toMatch(/audit verification failed for sample-city/);
+  });
+});
+
+describe('kura keys', () => {
+  it('rotates a tenant key and re-wraps the data keys; refuses an unknown tenant [ENC-03]', async () => {
+    const cwd = tempDir();
+    expect(
+      (
+        await runKura(
+          ['init', '--region', '東京都', '--facility', 'test', '--tenant-slug', 'key-city', '--tenant-name', '鍵市'],
+          { cwd },
+        )
+      ).code,
+    ).toBe(0);
+    const r = await runKura(['keys', 'rotate', '--tenant', 'key-city', '--wait'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/key version 2 is active/);
+    expect(r.stdout).toMatch(/still under older versions: 0/);
+    const st = await runKura(['keys', 'status', '--tenant', 'key-city', '--json'], { cwd });
+    expect(JSON.parse(st.stdout)).toMatchObject({
+      activeVersion: 2,
+      pendingBlobs: 0,
+      versions: [
+        { version: 2, state: 'active' },
+        { version: 1, state: 'retired' },
+      ],
+    });
+    const bad = await runKura(['keys', 'rotate', '--tenant', 'nowhere'], { cwd });
+    expect(bad.code).not.toBe(0);
   });
 });
 

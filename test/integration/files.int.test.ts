@@ -420,6 +420,20 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect((await admin.client.req('PUT', `/api/v1/admin/folders/${f}/owner`, { userId: heir.id })).status).toBe(204);
     expect((await heir.client.get(`/api/v1/folders/${f}`)).body.folder.role).toBe('manager');
     expect((await owner.client.get('/api/v1/admin/folders')).status).toBe(403);
+    expect((await events(t.id, 30)).map((e) => e.action)).toContain('folder.owner_reassignment_required');
+
+    // An administrator cannot suspend an owner without naming who takes the folders over.
+    const f2 = await folder(heir.client, '窓口');
+    const refused = await admin.client.post(`/api/v1/admin/users/${heir.id}/suspend`, {});
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'user.owns_folders']);
+    const next = await m.member(t);
+    const done = await admin.client.post(`/api/v1/admin/users/${heir.id}/suspend?reassignTo=${next.id}`, {});
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    const after = (await admin.client.get('/api/v1/admin/folders')).body.folders;
+    expect(after.filter((x: { id: string }) => x.id === f || x.id === f2).map((x: { ownerId: string }) => x.ownerId)).toEqual([
+      next.id,
+      next.id,
+    ]);
   });
 });
 

@@ -944,6 +944,7 @@ export const en: Messages = {
     error: 'Error',
   },
   errors: {
+    'user.owns_folders': "This user owns folders. Choose who takes them over, or re-assign them first on the folder owners page.",
     'name.invalid': "This name is not allowed: no control characters, / or \\, not . or .., at most 255 bytes.",
     'name.taken': "An item with this name (ignoring case) already exists in this folder.",
     'folder.not_found': "The folder was not found, was deleted, or you have no access.",
