@@ -73,6 +73,19 @@ program
     const worker = config.jobs.enabled ? await startWorker(services, `${process.pid}`) : null;
     // One write, so whoever waits for the banner gets all of it.
     const tenants = await services.tenants.list();
+    const scanner = await Promise.race([
+      services.scanner.version().then(
+        (v) => `  ウイルス検査 / malware scanner: ${services.scanner.engine} ${config.scanner.clamd ?? ''} (${v})`,
+        (err: Error) =>
+          `  ウイルス検査エンジンに接続できません / malware scanner unavailable (${err.message.slice(0, 80)}): uploads stay held (ウイルス検査待ち) until it answers; set KURA_CLAMD=tcp://host:port or unix:/path`,
+      ),
+      new Promise<string>((r) =>
+        setTimeout(
+          () => r('  ウイルス検査エンジンの応答がありません / malware scanner does not answer: uploads stay held'),
+          3000,
+        ).unref(),
+      ),
+    ]);
     const banner = [
       '',
       'Kura (蔵) is running / 起動しました',
@@ -85,6 +98,7 @@ program
             `  自己署名証明書を生成しました / generated self-signed certificates in ${config.paths.certs}; configure real ones for production`,
           ]
         : []),
+      scanner,
       tenants.length
         ? `  tenants: ${tenants.map((t) => `${t.slug} (${t.displayName})`).join(', ')}`
         : '  テナントがありません / no tenant yet: kura tenant create --slug SLUG --name NAME',
