@@ -170,7 +170,12 @@ export async function registerFileRoutes(app: FastifyInstance, services: Service
   // Downloads (issue 4 §7): attachment only, RFC 6266 filename*, single range, no caching anywhere.
   r.get(
     '/api/v1/files/:id/content',
-    { schema: { tags, params: IdParams, querystring: ContentQuery, security: SESSION_SECURITY }, preHandler: read },
+    {
+      schema: { tags, params: IdParams, querystring: ContentQuery, security: SESSION_SECURITY },
+      preHandler: read,
+      // A HEAD would open, decrypt and audit a download nobody reads.
+      exposeHeadRoute: false,
+    },
     async (req, reply) => {
       requireFeature(req.principal!.settings, req.zone, 'downloads');
       const rangeHeader = req.headers.range;

@@ -12,6 +12,7 @@ import { randomId } from '../crypto/index.js';
 import type { Database, Executor } from '../db/database.js';
 import type { DB, FolderRole } from '../db/schema.js';
 import type { UserRepository } from '../identity/user.repository.js';
+import { higher } from './access.js';
 import type { FileAccess, FolderAccess } from './file-access.js';
 import type { FileRepository } from './file.repository.js';
 import type { FolderDto, FolderListing } from './files.schemas.js';
@@ -109,7 +110,8 @@ export class FolderService {
       this.deps.folders.children(actor.tenantId, id),
       this.deps.files.inFolder(actor.tenantId, id),
     ]);
-    const [folder, ...folders] = await this.toDtos(actor.tenantId, [access.folder, ...children], access.role);
+    const [folder] = await this.toDtos(actor.tenantId, [access.folder], access.role);
+    const folders = await this.childDtos(actor, children, access.role);
     return {
       folder: folder!,
       path: pathRefs(access),
@@ -380,6 +382,25 @@ export class FolderService {
     };
     if (exec) return run(exec);
     await this.deps.database.transaction(run);
+  }
+
+  /** Subfolders inherit the parent's role and may add their own grants or ownership on top. */
+  private async childDtos(actor: Actor, children: FolderRow[], parentRole: FolderRole): Promise<FolderDto[]> {
+    const groups = new Set(await this.deps.folders.groupIdsOf(actor.tenantId, actor.id!));
+    const grants = await this.deps.folders.grantsOn(
+      actor.tenantId,
+      children.map((c) => c.id),
+    );
+    const out: FolderDto[] = [];
+    for (const c of children) {
+      let role: FolderRole | null = c.owner_id === actor.id ? 'manager' : parentRole;
+      for (const g of grants) {
+        if (g.folder_id !== c.id) continue;
+        if (g.subject_type === 'user' ? g.subject_id === actor.id : groups.has(g.subject_id)) role = higher(role, g.role);
+      }
+      out.push(...(await this.toDtos(actor.tenantId, [c], role ?? parentRole)));
+    }
+    return out;
   }
 
   async toDtos(tenantId: string, rows: FolderRow[], role: FolderRole): Promise<FolderDto[]> {

@@ -294,6 +294,8 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
       role: 'editor',
     });
     expect((await upload(colleague.client, sub, 'x.txt', Buffer.from('x'))).status).toBe(201);
+    const listing = (await colleague.client.get(`/api/v1/folders/${top}`)).body;
+    expect([listing.folder.role, listing.folders.find((x: { id: string }) => x.id === sub).role]).toEqual(['viewer', 'editor']);
     const perms = (await colleague.client.get(`/api/v1/folders/${sub}/permissions`)).body;
     expect(perms.grants.find((x: { subjectType: string }) => x.subjectType === 'user')).toMatchObject({
       inheritedFrom: { id: top },
