@@ -207,21 +207,7 @@ export class FileService {
     } else {
       fileId = randomId();
       name = await this.deps.folderService.resolveName(tenantId, input.folderId, input.name, input.onConflict, trx);
-      await this.deps.files.insert(
-        tenantId,
-        {
-          id: fileId,
-          folder_id: input.folderId,
-          name,
-          name_key: nameKey(name),
-          created_by: actor.id!,
-          created_at: at,
-          updated_at: at,
-          deleted_at: null,
-          deleted_by: null,
-        },
-        trx,
-      );
+      await this.insertFile(trx, actor, fileId, input.folderId, name, at);
     }
     const version = await this.deps.files.nextVersion(tenantId, fileId, trx);
     const versionId = randomId();
@@ -255,6 +241,24 @@ export class FileService {
     });
     await this.deps.jobs.enqueue({ kind: SCAN_JOB, tenantId, payload: { versionId }, maxAttempts: SCAN_MAX_ATTEMPTS }, trx);
     return fileId;
+  }
+
+  private insertFile(trx: Transaction<DB>, actor: Actor, id: string, folderId: string, name: string, at: string): Promise<void> {
+    return this.deps.files.insert(
+      actor.tenantId,
+      {
+        id,
+        folder_id: folderId,
+        name,
+        name_key: nameKey(name),
+        created_by: actor.id!,
+        created_at: at,
+        updated_at: at,
+        deleted_at: null,
+        deleted_by: null,
+      },
+      trx,
+    );
   }
 
   // ---- reading ----
@@ -371,21 +375,7 @@ export class FileService {
         input.onConflict,
         trx,
       );
-      await this.deps.files.insert(
-        actor.tenantId,
-        {
-          id: copyId,
-          folder_id: input.folderId,
-          name,
-          name_key: nameKey(name),
-          created_by: actor.id!,
-          created_at: at,
-          updated_at: at,
-          deleted_at: null,
-          deleted_by: null,
-        },
-        trx,
-      );
+      await this.insertFile(trx, actor, copyId, input.folderId, name, at);
       const versionId = randomId();
       await this.deps.files.insertVersion(
         actor.tenantId,
