@@ -271,6 +271,7 @@ export async function createServices(
     access: fileAccess,
     vault,
     policy: tenantPolicy,
+    users: userRepository,
   });
   const uploads = new UploadService({
     database,

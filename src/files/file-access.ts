@@ -16,6 +16,8 @@ export interface FolderAccess {
   folder: FolderRow;
   /** The folder first, then its ancestors. */
   path: FolderRow[];
+  /** The part of `path` the user may see (a folder shared deep in someone's tree hides the folders above it). */
+  visiblePath: FolderRow[];
   role: FolderRole;
 }
 
@@ -51,13 +53,19 @@ export class FileAccess {
       path.map((p) => p.id),
       exec,
     );
-    const role = effectiveRole(
-      path.map((p) => ({ id: p.id, ownerId: p.owner_id, deleted: p.deleted_at !== null })),
-      grants.map((g) => ({ folderId: g.folder_id, subjectType: g.subject_type, subjectId: g.subject_id, role: g.role })),
-      actor.id,
-      groups,
-    );
-    return role ? { folder: path[0]!, path, role } : null;
+    const nodes = path.map((p) => ({ id: p.id, ownerId: p.owner_id, deleted: p.deleted_at !== null }));
+    const views = grants.map((g) => ({
+      folderId: g.folder_id,
+      subjectType: g.subject_type,
+      subjectId: g.subject_id,
+      role: g.role,
+    }));
+    const role = effectiveRole(nodes, views, actor.id, groups);
+    if (!role) return null;
+    // Roles only flow downwards: the highest folder with a role of its own (from its own chain) is where the visible path starts.
+    let visible = 1;
+    while (visible < path.length && effectiveRole(nodes.slice(visible), views, actor.id, groups)) visible++;
+    return { folder: path[0]!, path, visiblePath: path.slice(0, visible), role };
   }
 
   /** The folder if the user holds at least `needed` on it; otherwise not found / forbidden. */

@@ -117,6 +117,7 @@ export const TrashItemDto = z.object({
   parent: FolderRef.nullable(),
   deletedAt: z.string(),
   deletedBy: z.string().nullable(),
+  deletedByName: z.string().nullable(),
   /** When the purge job removes it for good. */
   purgeAfter: z.string(),
   size: z.number().int().nullable(),

@@ -423,5 +423,5 @@ export class FolderService {
 }
 
 export function pathRefs(access: FolderAccess): { id: string; name: string }[] {
-  return [...access.path].reverse().map((p) => ({ id: p.id, name: p.name }));
+  return [...access.visiblePath].reverse().map((p) => ({ id: p.id, name: p.name }));
 }

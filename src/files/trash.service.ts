@@ -8,6 +8,7 @@ import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import { systemActor, type Actor, type TenantId } from '../core/types.js';
 import type { Database } from '../db/database.js';
+import type { UserRepository } from '../identity/user.repository.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { BlobVault } from './blob-vault.js';
 import type { FileAccess } from './file-access.js';
@@ -23,6 +24,7 @@ export interface TrashServiceDeps {
   access: FileAccess;
   vault: BlobVault;
   policy: TenantPolicyService;
+  users: UserRepository;
 }
 
 export class TrashService {
@@ -44,6 +46,7 @@ export class TrashService {
         parent: parent ? { id: parent.id, name: parent.name } : null,
         deletedAt: f.deleted_at!,
         deletedBy: f.deleted_by,
+        deletedByName: await this.userName(actor.tenantId, f.deleted_by),
         purgeAfter: purgeAfter(f.deleted_at!),
         size: null,
       });
@@ -63,12 +66,18 @@ export class TrashService {
         parent: { id: access.folder.id, name: access.folder.name },
         deletedAt: f.deleted_at!,
         deletedBy: f.deleted_by,
+        deletedByName: await this.userName(actor.tenantId, f.deleted_by),
         purgeAfter: purgeAfter(f.deleted_at!),
         size: versions.find((v) => v.file_id === f.id)?.size ?? null,
       });
     }
     items.sort((a, b) => b.deletedAt.localeCompare(a.deletedAt));
     return { items, trashDays: days };
+  }
+
+  private async userName(tenantId: string, id: string | null): Promise<string | null> {
+    if (!id) return null;
+    return (await this.deps.users.findById(tenantId, id))?.displayName ?? null;
   }
 
   /** Purges one trashed item now (manager of the place it was). */

@@ -304,7 +304,14 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const userGrant = perms.grants.find((x: { subjectType: string }) => x.subjectType === 'user');
     await owner.client.req('DELETE', `/api/v1/folders/${top}/permissions/${userGrant.id}`);
     expect((await colleague.client.get(`/api/v1/folders/${top}`)).status).toBe(404);
-    expect((await colleague.client.get(`/api/v1/folders/${sub}`)).status).toBe(200);
+    const onlySub = await colleague.client.get(`/api/v1/folders/${sub}`);
+    expect(onlySub.status).toBe(200);
+    // The folder above, no longer shared, is not even named in the path.
+    expect(onlySub.body.path).toEqual([{ id: sub, name: '会議資料' }]);
+    expect((await owner.client.get(`/api/v1/folders/${sub}`)).body.path.map((p: { name: string }) => p.name)).toEqual([
+      '企画課',
+      '会議資料',
+    ]);
     const actions = (await events(tenant.id, 60)).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['folder.permission_granted', 'folder.permission_revoked', 'group.created']));
   });

@@ -100,13 +100,24 @@ function SignedInUser({ name, tenant }: { name: string; tenant: string }) {
 function MainNav({ role }: { role: string }) {
   const { t } = useTranslation();
   const path = usePath();
-  const items: Array<{ path: string; label: string }> = [
+  const files =
+    role === 'operator'
+      ? []
+      : [
+          { path: '/files', label: t('app.nav.files'), also: /^\/(folders|files)\// },
+          { path: '/trash', label: t('app.nav.trash') },
+        ];
+  const items: Array<{ path: string; label: string; also?: RegExp }> = [
     { path: '/', label: t('app.nav.home') },
+    ...files,
     { path: '/account', label: t('app.nav.account') },
     ...(role === 'tenant_admin'
       ? [
           { path: '/admin/users', label: t('app.nav.adminUsers') },
+          { path: '/admin/groups', label: t('app.nav.adminGroups') },
+          { path: '/admin/folders', label: t('app.nav.adminFolders') },
           { path: '/admin/policy', label: t('app.nav.adminPolicy') },
+          { path: '/admin/keys', label: t('app.nav.adminKeys') },
           { path: '/admin/tokens', label: t('app.nav.adminTokens') },
           { path: '/admin/access-reviews', label: t('app.nav.adminReviews') },
           { path: '/admin/support-access', label: t('app.nav.adminSupport') },
@@ -121,12 +132,13 @@ function MainNav({ role }: { role: string }) {
     <nav aria-label={t('app.nav.label')} className="border-t border-solid-gray-200 bg-white">
       <ul className="mx-auto flex max-w-5xl flex-wrap gap-x-2 px-2 sm:px-4">
         {items.map((item) => {
-          const current = path === item.path;
+          const exact = path === item.path;
+          const current = exact || (item.also?.test(path) ?? false);
           return (
             <li key={item.path}>
               <a
                 {...routeLink(item.path)}
-                aria-current={current ? 'page' : undefined}
+                aria-current={exact ? 'page' : current ? 'true' : undefined}
                 className={`flex min-h-12 items-center border-b-4 px-3 text-oln-16N-100 underline-offset-[calc(3/16*1rem)] hover:underline focus-visible:bg-yellow-300 focus-visible:outline-4 focus-visible:outline-black focus-visible:-outline-offset-4 ${
                   current ? 'border-blue-900 font-bold text-blue-1000' : 'border-transparent text-solid-gray-800'
                 }`}

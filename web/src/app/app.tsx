@@ -1,14 +1,22 @@
 /**
  * Path → page. The server answers every HTML GET with this SPA. Public pages: /status, /login,
  * /setup. Everything else needs a full session (loaded from /me on first use); admin pages also
- * need the tenant_admin role (the server enforces it again on every call).
+ * need the tenant_admin role (the server enforces it again on every call). Files: /files (the
+ * top-level folders), /folders/:id, /files/:id (one file), /trash.
  */
 import { useEffect, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AccessReviewsPage } from '../features/admin/access-reviews-page';
 import { AdminTokensPage } from '../features/admin/admin-tokens-page';
+import { FolderOwnersPage } from '../features/admin/folder-owners-page';
+import { GroupsPage } from '../features/admin/groups-page';
+import { KeysPage } from '../features/admin/keys-page';
 import { SupportAccessPage } from '../features/admin/support-access-page';
 import { OperatorSupportPage } from '../features/admin/operator-support-page';
+import { FileBrowserPage } from '../features/files/file-browser-page';
+import { FileDetailPage } from '../features/files/file-detail-page';
+import { TrashPage } from '../features/files/trash-page';
+import { UploadsProvider } from '../features/files/uploads';
 import { AccountPage } from '../features/identity/account-page';
 import { AdminUsersPage } from '../features/identity/admin-users-page';
 import { HomePage } from '../features/identity/home-page';
@@ -26,7 +34,29 @@ import { NotFoundPage } from './not-found-page';
 import { navigate, routeLink, usePath } from './router';
 import { useDocumentTitle } from './use-document-title';
 
+/** Tenant roles that work with files (everyone but the provider's operators). */
+const FILE_ROLES: Role[] = ['tenant_admin', 'auditor', 'approver', 'staff', 'guest'];
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const FOLDER_PATH = new RegExp(`^/folders/(${UUID})$`, 'i');
+const FILE_PATH = new RegExp(`^/files/(${UUID})$`, 'i');
+
 function pageFor(path: string): ReactNode {
+  const folder = FOLDER_PATH.exec(path);
+  if (folder) {
+    return (
+      <RequireSession role={FILE_ROLES}>
+        <FileBrowserPage key={folder[1]} folderId={folder[1]!} />
+      </RequireSession>
+    );
+  }
+  const file = FILE_PATH.exec(path);
+  if (file) {
+    return (
+      <RequireSession role={FILE_ROLES}>
+        <FileDetailPage key={file[1]} fileId={file[1]!} />
+      </RequireSession>
+    );
+  }
   switch (path) {
     case '/status':
       return <StatusPage />;
@@ -39,6 +69,36 @@ function pageFor(path: string): ReactNode {
       return (
         <RequireSession>
           <HomePage />
+        </RequireSession>
+      );
+    case '/files':
+      return (
+        <RequireSession role={FILE_ROLES}>
+          <FileBrowserPage folderId={null} />
+        </RequireSession>
+      );
+    case '/trash':
+      return (
+        <RequireSession role={FILE_ROLES}>
+          <TrashPage />
+        </RequireSession>
+      );
+    case '/admin/groups':
+      return (
+        <RequireSession role="tenant_admin">
+          <GroupsPage />
+        </RequireSession>
+      );
+    case '/admin/folders':
+      return (
+        <RequireSession role="tenant_admin">
+          <FolderOwnersPage />
+        </RequireSession>
+      );
+    case '/admin/keys':
+      return (
+        <RequireSession role="tenant_admin">
+          <KeysPage />
         </RequireSession>
       );
     case '/account':
@@ -145,7 +205,9 @@ function Routes() {
 export function App() {
   return (
     <SessionProvider>
-      <Routes />
+      <UploadsProvider>
+        <Routes />
+      </UploadsProvider>
     </SessionProvider>
   );
 }

@@ -4,6 +4,7 @@
  * auditors read. The changes since the previous review are listed; CSV/XLSX exports need step-up.
  */
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import { downloadFile, errorCode } from '../../api/api-client';
 import { useDocumentTitle } from '../../app/use-document-title';
@@ -387,7 +388,7 @@ export function AccessReviewsPage() {
   );
 }
 
-function roleName(t: ReturnType<typeof useTranslation>['t'], role: string): string {
+function roleName(t: TFunction, role: string): string {
   const known = ['tenant_admin', 'auditor', 'approver', 'staff', 'guest', 'operator'];
   return known.includes(role) ? t(`roles.${role as 'staff'}`) : role;
 }

@@ -1,0 +1,150 @@
+/**
+ * The tenant's key-encryption key (暗号鍵, ENC-03): its versions and how many data keys still wait to
+ * be re-wrapped under the active one. Rotating starts a new version at once (new files use it) and a
+ * background job re-wraps the rest; file bytes never change. Rotation asks for a confirmation and a
+ * recent verification (step-up); while data keys are pending, the page checks again every few seconds.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { errorCode } from '../../api/api-client';
+import { useDocumentTitle } from '../../app/use-document-title';
+import { Badge } from '../../ui/badge';
+import { Button } from '../../ui/button';
+import { ConfirmDialog, headRowClass, rowClass, tdClass, thClass } from '../../ui/confirm-dialog';
+import { ErrorBanner, SuccessBanner } from '../../ui/messages';
+import { PageHeading, SectionHeading } from '../../ui/page-heading';
+import { When } from '../files/file-bits';
+import { StepUpCancelled, useStepUp } from '../identity/step-up';
+import { fetchKeyStatus, rotateKey, type KeyStatus } from './files-admin.api';
+
+const PENDING_POLL_MS = 3000;
+const KEY_STATES = ['active', 'retired', 'destroyed'] as const;
+type KeyState = (typeof KEY_STATES)[number];
+const isKeyState = (s: string): s is KeyState => (KEY_STATES as readonly string[]).includes(s);
+
+export function KeysPage() {
+  const { t } = useTranslation();
+  useDocumentTitle(t('admin.keys.title'));
+  const { run, dialog } = useStepUp();
+  const [status, setStatus] = useState<KeyStatus | null>(null);
+  const [failure, setFailure] = useState<{ code: string; n: number } | null>(null);
+  const [rotated, setRotated] = useState<{ version: number; n: number } | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(async () => {
+    try {
+      setStatus(await fetchKeyStatus());
+    } catch (err) {
+      setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1 }));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const pending = (status?.pendingBlobs ?? 0) > 0;
+  useEffect(() => {
+    if (!pending) return;
+    const timer = setTimeout(() => void load(), PENDING_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [pending, status, load]);
+
+  async function rotate() {
+    if (busy) return;
+    setBusy(true);
+    try {
+      const next = await run(() => rotateKey());
+      setStatus(next);
+      setFailure(null);
+      setRotated((r) => ({ version: next.activeVersion, n: (r?.n ?? 0) + 1 }));
+    } catch (err) {
+      if (!(err instanceof StepUpCancelled)) setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1 }));
+    } finally {
+      setBusy(false);
+      setConfirming(false);
+    }
+  }
+
+  return (
+    <div className="flex flex-col gap-6">
+      <PageHeading>{t('admin.keys.title')}</PageHeading>
+      <p className="text-std-16N-170">{t('admin.keys.lead')}</p>
+      {failure && <ErrorBanner key={failure.n} title={t('admin.keys.errorTitle')} code={failure.code} />}
+      {rotated && (
+        <SuccessBanner key={rotated.n} title={t('admin.keys.rotated', { version: rotated.version })} data-testid="keys-rotated" />
+      )}
+      {status === null && !failure && <p className="text-std-16N-170">{t('app.loading')}</p>}
+      {status && (
+        <>
+          <dl
+            className="grid grid-cols-1 gap-x-6 gap-y-1 text-std-16N-170 sm:grid-cols-[max-content_1fr] sm:gap-y-3"
+            data-testid="keys-summary"
+          >
+            <dt className="font-bold text-solid-gray-900">{t('admin.keys.active')}</dt>
+            <dd className="mb-3 sm:mb-0" data-testid="keys-active">
+              {t('admin.keys.versionN', { n: status.activeVersion })}
+            </dd>
+            <dt className="font-bold text-solid-gray-900">{t('admin.keys.pending')}</dt>
+            <dd data-testid="keys-pending" data-count={status.pendingBlobs}>
+              {pending ? t('admin.keys.pendingValue', { count: status.pendingBlobs }) : t('admin.keys.pendingNone')}
+            </dd>
+          </dl>
+          <div>
+            <Button variant="solid-fill" size="md" busy={busy} onClick={() => setConfirming(true)} data-testid="rotate-button">
+              {t('admin.keys.rotate')}
+            </Button>
+          </div>
+          <section aria-labelledby="key-versions" className="flex flex-col gap-4">
+            <SectionHeading id="key-versions">{t('admin.keys.versionsTitle')}</SectionHeading>
+            <div className="overflow-x-auto">
+              <table className="w-full text-std-16N-170" data-testid="keys-table">
+                <caption className="sr-only">{t('admin.keys.caption')}</caption>
+                <thead>
+                  <tr className={headRowClass}>
+                    <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                      {t('admin.keys.version')}
+                    </th>
+                    <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                      {t('admin.keys.state')}
+                    </th>
+                    <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                      {t('admin.keys.createdAt')}
+                    </th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {status.versions.map((v) => (
+                    <tr key={v.version} className={rowClass} data-testid="key-row" data-state={v.state}>
+                      <th scope="row" className={`${thClass} font-normal`}>
+                        {t('admin.keys.versionN', { n: v.version })}
+                      </th>
+                      <td className={tdClass}>
+                        <Badge tone={v.state === 'active' ? 'success' : 'neutral'}>
+                          {isKeyState(v.state) ? t(`admin.keys.states.${v.state}`) : v.state}
+                        </Badge>
+                      </td>
+                      <td className={tdClass}>
+                        <When iso={v.createdAt} />
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </section>
+        </>
+      )}
+      <ConfirmDialog
+        open={confirming}
+        title={t('admin.keys.rotateTitle')}
+        body={<p>{t('admin.keys.rotateBody')}</p>}
+        confirmLabel={t('admin.keys.rotate')}
+        busy={busy}
+        onConfirm={() => void rotate()}
+        onCancel={() => setConfirming(false)}
+      />
+      {dialog}
+    </div>
+  );
+}

@@ -1,0 +1,246 @@
+/**
+ * One file (`/files/:id`): where it is, its state, and every version with its size, uploader, time,
+ * virus scan result with the engine's version (MAL-01) and SHA-256 (TLS-02: whoever downloads can
+ * compare the digest of what they received with the one recorded at upload). Editors upload a new
+ * version here; each available version can be downloaded.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { errorCode } from '../../api/api-client';
+import { routeLink } from '../../app/router';
+import { useDocumentTitle } from '../../app/use-document-title';
+import { currentLanguage } from '../../i18n/i18n';
+import { Breadcrumbs } from '../../ui/breadcrumbs';
+import { Button } from '../../ui/button';
+import { headRowClass, rowClass, tdClass, thClass } from '../../ui/confirm-dialog';
+import { linkClass } from '../../ui/link';
+import { ErrorBanner } from '../../ui/messages';
+import { PageHeading, SectionHeading } from '../../ui/page-heading';
+import { VersionBadge, When } from './file-bits';
+import { formatBytes } from './file-format';
+import { contentUrl, fetchFile, fetchRoots, type FileDetail, type Folder, type Version } from './files.api';
+import { visiblePath } from './file-bits';
+import { UploadList } from './upload-panel';
+import { SCAN_POLL_MS, SCAN_WAIT_MS, useUploads } from './uploads';
+
+const downloadClass =
+  'inline-flex min-h-11 items-center whitespace-nowrap rounded-8 border border-current bg-white px-3 text-oln-16B-100 text-blue-900 ' +
+  'hover:bg-blue-200 hover:underline focus-visible:outline-4 focus-visible:outline-black ' +
+  'focus-visible:outline-offset-[calc(2/16*1rem)] focus-visible:ring-[calc(2/16*1rem)] focus-visible:ring-yellow-300';
+
+export function FileDetailPage({ fileId }: { fileId: string }) {
+  const { t } = useTranslation();
+  const language = currentLanguage();
+  const uploads = useUploads();
+  const [file, setFile] = useState<FileDetail | null>(null);
+  const [roots, setRoots] = useState<Folder[] | null>(null);
+  const [failure, setFailure] = useState<string | null>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const heldWatch = useRef(Date.now());
+  useDocumentTitle(file?.name ?? t('fileDetail.title'));
+
+  const load = useCallback(async () => {
+    try {
+      const [f, r] = await Promise.all([fetchFile(fileId), fetchRoots().catch(() => null)]);
+      setFile(f);
+      if (r) setRoots(r);
+      setFailure(null);
+    } catch (err) {
+      setFailure(errorCode(err));
+    }
+  }, [fileId]);
+
+  useEffect(() => {
+    heldWatch.current = Date.now();
+    void load();
+  }, [load, uploads.revision]);
+
+  const held = file?.latest.state === 'held';
+  const watched = uploads.items.some((i) => i.status === 'held' && !i.scanSlow && i.fileId === fileId);
+  useEffect(() => {
+    if (!held || watched || Date.now() - heldWatch.current > SCAN_WAIT_MS) return;
+    const timer = setTimeout(() => void load(), SCAN_POLL_MS);
+    return () => clearTimeout(timer);
+  }, [held, watched, file, load]);
+
+  if (!file) {
+    return (
+      <div className="flex flex-col gap-6">
+        <PageHeading>{t('fileDetail.title')}</PageHeading>
+        {failure ? <ErrorBanner title={t('app.loadErrorTitle')} code={failure} focus={false} /> : <p>{t('app.loading')}</p>}
+      </div>
+    );
+  }
+
+  const path = visiblePath(file.path, roots);
+  const folder = file.path.at(-1)!;
+  const canUpload = file.role === 'editor' || file.role === 'manager';
+  const versions = [...file.versions].sort((a, b) => b.version - a.version);
+
+  return (
+    <div className="flex flex-col gap-8">
+      <Breadcrumbs
+        label={t('files.breadcrumbs')}
+        items={[
+          { label: t('files.rootsTitle'), path: '/files' },
+          ...path.map((p) => ({ label: p.name, path: `/folders/${p.id}` })),
+          { label: file.name },
+        ]}
+      />
+      <div className="flex flex-col gap-4">
+        <PageHeading>{file.name}</PageHeading>
+        <dl
+          className="grid grid-cols-1 gap-x-6 gap-y-1 text-std-16N-170 sm:grid-cols-[max-content_1fr] sm:gap-y-3"
+          data-testid="file-summary"
+        >
+          <dt className="font-bold text-solid-gray-900">{t('files.col.state')}</dt>
+          <dd className="mb-3 sm:mb-0">
+            <VersionBadge state={file.latest.state} />
+          </dd>
+          <dt className="font-bold text-solid-gray-900">{t('files.col.size')}</dt>
+          <dd className="mb-3 sm:mb-0">{formatBytes(file.latest.size, language)}</dd>
+          <dt className="font-bold text-solid-gray-900">{t('fileDetail.latest')}</dt>
+          <dd className="mb-3 sm:mb-0">{t('fileDetail.versionN', { n: file.latest.version })}</dd>
+          <dt className="font-bold text-solid-gray-900">{t('fileDetail.location')}</dt>
+          <dd className="mb-3 sm:mb-0">
+            <a className={linkClass} {...routeLink(`/folders/${folder.id}`)}>
+              {folder.name}
+            </a>
+          </dd>
+          <dt className="font-bold text-solid-gray-900">{t('files.col.updatedAt')}</dt>
+          <dd>
+            <When iso={file.updatedAt} />
+          </dd>
+        </dl>
+      </div>
+      {failure && <ErrorBanner title={t('app.loadErrorTitle')} code={failure} focus={false} />}
+      {file.latest.state === 'quarantined' && (
+        <ErrorBanner title={t('fileDetail.quarantinedTitle')} focus={false} data-testid="quarantined">
+          <p>{t('fileDetail.quarantinedBody')}</p>
+        </ErrorBanner>
+      )}
+      <div className="flex flex-wrap gap-3">
+        {file.availableVersion !== null && (
+          <a href={contentUrl(file.id)} download className={downloadClass} data-testid="download-latest">
+            {file.availableVersion === file.latest.version
+              ? t('files.download')
+              : t('fileDetail.downloadVersion', { n: file.availableVersion })}
+          </a>
+        )}
+        {canUpload && (
+          <>
+            <input
+              ref={inputRef}
+              type="file"
+              hidden
+              data-testid="version-input"
+              onChange={(e) => {
+                const picked = e.target.files?.[0];
+                e.target.value = '';
+                if (picked) uploads.add([picked], folder, file.id);
+              }}
+            />
+            <Button variant="outline" size="md" onClick={() => inputRef.current?.click()} data-testid="new-version-button">
+              {t('fileDetail.uploadVersion')}
+            </Button>
+          </>
+        )}
+      </div>
+      <UploadList current={folder} only={(i) => i.targetFileId === file.id || i.fileId === file.id} />
+
+      <section aria-labelledby="versions-title" className="flex flex-col gap-4">
+        <SectionHeading id="versions-title">{t('fileDetail.versionsTitle')}</SectionHeading>
+        <p className="text-std-16N-170">{t('fileDetail.sha256Hint')}</p>
+        <div className="overflow-x-auto">
+          <table className="w-full text-std-16N-170" data-testid="versions-table">
+            <caption className="sr-only">{t('fileDetail.caption', { name: file.name })}</caption>
+            <thead>
+              <tr className={headRowClass}>
+                <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                  {t('files.col.version')}
+                </th>
+                <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                  {t('files.col.state')}
+                </th>
+                <th scope="col" className={`${thClass} whitespace-nowrap text-end`}>
+                  {t('files.col.size')}
+                </th>
+                <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                  {t('fileDetail.uploaded')}
+                </th>
+                <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                  {t('fileDetail.scan')}
+                </th>
+                <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                  SHA-256
+                </th>
+                <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                  {t('files.col.actions')}
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {versions.map((v) => (
+                <tr key={v.id} className={rowClass} data-testid="version-row" data-version={v.version} data-state={v.state}>
+                  <th scope="row" className={`${thClass} whitespace-nowrap font-normal`}>
+                    {t('fileDetail.versionN', { n: v.version })}
+                  </th>
+                  <td className={tdClass}>
+                    <VersionBadge state={v.state} />
+                  </td>
+                  <td className={`${tdClass} whitespace-nowrap text-end`}>{formatBytes(v.size, language)}</td>
+                  <td className={tdClass}>
+                    <span className="block">{v.uploadedByName ?? '—'}</span>
+                    <span className="block text-dns-14N-130 text-solid-gray-700">
+                      <When iso={v.createdAt} />
+                    </span>
+                  </td>
+                  <td className={tdClass} data-testid="version-scan">
+                    <ScanResult version={v} />
+                  </td>
+                  <td className={tdClass}>
+                    <code className="block max-w-[18rem] font-mono text-dns-14N-130 break-all" data-testid="version-sha256">
+                      {v.sha256}
+                    </code>
+                  </td>
+                  <td className={tdClass}>
+                    {v.state === 'available' && (
+                      <a href={contentUrl(file.id, v.version)} download className={downloadClass} data-testid="download-version">
+                        {t('files.download')}
+                        <span className="sr-only">（{t('fileDetail.versionN', { n: v.version })}）</span>
+                      </a>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </section>
+    </div>
+  );
+}
+
+function ScanResult({ version: v }: { version: Version }) {
+  const { t } = useTranslation();
+  const result =
+    v.scan.result === 'clean'
+      ? t('fileDetail.scanResult.clean')
+      : v.scan.result === 'infected'
+        ? t('fileDetail.scanResult.infected', { signature: v.scan.signature ?? '—' })
+        : v.scan.attempts > 0
+          ? t('fileDetail.scanResult.error', { count: v.scan.attempts })
+          : t('fileDetail.scanResult.pending');
+  const engine = [v.scan.engine, v.scan.engineVersion].filter(Boolean).join(' ');
+  return (
+    <>
+      <span className="block">{result}</span>
+      {engine && <span className="block text-dns-14N-130 text-solid-gray-700 break-all">{engine}</span>}
+      {v.scan.at && (
+        <span className="block text-dns-14N-130 text-solid-gray-700">
+          <When iso={v.scan.at} />
+        </span>
+      )}
+    </>
+  );
+}

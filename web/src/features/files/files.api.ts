@@ -1,0 +1,272 @@
+/**
+ * Client for the files capability (src/files/files.routes.ts, shapes in src/files/files.schemas.ts):
+ * folders, files and versions, sharing, trash, quota and the colleague directory. Downloads are
+ * plain links (see `contentUrl`), so the browser streams them to disk and names them from the
+ * server's RFC 6266 `filename*`.
+ *
+ * The shared API client has no PATCH; `patchJson` here sends one the same way (CSRF header from
+ * the session, errors as ApiError codes only).
+ */
+import { ApiError, deleteJson, getJson, postJson } from '../../api/api-client';
+
+export type FolderRole = 'viewer' | 'editor' | 'manager';
+export const FOLDER_ROLES: readonly FolderRole[] = ['viewer', 'editor', 'manager'];
+export type VersionState = 'held' | 'available' | 'quarantined' | 'damaged';
+export type OnConflict = 'error' | 'keep_both';
+
+export interface FolderRef {
+  id: string;
+  name: string;
+}
+
+export interface Folder {
+  id: string;
+  parentId: string | null;
+  name: string;
+  ownerId: string;
+  ownerName: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** The caller's effective role on this folder. */
+  role: FolderRole;
+}
+
+export interface Version {
+  id: string;
+  version: number;
+  size: number;
+  sha256: string;
+  contentType: string;
+  state: VersionState;
+  scan: {
+    engine: string | null;
+    engineVersion: string | null;
+    result: string | null;
+    signature: string | null;
+    attempts: number;
+    at: string | null;
+  };
+  originZone: string;
+  uploadedBy: string;
+  uploadedByName: string | null;
+  createdAt: string;
+}
+
+export interface FileItem {
+  id: string;
+  folderId: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  /** The newest version, whatever its state (its state is the file's badge). */
+  latest: Version;
+  /** The newest version that can be downloaded, if any. */
+  availableVersion: number | null;
+  deletedAt: string | null;
+}
+
+export interface FileDetail extends FileItem {
+  versions: Version[];
+  path: FolderRef[];
+  role: FolderRole;
+}
+
+export interface FolderListing {
+  folder: Folder;
+  /** From the top-level folder down to this one. */
+  path: FolderRef[];
+  folders: Folder[];
+  files: FileItem[];
+}
+
+export interface Grant {
+  id: string;
+  folderId: string;
+  /** Set when the grant is on an ancestor: inherited here, changed there. */
+  inheritedFrom: FolderRef | null;
+  subjectType: 'user' | 'group';
+  subjectId: string;
+  subjectName: string;
+  role: FolderRole;
+  grantedBy: string;
+  createdAt: string;
+}
+
+export interface Permissions {
+  owner: { id: string; name: string | null; loginId: string | null };
+  grants: Grant[];
+}
+
+export interface TrashItem {
+  kind: 'file' | 'folder';
+  id: string;
+  name: string;
+  /** Where it was; null for a top-level folder. */
+  parent: FolderRef | null;
+  deletedAt: string;
+  deletedBy: string | null;
+  purgeAfter: string;
+  size: number | null;
+}
+
+export interface Trash {
+  items: TrashItem[];
+  trashDays: number;
+}
+
+export interface Quota {
+  tenant: { usedBytes: number; limitBytes: number };
+  user: { usedBytes: number; limitBytes: number };
+  maxFileBytes: number;
+}
+
+export interface Directory {
+  users: Array<{ id: string; loginId: string; displayName: string }>;
+  groups: Array<{ id: string; name: string }>;
+}
+
+let csrfToken: string | null = null;
+
+/** The session's CSRF token for requests this module sends itself (PATCH, tus uploads). */
+export function setFilesCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+export function filesCsrfToken(): string | null {
+  return csrfToken;
+}
+
+/** The stable error code in an API error body, `unknown` when there is none. */
+export function errorCodeOfBody(body: unknown): string {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return 'unknown';
+  const error = (body as { error: unknown }).error;
+  if (typeof error !== 'object' || error === null) return 'unknown';
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[a-z_]+\.[a-z_]+$/.test(code) ? code : 'unknown';
+}
+
+async function patchJson(path: string, body: unknown): Promise<unknown> {
+  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
+  if (csrfToken) headers['x-csrf-token'] = csrfToken;
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'PATCH',
+      headers,
+      body: JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'same-origin',
+    });
+  } catch {
+    throw new ApiError('network', null);
+  }
+  const parsed: unknown = await response.json().catch(() => null);
+  if (!response.ok) {
+    const code = errorCodeOfBody(parsed);
+    // Let the shared client notice a session that ended (it tells the session provider).
+    if (code === 'auth.unauthenticated') void getJson('/api/v1/me').catch(() => {});
+    throw new ApiError(code, response.status);
+  }
+  if (parsed === null) throw new ApiError('unknown', response.status);
+  return parsed;
+}
+
+function obj<T>(body: unknown, key?: string): T {
+  if (typeof body !== 'object' || body === null || (key !== undefined && !(key in body))) throw new ApiError('unknown', 200);
+  return body as T;
+}
+
+const enc = encodeURIComponent;
+
+export async function fetchRoots(signal?: AbortSignal): Promise<Folder[]> {
+  return obj<{ folders: Folder[] }>(await getJson('/api/v1/folders/roots', signal), 'folders').folders;
+}
+
+export async function fetchFolder(id: string, signal?: AbortSignal): Promise<FolderListing> {
+  return obj<FolderListing>(await getJson(`/api/v1/folders/${enc(id)}`, signal), 'folder');
+}
+
+export async function createFolder(parentId: string | null, name: string): Promise<Folder> {
+  return obj<Folder>(await postJson('/api/v1/folders', { parentId, name, onConflict: 'error' }), 'id');
+}
+
+export async function renameFolder(id: string, name: string): Promise<Folder> {
+  return obj<Folder>(await patchJson(`/api/v1/folders/${enc(id)}`, { name }), 'id');
+}
+
+export async function moveFolder(id: string, parentId: string): Promise<Folder> {
+  return obj<Folder>(await patchJson(`/api/v1/folders/${enc(id)}`, { parentId }), 'id');
+}
+
+export async function trashFolder(id: string): Promise<void> {
+  await deleteJson(`/api/v1/folders/${enc(id)}`);
+}
+
+export async function restoreFolder(id: string, onConflict: OnConflict): Promise<Folder> {
+  return obj<Folder>(await postJson(`/api/v1/folders/${enc(id)}/restore`, { onConflict }), 'id');
+}
+
+export async function fetchPermissions(id: string): Promise<Permissions> {
+  return obj<Permissions>(await getJson(`/api/v1/folders/${enc(id)}/permissions`), 'grants');
+}
+
+export async function grantPermission(
+  id: string,
+  input: { subjectType: 'user' | 'group'; subjectId: string; role: FolderRole },
+): Promise<Permissions> {
+  return obj<Permissions>(await postJson(`/api/v1/folders/${enc(id)}/permissions`, input), 'grants');
+}
+
+export async function revokePermission(id: string, grantId: string): Promise<Permissions> {
+  return obj<Permissions>(await deleteJson(`/api/v1/folders/${enc(id)}/permissions/${enc(grantId)}`), 'grants');
+}
+
+export async function fetchDirectory(): Promise<Directory> {
+  return obj<Directory>(await getJson('/api/v1/directory'), 'users');
+}
+
+export async function fetchFile(id: string, signal?: AbortSignal): Promise<FileDetail> {
+  return obj<FileDetail>(await getJson(`/api/v1/files/${enc(id)}`, signal), 'versions');
+}
+
+export async function renameFile(id: string, name: string): Promise<FileItem> {
+  return obj<FileItem>(await patchJson(`/api/v1/files/${enc(id)}`, { name }), 'id');
+}
+
+export async function moveFile(id: string, folderId: string, onConflict: OnConflict): Promise<FileItem> {
+  return obj<FileItem>(await patchJson(`/api/v1/files/${enc(id)}`, { folderId, onConflict }), 'id');
+}
+
+/** Copies a file into a folder; a name already there gets a 「(2)」 suffix (keep both). */
+export async function copyFile(id: string, folderId: string): Promise<FileItem> {
+  return obj<FileItem>(await postJson(`/api/v1/files/${enc(id)}/copy`, { folderId, onConflict: 'keep_both' }), 'id');
+}
+
+export async function trashFile(id: string): Promise<void> {
+  await deleteJson(`/api/v1/files/${enc(id)}`);
+}
+
+export async function restoreFile(id: string, onConflict: OnConflict): Promise<FileItem> {
+  return obj<FileItem>(await postJson(`/api/v1/files/${enc(id)}/restore`, { onConflict }), 'id');
+}
+
+export async function fetchTrash(): Promise<Trash> {
+  return obj<Trash>(await getJson('/api/v1/trash'), 'items');
+}
+
+export async function purgeTrashItem(kind: 'file' | 'folder', id: string): Promise<void> {
+  await deleteJson(`/api/v1/trash/${kind}/${enc(id)}`);
+}
+
+export async function fetchQuota(signal?: AbortSignal): Promise<Quota> {
+  return obj<Quota>(await getJson('/api/v1/quota', signal), 'tenant');
+}
+
+/**
+ * The download address of a file (its newest available version) or of one version. Used as a
+ * plain `<a download>`: the browser streams the bytes to disk (no copy in page memory, which
+ * matters for large files) and names the file from the server's `filename*`.
+ */
+export function contentUrl(id: string, version?: number): string {
+  return `/api/v1/files/${enc(id)}/content${version === undefined ? '' : `?version=${version}`}`;
+}
