@@ -792,6 +792,8 @@ export class AuthService {
       },
       csrfToken: p.session.csrf_token,
       loginBanner: p.settings.loginBanner,
+      // The switches of the zone this session is on (AC-06): the UI hides what is off; the server refuses it anyway.
+      features: p.settings.features[p.session.zone as Zone],
     };
   }
 

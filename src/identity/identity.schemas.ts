@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MfaPolicy, ROLES, TENANT_ROLES } from '../tenants/tenant-settings.js';
+import { FEATURES, MfaPolicy, ROLES, TENANT_ROLES } from '../tenants/tenant-settings.js';
 
 /** Login IDs: NFKC, lower case, trimmed; letters, digits and . _ @ - (employee numbers, mail addresses). */
 export function normalizeLoginId(raw: string): string {
@@ -80,6 +80,7 @@ export const MeReply = z.object({
   session: z.object({ zone: z.string(), expiresAt: z.string(), stepUpValidUntil: z.string().nullable() }),
   csrfToken: z.string(),
   loginBanner: z.string(),
+  features: z.record(z.enum(FEATURES), z.boolean()),
 });
 export type MeReply = z.infer<typeof MeReply>;
 
