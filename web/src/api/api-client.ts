@@ -37,6 +37,14 @@ export function setCsrfToken(token: string | null): void {
   csrfToken = token;
 }
 
+/**
+ * The current session's CSRF token, for requests this client does not send itself (tus uploads
+ * through tus-js-client); null without a session.
+ */
+export function currentCsrfToken(): string | null {
+  return csrfToken;
+}
+
 type Listener = (code: string) => void;
 const sessionEndListeners = new Set<Listener>();
 
@@ -48,11 +56,20 @@ export function onSessionEnded(listener: Listener): () => void {
 
 const SESSION_ENDED_CODES = new Set(['auth.unauthenticated']);
 
+/**
+ * Tells the session listeners when an error code means the session is gone. Requests made through
+ * this client do it themselves; callers with their own transport (tus uploads) pass their codes here.
+ */
+export function reportErrorCode(code: string): void {
+  if (SESSION_ENDED_CODES.has(code)) for (const listener of sessionEndListeners) listener(code);
+}
+
 function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
-function errorOf(body: unknown, status: number): ApiError {
+/** The ApiError of an error reply's body (`unknown` when it carries no code). */
+export function errorOf(body: unknown, status: number | null): ApiError {
   if (typeof body !== 'object' || body === null || !('error' in body)) return new ApiError('unknown', status);
   const error = (body as { error: unknown }).error;
   if (typeof error !== 'object' || error === null) return new ApiError('unknown', status);
@@ -62,7 +79,7 @@ function errorOf(body: unknown, status: number): ApiError {
   return new ApiError(code, status, stringList(e.reasons), stringList(e.fields));
 }
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 async function request(method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -86,7 +103,7 @@ async function request(method: Method, path: string, body?: unknown, signal?: Ab
   const parsed: unknown = await response.json().catch(() => null);
   if (!response.ok) {
     const error = errorOf(parsed, response.status);
-    if (SESSION_ENDED_CODES.has(error.code)) for (const listener of sessionEndListeners) listener(error.code);
+    reportErrorCode(error.code);
     throw error;
   }
   if (parsed === null) throw new ApiError('unknown', response.status);
@@ -104,6 +121,11 @@ export function postJson(path: string, body?: unknown, signal?: AbortSignal): Pr
 
 export function putJson(path: string, body: unknown): Promise<unknown> {
   return request('PUT', path, body);
+}
+
+/** PATCH with a JSON body (partial updates: rename, move). */
+export function patchJson(path: string, body: unknown): Promise<unknown> {
+  return request('PATCH', path, body);
 }
 
 export function deleteJson(path: string): Promise<unknown> {
@@ -125,7 +147,7 @@ export async function downloadFile(path: string, fallbackName: string): Promise<
   }
   if (!response.ok) {
     const error = errorOf(await response.json().catch(() => null), response.status);
-    if (SESSION_ENDED_CODES.has(error.code)) for (const listener of sessionEndListeners) listener(error.code);
+    reportErrorCode(error.code);
     throw error;
   }
   const blob = await response.blob();

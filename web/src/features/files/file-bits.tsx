@@ -1,4 +1,7 @@
-/** Small pieces shared by the files pages: state badges, times, the quota line, the folder tree. */
+/**
+ * Small pieces shared by the files pages: state badges, times, the quota line, the note that
+ * downloads are off, the folder tree.
+ */
 import { useTranslation } from 'react-i18next';
 import { routeLink } from '../../app/router';
 import { formatDateTime } from '../../i18n/format';
@@ -74,6 +77,19 @@ export function QuotaSummary({ quota }: { quota: Quota | null }) {
 }
 
 /**
+ * Said where download links would be when the administrator switched downloads off for the zone
+ * of this session (the policy page's 機能の利用; the server refuses them too).
+ */
+export function DownloadsOffNote() {
+  const { t } = useTranslation();
+  return (
+    <p className="rounded-8 bg-solid-gray-50 px-4 py-3 text-std-16N-170" data-testid="downloads-off">
+      {t('files.downloadsOff')}
+    </p>
+  );
+}
+
+/**
  * The folder tree: the top-level folders the user can reach, with the branch down to the folder on
  * screen opened out under its top-level folder.
  */
@@ -133,15 +149,4 @@ export function FolderTree({ roots, path }: { roots: Folder[] | null; path: Fold
       )}
     </nav>
   );
-}
-
-/**
- * The part of a folder's path the user can open: from the first folder that is one of their
- * top-level folders (a folder shared with them may sit below folders they cannot see).
- */
-export function visiblePath(path: FolderRef[], roots: Folder[] | null): FolderRef[] {
-  if (!roots) return path;
-  const ids = new Set(roots.map((r) => r.id));
-  const at = path.findIndex((p) => ids.has(p.id));
-  return at >= 0 ? path.slice(at) : path.slice(-1);
 }

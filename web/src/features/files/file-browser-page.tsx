@@ -19,10 +19,11 @@ import { ConfirmDialog, headRowClass, tdClass, thClass } from '../../ui/confirm-
 import { linkClass } from '../../ui/link';
 import { ErrorBanner, SuccessBanner } from '../../ui/messages';
 import { PageHeading } from '../../ui/page-heading';
+import { featureOn } from '../identity/identity.api';
 import { useMe } from '../identity/session';
 import { FileIcon, FolderIcon, ConflictDialog, FolderPickerDialog, NameDialog } from './file-dialogs';
 import { formatBytes } from './file-format';
-import { FolderTree, QuotaSummary, VersionBadge, visiblePath, When } from './file-bits';
+import { DownloadsOffNote, FolderTree, QuotaSummary, VersionBadge, When } from './file-bits';
 import {
   contentUrl,
   copyFile,
@@ -198,7 +199,9 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
     }
   }
 
-  const path = shown ? visiblePath(shown.path, roots) : [];
+  // The server leaves out the folders above the highest one the user may open (a folder shared deep in someone's tree).
+  const path = shown?.path ?? [];
+  const downloads = featureOn(me, 'downloads');
   const role = shown?.folder.role ?? null;
   const canCreate = folderId === null ? TOP_LEVEL_CREATORS.has(me.user.role) : role === 'editor' || role === 'manager';
   const currentRef: FolderRef | null = shown ? { id: shown.folder.id, name: shown.folder.name } : null;
@@ -225,6 +228,7 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
         )}
       </div>
       <QuotaSummary quota={quota} />
+      {!downloads && <DownloadsOffNote />}
       {loadError && <ErrorBanner title={t('app.loadErrorTitle')} code={loadError} focus={false} data-testid="load-error" />}
       {outcome?.kind === 'error' && (
         <ErrorBanner key={outcome.n} title={t('files.errorTitle')} code={outcome.code} data-testid="files-error" />
@@ -266,6 +270,7 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
               mode="roots"
               caption={t('files.rootsCaption')}
               items={roots.map((folder) => ({ kind: 'folder', folder }))}
+              downloads={downloads}
               onAction={act}
             />
           )}
@@ -277,6 +282,7 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
                 ...shown.folders.map((folder): Item => ({ kind: 'folder', folder })),
                 ...shown.files.map((file): Item => ({ kind: 'file', file })),
               ]}
+              downloads={downloads}
               onAction={act}
             />
           )}
@@ -381,11 +387,14 @@ function ItemsTable({
   mode,
   caption,
   items,
+  downloads,
   onAction,
 }: {
   mode: 'roots' | 'folder';
   caption: string;
   items: Item[];
+  /** False when downloads are switched off for this session's zone: no download links. */
+  downloads: boolean;
   onAction: (action: RowAction, item: Item) => void;
 }) {
   const { t } = useTranslation();
@@ -497,7 +506,7 @@ function ItemsTable({
                   </td>
                   <td className={tdClass}>
                     <div className="flex flex-wrap gap-2">
-                      {item.kind === 'file' && item.file.availableVersion !== null && (
+                      {downloads && item.kind === 'file' && item.file.availableVersion !== null && (
                         <a
                           href={contentUrl(item.file.id)}
                           download

@@ -2,7 +2,8 @@
  * One file (`/files/:id`): where it is, its state, and every version with its size, uploader, time,
  * virus scan result with the engine's version (MAL-01) and SHA-256 (TLS-02: whoever downloads can
  * compare the digest of what they received with the one recorded at upload). Editors upload a new
- * version here; each available version can be downloaded.
+ * version here; each available version can be downloaded, unless the administrator switched
+ * downloads off for the zone of this session.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -16,10 +17,11 @@ import { headRowClass, rowClass, tdClass, thClass } from '../../ui/confirm-dialo
 import { linkClass } from '../../ui/link';
 import { ErrorBanner } from '../../ui/messages';
 import { PageHeading, SectionHeading } from '../../ui/page-heading';
-import { VersionBadge, When } from './file-bits';
+import { featureOn } from '../identity/identity.api';
+import { useMe } from '../identity/session';
+import { DownloadsOffNote, VersionBadge, When } from './file-bits';
 import { formatBytes } from './file-format';
-import { contentUrl, fetchFile, fetchRoots, type FileDetail, type Folder, type Version } from './files.api';
-import { visiblePath } from './file-bits';
+import { contentUrl, fetchFile, type FileDetail, type Version } from './files.api';
 import { UploadList } from './upload-panel';
 import { SCAN_POLL_MS, SCAN_WAIT_MS, useUploads } from './uploads';
 
@@ -32,8 +34,8 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
   const { t } = useTranslation();
   const language = currentLanguage();
   const uploads = useUploads();
+  const downloads = featureOn(useMe(), 'downloads');
   const [file, setFile] = useState<FileDetail | null>(null);
-  const [roots, setRoots] = useState<Folder[] | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const heldWatch = useRef(Date.now());
@@ -41,9 +43,7 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
 
   const load = useCallback(async () => {
     try {
-      const [f, r] = await Promise.all([fetchFile(fileId), fetchRoots().catch(() => null)]);
-      setFile(f);
-      if (r) setRoots(r);
+      setFile(await fetchFile(fileId));
       setFailure(null);
     } catch (err) {
       setFailure(errorCode(err));
@@ -72,7 +72,8 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
     );
   }
 
-  const path = visiblePath(file.path, roots);
+  // From the highest folder the user may open (the server leaves out the ones above it).
+  const path = file.path;
   const folder = file.path.at(-1)!;
   const canUpload = file.role === 'editor' || file.role === 'manager';
   const versions = [...file.versions].sort((a, b) => b.version - a.version);
@@ -120,7 +121,7 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
         </ErrorBanner>
       )}
       <div className="flex flex-wrap gap-3">
-        {file.availableVersion !== null && (
+        {downloads && file.availableVersion !== null && (
           <a href={contentUrl(file.id)} download className={downloadClass} data-testid="download-latest">
             {file.availableVersion === file.latest.version
               ? t('files.download')
@@ -146,6 +147,7 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
           </>
         )}
       </div>
+      {!downloads && <DownloadsOffNote />}
       <UploadList current={folder} only={(i) => i.targetFileId === file.id || i.fileId === file.id} />
 
       <section aria-labelledby="versions-title" className="flex flex-col gap-4">
@@ -204,7 +206,7 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
                     </code>
                   </td>
                   <td className={tdClass}>
-                    {v.state === 'available' && (
+                    {downloads && v.state === 'available' && (
                       <a href={contentUrl(file.id, v.version)} download className={downloadClass} data-testid="download-version">
                         {t('files.download')}
                         <span className="sr-only">（{t('fileDetail.versionN', { n: v.version })}）</span>

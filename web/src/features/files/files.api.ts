@@ -3,11 +3,8 @@
  * folders, files and versions, sharing, trash, quota and the colleague directory. Downloads are
  * plain links (see `contentUrl`), so the browser streams them to disk and names them from the
  * server's RFC 6266 `filename*`.
- *
- * The shared API client has no PATCH; `patchJson` here sends one the same way (CSRF header from
- * the session, errors as ApiError codes only).
  */
-import { ApiError, deleteJson, getJson, postJson } from '../../api/api-client';
+import { ApiError, deleteJson, getJson, patchJson, postJson } from '../../api/api-client';
 
 export type FolderRole = 'viewer' | 'editor' | 'manager';
 export const FOLDER_ROLES: readonly FolderRole[] = ['viewer', 'editor', 'manager'];
@@ -105,6 +102,8 @@ export interface TrashItem {
   parent: FolderRef | null;
   deletedAt: string;
   deletedBy: string | null;
+  /** Who deleted it; null when that account is gone from the directory. */
+  deletedByName: string | null;
   purgeAfter: string;
   size: number | null;
 }
@@ -123,52 +122,6 @@ export interface Quota {
 export interface Directory {
   users: Array<{ id: string; loginId: string; displayName: string }>;
   groups: Array<{ id: string; name: string }>;
-}
-
-let csrfToken: string | null = null;
-
-/** The session's CSRF token for requests this module sends itself (PATCH, tus uploads). */
-export function setFilesCsrfToken(token: string | null): void {
-  csrfToken = token;
-}
-
-export function filesCsrfToken(): string | null {
-  return csrfToken;
-}
-
-/** The stable error code in an API error body, `unknown` when there is none. */
-export function errorCodeOfBody(body: unknown): string {
-  if (typeof body !== 'object' || body === null || !('error' in body)) return 'unknown';
-  const error = (body as { error: unknown }).error;
-  if (typeof error !== 'object' || error === null) return 'unknown';
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^[a-z_]+\.[a-z_]+$/.test(code) ? code : 'unknown';
-}
-
-async function patchJson(path: string, body: unknown): Promise<unknown> {
-  const headers: Record<string, string> = { accept: 'application/json', 'content-type': 'application/json' };
-  if (csrfToken) headers['x-csrf-token'] = csrfToken;
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: 'PATCH',
-      headers,
-      body: JSON.stringify(body),
-      cache: 'no-store',
-      credentials: 'same-origin',
-    });
-  } catch {
-    throw new ApiError('network', null);
-  }
-  const parsed: unknown = await response.json().catch(() => null);
-  if (!response.ok) {
-    const code = errorCodeOfBody(parsed);
-    // Let the shared client notice a session that ended (it tells the session provider).
-    if (code === 'auth.unauthenticated') void getJson('/api/v1/me').catch(() => {});
-    throw new ApiError(code, response.status);
-  }
-  if (parsed === null) throw new ApiError('unknown', response.status);
-  return parsed;
 }
 
 function obj<T>(body: unknown, key?: string): T {

@@ -1,6 +1,6 @@
 /**
  * The trash (ごみ箱): what the user deleted (or could restore as an editor of the place it was), where
- * it was, when, and when it will be purged for good. 復元 puts it back (a name taken meanwhile
+ * it was, who deleted it and when, and when it will be purged for good. 復元 puts it back (a name taken meanwhile
  * offers 「両方残す」); 完全に削除 purges now (the folder's 管理者 only, after a confirmation).
  */
 import { useCallback, useEffect, useState } from 'react';
@@ -124,6 +124,9 @@ export function TrashPage() {
                   {t('files.col.size')}
                 </th>
                 <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                  {t('trash.deletedBy')}
+                </th>
+                <th scope="col" className={`${thClass} whitespace-nowrap`}>
                   {t('trash.deletedAt')}
                 </th>
                 <th scope="col" className={`${thClass} whitespace-nowrap`}>
@@ -153,6 +156,9 @@ export function TrashPage() {
                   <td className={tdClass}>{item.parent ? item.parent.name : t('trash.topLevel')}</td>
                   <td className={`${tdClass} whitespace-nowrap text-end`}>
                     {item.size === null ? '—' : formatBytes(item.size, language)}
+                  </td>
+                  <td className={tdClass} data-testid="trash-deleted-by">
+                    {item.deletedByName ?? '—'}
                   </td>
                   <td className={tdClass}>
                     <When short iso={item.deletedAt} />

@@ -14,18 +14,9 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import * as tus from 'tus-js-client';
-import { getJson } from '../../api/api-client';
+import { currentCsrfToken, errorOf, reportErrorCode } from '../../api/api-client';
 import { useSession } from '../identity/session';
-import {
-  errorCodeOfBody,
-  fetchFile,
-  fetchFolder,
-  filesCsrfToken,
-  setFilesCsrfToken,
-  type FileItem,
-  type FolderRef,
-  type OnConflict,
-} from './files.api';
+import { fetchFile, fetchFolder, type FileItem, type FolderRef, type OnConflict } from './files.api';
 
 /** Chunk size: a multiple of the server's 64 KiB sealing segment, so every PATCH ends on a durable offset. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
@@ -92,7 +83,7 @@ function codeOf(err: Error): string {
   if (!response) return (err as tus.DetailedError).originalRequest ? 'network' : 'unknown';
   if (response.getStatus() === 0) return 'network';
   try {
-    return errorCodeOfBody(JSON.parse(response.getBody()));
+    return errorOf(JSON.parse(response.getBody()), response.getStatus()).code;
   } catch {
     return 'unknown';
   }
@@ -113,8 +104,6 @@ let nextKey = 0;
 
 export function UploadsProvider({ children }: { children: ReactNode }) {
   const { state } = useSession();
-  // Set during render so a click handler of any child already sees the token.
-  setFilesCsrfToken(state.status === 'signed-in' ? state.me.csrfToken : null);
 
   const [items, setItems] = useState<UploadItem[]>([]);
   const [revision, setRevision] = useState(0);
@@ -154,7 +143,7 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
         removeFingerprintOnSuccess: true,
         metadata,
         onBeforeRequest: (req) => {
-          const token = filesCsrfToken();
+          const token = currentCsrfToken();
           if (token) req.setHeader('x-csrf-token', token);
         },
         onProgress: (sent, total) => {
@@ -182,8 +171,8 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
         },
         onError: (err) => {
           const code = codeOf(err);
-          // Let the session provider notice a session that ended (the shared client tells it).
-          if (code === 'auth.unauthenticated') void getJson('/api/v1/me').catch(() => {});
+          // Let the session provider notice a session that ended.
+          reportErrorCode(code);
           patch(key, { status: code === 'name.taken' ? 'conflict' : 'failed', errorCode: code, rate: null });
           startNext.current();
         },

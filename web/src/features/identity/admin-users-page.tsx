@@ -1,9 +1,11 @@
 /**
  * User administration for tenant admins (AC-01–AC-05): the user list with state badges, the
  * registration form (which hands out a one-time setup link, or waits for a second admin under the
- * two-person rule), and row actions with a confirmation for the destructive ones. Changes need a
- * recent verification: a 403 `auth.step_up_required` opens the step-up dialog and the action is
- * retried.
+ * two-person rule), and row actions with a confirmation for the destructive ones. Suspending or
+ * deleting someone who owns folders needs an heir (HR-04): the confirmation offers
+ * 「フォルダーの引き継ぎ先」, and when the server answers `user.owns_folders` it asks for one there.
+ * Changes need a recent verification: a 403 `auth.step_up_required` opens the step-up dialog and
+ * the action is retried.
  */
 import { Fragment, useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -15,6 +17,7 @@ import { Badge } from '../../ui/badge';
 import { Button } from '../../ui/button';
 import { Dialog } from '../../ui/dialog';
 import { inputClass, Label, SelectField, SupportText, TextField } from '../../ui/form';
+import { errorMessageKey } from '../../i18n/error-message';
 import { ErrorBanner, SuccessBanner } from '../../ui/messages';
 import { PageHeading, SectionHeading } from '../../ui/page-heading';
 import {
@@ -23,6 +26,8 @@ import {
   createUser,
   fetchInactiveUsers,
   fetchUsers,
+  HANDOVER_ACTIONS,
+  heirCandidates,
   runUserAction,
   type AdminUser,
   type UserAction,
@@ -31,7 +36,14 @@ import { ROLES, type Role } from './identity.api';
 import { StepUpCancelled, useStepUp } from './step-up';
 
 type Outcome =
-  | { kind: 'success'; message: string; setupUrl?: string | undefined; pending?: boolean; n: number }
+  | {
+      kind: 'success';
+      message: string;
+      setupUrl?: string | undefined;
+      pending?: boolean;
+      heir?: string | undefined;
+      n: number;
+    }
   | { kind: 'error'; code: string; n: number };
 
 export function AdminUsersPage() {
@@ -71,21 +83,35 @@ export function AdminUsersPage() {
   const report = (o: Omit<Extract<Outcome, { kind: 'success' }>, 'n'> | Omit<Extract<Outcome, { kind: 'error' }>, 'n'>) =>
     setOutcome({ ...o, n: ++counter.current } as Outcome);
 
-  async function perform(user: AdminUser, action: UserAction) {
+  /**
+   * Runs the action; answers the error code when the confirmation should stay open for the admin to
+   * choose an heir (the user owns folders, or the chosen heir is no longer active).
+   */
+  async function perform(user: AdminUser, action: UserAction, reassignTo?: string): Promise<string | null> {
     setBusy(true);
     try {
-      const result = await run(() => runUserAction(user.id, action));
+      const result = await run(() => runUserAction(user.id, action, reassignTo));
       setUsers((list) => list?.map((u) => (u.id === result.user.id ? result.user : u)) ?? null);
+      const heir = reassignTo ? users?.find((u) => u.id === reassignTo)?.displayName : undefined;
       report({
         kind: 'success',
         message: t(`admin.users.done.${action}`, { name: result.user.displayName }),
         setupUrl: result.setupUrl,
+        heir,
       });
+      setConfirming(null);
+      return null;
     } catch (err) {
-      if (!(err instanceof StepUpCancelled)) report({ kind: 'error', code: errorCode(err) });
+      const code = errorCode(err);
+      if (HANDOVER_ACTIONS.has(action) && (code === 'user.owns_folders' || code === 'folder.owner_invalid')) {
+        if (code === 'folder.owner_invalid') void load();
+        return code;
+      }
+      if (!(err instanceof StepUpCancelled)) report({ kind: 'error', code });
+      setConfirming(null);
+      return null;
     } finally {
       setBusy(false);
-      setConfirming(null);
     }
   }
 
@@ -145,28 +171,97 @@ export function AdminUsersPage() {
         )}
       </section>
 
-      <Dialog
-        open={confirming !== null}
-        title={confirming ? t(`admin.users.confirmTitle.${confirming.action}`, { name: confirming.user.displayName }) : ''}
+      <ConfirmActionDialog
+        confirming={confirming}
+        candidates={confirming && users ? heirCandidates(users, confirming.user) : []}
+        busy={busy}
+        onConfirm={perform}
         onCancel={() => setConfirming(null)}
-        data-testid="confirm-dialog"
-      >
-        {confirming && (
-          <>
-            <p>{t(`admin.users.confirmBody.${confirming.action}`)}</p>
-            <div className="flex flex-wrap gap-4">
-              <Button variant="solid-fill" size="md" busy={busy} onClick={() => void perform(confirming.user, confirming.action)}>
-                {t(`admin.users.action.${confirming.action}`)}
-              </Button>
-              <Button variant="outline" size="md" onClick={() => setConfirming(null)}>
-                {t('form.cancel')}
-              </Button>
-            </div>
-          </>
-        )}
-      </Dialog>
+      />
       {dialog}
     </div>
+  );
+}
+
+/**
+ * The confirmation of a row action. For suspend and delete it also asks who takes over the user's
+ * folders (optional up front: only someone who owns folders needs an heir, and the server says so).
+ */
+function ConfirmActionDialog({
+  confirming,
+  candidates,
+  busy,
+  onConfirm,
+  onCancel,
+}: {
+  confirming: { user: AdminUser; action: UserAction } | null;
+  candidates: AdminUser[];
+  busy: boolean;
+  /** Resolves to an error code to show at the heir field, or null when the dialog is done. */
+  onConfirm: (user: AdminUser, action: UserAction, reassignTo?: string) => Promise<string | null>;
+  onCancel: () => void;
+}) {
+  const { t } = useTranslation();
+  const [heir, setHeir] = useState('');
+  const [heirError, setHeirError] = useState<string | null>(null);
+  const heirRef = useRef<HTMLSelectElement>(null);
+
+  useEffect(() => {
+    setHeir('');
+    setHeirError(null);
+  }, [confirming]);
+
+  const asksHeir = confirming !== null && HANDOVER_ACTIONS.has(confirming.action) && confirming.user.state !== 'requested';
+
+  async function confirm() {
+    if (!confirming || busy) return;
+    setHeirError(null);
+    const code = await onConfirm(confirming.user, confirming.action, asksHeir && heir ? heir : undefined);
+    if (code) {
+      // The chosen heir is no longer active: the list was reloaded without them.
+      if (code === 'folder.owner_invalid') setHeir('');
+      setHeirError(code);
+      heirRef.current?.focus();
+    }
+  }
+
+  return (
+    <Dialog
+      open={confirming !== null}
+      title={confirming ? t(`admin.users.confirmTitle.${confirming.action}`, { name: confirming.user.displayName }) : ''}
+      onCancel={onCancel}
+      data-testid="confirm-dialog"
+    >
+      {confirming && (
+        <>
+          <p>{t(`admin.users.confirmBody.${confirming.action}`)}</p>
+          {asksHeir && (
+            <SelectField
+              ref={heirRef}
+              label={t('admin.users.heir')}
+              hint={t('admin.users.heirHint')}
+              value={heir}
+              error={heirError ? t(errorMessageKey(heirError)) : undefined}
+              onChange={(e) => setHeir(e.target.value)}
+              options={[
+                { value: '', label: t('admin.users.heirNone') },
+                ...candidates.map((u) => ({ value: u.id, label: `${u.displayName}（${u.loginId}）` })),
+              ]}
+              data-testid="heir-select"
+              data-state={heirError ?? undefined}
+            />
+          )}
+          <div className="flex flex-wrap gap-4">
+            <Button variant="solid-fill" size="md" busy={busy} onClick={() => void confirm()}>
+              {t(`admin.users.action.${confirming.action}`)}
+            </Button>
+            <Button variant="outline" size="md" onClick={onCancel}>
+              {t('form.cancel')}
+            </Button>
+          </div>
+        </>
+      )}
+    </Dialog>
   );
 }
 
@@ -180,6 +275,7 @@ function OutcomeBanner({ outcome }: { outcome: Outcome }) {
     <div ref={ref} tabIndex={-1} className="focus:outline-none">
       <SuccessBanner title={outcome.message} data-testid="admin-success">
         {outcome.pending && <p data-testid="awaiting-approval">{t('admin.users.awaitingApproval')}</p>}
+        {outcome.heir && <p data-testid="heir-done">{t('admin.users.heirDone', { name: outcome.heir })}</p>}
         {outcome.setupUrl && <SetupUrlBox url={outcome.setupUrl} />}
       </SuccessBanner>
     </div>

@@ -70,9 +70,25 @@ export async function createUser(input: {
   return actionResult(await postJson('/api/v1/admin/users', input));
 }
 
-export async function runUserAction(id: string, action: UserAction): Promise<UserActionResult> {
+/** Actions that end a user's ownership of folders: the server wants an heir when they own any (HR-04). */
+export const HANDOVER_ACTIONS: ReadonlySet<UserAction> = new Set(['suspend', 'delete']);
+
+/**
+ * Runs a row action. For suspend and delete, `reassignTo` names the active user who takes over every
+ * folder the user owns, in the same transaction; without it the server answers 409
+ * `user.owns_folders` when there are any.
+ */
+export async function runUserAction(id: string, action: UserAction, reassignTo?: string): Promise<UserActionResult> {
   const path = `/api/v1/admin/users/${encodeURIComponent(id)}`;
-  return actionResult(action === 'delete' ? await deleteJson(path) : await postJson(`${path}/${action}`));
+  const query = reassignTo && HANDOVER_ACTIONS.has(action) ? `?reassignTo=${encodeURIComponent(reassignTo)}` : '';
+  return actionResult(action === 'delete' ? await deleteJson(`${path}${query}`) : await postJson(`${path}/${action}${query}`));
+}
+
+/** Who may take over a departing user's folders: other active accounts that are not guests. */
+export function heirCandidates(users: readonly AdminUser[], leaving: AdminUser): AdminUser[] {
+  return users
+    .filter((u) => u.state === 'active' && u.id !== leaving.id && u.role !== 'guest')
+    .sort((a, b) => a.loginId.localeCompare(b.loginId));
 }
 
 /** The actions that make sense for a user in this state (the server checks again). */

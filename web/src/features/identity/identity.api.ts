@@ -38,6 +38,20 @@ export interface Me {
   session: { zone: string; expiresAt: string; stepUpValidUntil: string | null };
   csrfToken: string;
   loginBanner: string;
+  /**
+   * The feature switches of the session's zone (LGWAN or internet), as the administrator set them
+   * on the policy page; the server refuses a switched-off function whatever the UI shows.
+   */
+  features?: Partial<Record<Feature, boolean>>;
+}
+
+/** Functions an administrator can switch off per zone (src/tenants/tenant-settings.ts FEATURES). */
+export type Feature =
+  'external_sharing' | 'public_links' | 'upload_requests' | 'password_only_links' | 'api_tokens' | 'downloads';
+
+/** Whether a function is on in the session's zone; an older server without `features` leaves everything on. */
+export function featureOn(me: Me, feature: Feature): boolean {
+  return me.features?.[feature] !== false;
 }
 
 export interface TotpEnrollment {

@@ -525,6 +525,10 @@ export const en: Messages = {
         'setup-link': 'A new setup link for {{name}} has been issued.',
         delete: '{{name}} has been deleted.',
       },
+      heir: 'Who takes over their folders',
+      heirHint: 'Folders this user owns are handed to the person you choose. If they own no folders, you can leave this empty.',
+      heirNone: 'Not chosen',
+      heirDone: 'Who takes over their folders: {{name}}',
       errorTitle: 'The action could not be completed',
     },
     policy: {
@@ -735,6 +739,7 @@ export const en: Messages = {
       'Everything in the folder goes to the trash as well. You can restore it from the trash; items there are deleted for good after a set period.',
     deleteConfirm: 'Move to trash',
     download: 'Download',
+    downloadsOff: 'Downloads are switched off on this network.',
     actionsToggle: 'Actions',
     actionsFor: 'Actions for “{{name}}”',
     col: {
@@ -855,6 +860,7 @@ export const en: Messages = {
     none: 'The trash is empty.',
     caption: 'Files and folders in the trash',
     from: 'Was in',
+    deletedBy: 'Deleted by',
     deletedAt: 'Deleted',
     purgeAfter: 'Deleted for good on',
     topLevel: '(top-level folder)',

@@ -526,6 +526,11 @@ export const ja = {
         'setup-link': '{{name}} さんの設定リンクを再発行しました。',
         delete: '{{name}} さんを削除しました。',
       },
+      heir: 'フォルダーの引き継ぎ先',
+      heirHint:
+        'この利用者が管理責任者のフォルダーは、引き継ぎ先に移ります。管理責任者のフォルダーがない場合は、選ばなくてもかまいません。',
+      heirNone: '選択しない',
+      heirDone: 'フォルダーの引き継ぎ先：{{name}} さん',
       errorTitle: '操作できませんでした',
     },
     policy: {
@@ -734,6 +739,7 @@ export const ja = {
       'フォルダーの中のファイルとフォルダーもすべてごみ箱に移動します。ごみ箱から元に戻せますが、一定の期間が過ぎると完全に削除されます。',
     deleteConfirm: 'ごみ箱に移動',
     download: 'ダウンロード',
+    downloadsOff: 'このネットワークではダウンロードが無効です。',
     actionsToggle: '操作',
     actionsFor: '「{{name}}」の操作',
     col: {
@@ -854,6 +860,7 @@ export const ja = {
     none: 'ごみ箱は空です。',
     caption: 'ごみ箱の中のファイルとフォルダー',
     from: '元の場所',
+    deletedBy: '削除した人',
     deletedAt: '削除日時',
     purgeAfter: '完全に削除される日時',
     topLevel: '（最上位のフォルダー）',
