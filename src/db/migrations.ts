@@ -524,6 +524,19 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('upload_sessions_expiry').on('upload_sessions').columns(['state', 'expires_at']).execute();
       },
     },
+    '0006_blob_intents': {
+      async up(db: AnyDb) {
+        // A blob about to be written by a one-request upload: if the process dies before the row
+        // commits, the cleanup job finds the intent and removes the unreferenced ciphertext.
+        await db.schema
+          .createTable('blob_intents')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('blob_intents_created').on('blob_intents').columns(['created_at']).execute();
+      },
+    },
   };
 }
 

@@ -385,7 +385,15 @@ export interface UploadSessionsTable {
   expires_at: string;
 }
 
+/** A blob being written by a one-request upload (removed when its row commits). */
+export interface BlobIntentsTable {
+  id: string;
+  tenant_id: string;
+  created_at: string;
+}
+
 export interface DB {
+  blob_intents: BlobIntentsTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;
   folders: FoldersTable;

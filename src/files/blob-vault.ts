@@ -85,9 +85,18 @@ export class BlobVault {
     return { blobId, dek, kekVersion, wrappedDek };
   }
 
-  /** Encrypts `body` into a new durable blob; throws `upload.too_large` past `limit` (the blob is then removed). */
-  async write(tenantId: string, body: Readable, limit = Number.POSITIVE_INFINITY): Promise<StoredBlob> {
+  /**
+   * Encrypts `body` into a new durable blob; throws `upload.too_large` past `limit` (the blob is then
+   * removed). `beforeWrite` learns the blob id before any byte is stored (to record an intent).
+   */
+  async write(
+    tenantId: string,
+    body: Readable,
+    limit = Number.POSITIVE_INFINITY,
+    beforeWrite?: (blobId: string) => Promise<void>,
+  ): Promise<StoredBlob> {
     const key = await this.newKey(tenantId);
+    await beforeWrite?.(key.blobId);
     const measure = new MeasureStream(limit);
     const encrypt = createEncryptStream(key.dek, { tenantId, blobId: key.blobId });
     const storeKey = blobKey(tenantId, key.blobId);

@@ -279,6 +279,25 @@ export class FileRepository {
 
   // ---- blobs ----
 
+  async insertIntent(tenantId: string, blobId: string, at: string, exec: Executor = this.db): Promise<void> {
+    await exec.insertInto('blob_intents').values({ id: blobId, tenant_id: tenantId, created_at: at }).execute();
+  }
+
+  async deleteIntent(tenantId: string, blobId: string, exec: Executor = this.db): Promise<void> {
+    await exec.deleteFrom('blob_intents').where('tenant_id', '=', tenantId).where('id', '=', blobId).execute();
+  }
+
+  /** Intents older than `before` across tenants (the cleanup job), with whether their blob row exists. */
+  async staleIntents(before: string, limit: number, exec: Executor = this.db) {
+    return exec
+      .selectFrom('blob_intents')
+      .leftJoin('blobs', 'blobs.id', 'blob_intents.id')
+      .select(['blob_intents.id', 'blob_intents.tenant_id', 'blobs.id as blob_row'])
+      .where('blob_intents.created_at', '<', before)
+      .limit(limit)
+      .execute();
+  }
+
   async insertBlob(tenantId: string, row: Omit<BlobRow, 'tenant_id'>, exec: Executor): Promise<void> {
     await exec
       .insertInto('blobs')

@@ -108,6 +108,22 @@ export class FileService {
     return Math.max(0, room);
   }
 
+  /**
+   * Removes ciphertext whose upload never committed (the process died between the blob and its row),
+   * found through intents older than `before`. Returns how many blobs were removed.
+   */
+  async collectOrphans(before: string): Promise<number> {
+    let n = 0;
+    for (const intent of await this.deps.files.staleIntents(before, 1000)) {
+      if (!intent.blob_row) {
+        await this.deps.vault.delete(intent.tenant_id, intent.id);
+        n++;
+      }
+      await this.deps.files.deleteIntent(intent.tenant_id, intent.id);
+    }
+    return n;
+  }
+
   /** Tells local workers that committed uploads wait for their scan. */
   scanQueued(): void {
     this.deps.jobs.notify();
@@ -147,7 +163,9 @@ export class FileService {
     const room = await this.headroom(actor);
     let blob: StoredBlob;
     try {
-      blob = await this.deps.vault.write(actor.tenantId, body, room);
+      blob = await this.deps.vault.write(actor.tenantId, body, room, (blobId) =>
+        this.deps.files.insertIntent(actor.tenantId, blobId, this.now()),
+      );
     } catch (err) {
       // Past the headroom: the file limit or a quota, whichever was smaller.
       if (err instanceof AppError && err.code === 'upload.too_large' && room < this.deps.maxFileBytes)
@@ -181,6 +199,7 @@ export class FileService {
     // Access and quota again inside the transaction: either may have changed while the bytes streamed.
     await this.deps.access.requireFolder(actor, input.folderId, 'editor', {}, trx);
     if (blob.plainSize > (await this.headroom(actor, trx, quotas))) throw new AppError('quota.exceeded');
+    await this.deps.files.deleteIntent(tenantId, blob.blobId, trx);
     await this.deps.files.insertBlob(
       tenantId,
       {

@@ -159,6 +159,8 @@ export class UploadService {
       if (offset === row.length) return this.state(row);
       throw new AppError('upload.offset_mismatch');
     }
+    // Everything is staged but the file was never recorded (sessions from before the offset moved inside the commit).
+    if (row.offset === row.length && offset === row.length) return this.finish(actor, row);
     if (offset !== row.offset) throw new AppError('upload.offset_mismatch', `${offset} ≠ ${row.offset}`);
     if (this.busy.has(id)) throw new AppError('upload.offset_mismatch', 'another request is writing this upload');
     this.busy.add(id);
@@ -242,6 +244,12 @@ export class UploadService {
     } finally {
       await fh.close();
     }
+    if (pos === row.length) {
+      // The last byte is staged: the offset moves to the end only in the transaction that records the file,
+      // so a crash or a refused commit leaves the session resumable from `start` (HEAD never claims a finished upload that was not saved).
+      if (whole) this.hashes.set(row.id, { offset: pos, hash: whole });
+      return this.finish(actor, { ...row, offset: pos });
+    }
     const now = this.deps.clock.now();
     if (pos !== start) {
       const ok = await this.deps.uploads.advance(
@@ -269,7 +277,9 @@ export class UploadService {
     // the staged blob both computes it and proves the staging file intact.
     const sha256 = carried && carried.offset === row.length ? carried.hash.digestHex() : await this.hashStaged(row, path);
     const key = blobKey(row.tenant_id, row.blob_id);
-    const put = async () => (await this.deps.vault.store.put(key, createReadStream(path))).size;
+    const store = this.deps.vault.store;
+    // A local store takes the staged file as it is (fsync + link); others get a stream of it.
+    const put = async () => (store.adopt ? await store.adopt(key, path) : await store.put(key, createReadStream(path))).size;
     let cipherSize: number;
     try {
       cipherSize = await put();
@@ -371,7 +381,11 @@ export class UploadService {
           });
         }
       });
-      if (row.state === 'open') n++;
+      if (row.state === 'open') {
+        n++;
+        // A crash after the staged blob reached the store but before the commit leaves it there; nothing refers to it.
+        await this.deps.vault.delete(row.tenant_id, row.blob_id).catch(() => {});
+      }
       this.hashes.delete(row.id);
       await rm(this.stagingPath(row.tenant_id, row.id), { force: true });
     }
@@ -384,6 +398,7 @@ export class UploadService {
       }
     }
     await this.deps.vault.store.collectStaging(3_600_000, now.getTime());
+    await this.deps.files.collectOrphans(new Date(now.getTime() - 3_600_000).toISOString());
     return n;
   }
 }

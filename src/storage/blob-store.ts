@@ -9,6 +9,11 @@ export interface BlobStore {
   readonly description: string;
   /** Writes a new blob; resolves only when it is durable. Never overwrites an existing blob. */
   put(key: string, body: Readable): Promise<{ size: number }>;
+  /**
+   * Optional: takes a complete local file (ciphertext) as the blob without copying it (a hard link on
+   * the same file system); the caller removes its own name afterwards. Same guarantees as `put`.
+   */
+  adopt?(key: string, path: string): Promise<{ size: number }>;
   /** Reads a blob, or the byte range [start, end) of it. */
   get(key: string, range?: { start: number; end: number }): Promise<Readable>;
   size(key: string): Promise<number>;

@@ -54,6 +54,28 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async adopt(key: string, path: string): Promise<{ size: number }> {
+    const { dir, file } = this.pathOf(key);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const fh = await open(path, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    try {
+      await link(path, file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') throw new BlobExistsError(key);
+      // Staging on another file system: copy like any other blob.
+      if (code === 'EXDEV') return this.put(key, createReadStream(path));
+      throw err;
+    }
+    await fsyncDir(dir);
+    return { size: (await stat(file)).size };
+  }
+
   async get(key: string, range?: { start: number; end: number }): Promise<Readable> {
     const { file } = this.pathOf(key);
     try {
