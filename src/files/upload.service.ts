@@ -197,12 +197,26 @@ export class UploadService {
       const chunkHash = checksum ? createSha256() : null;
       const pending: Buffer[] = [];
       let pendingBytes = 0;
+      // Sealed segments are written in batches of about 1 MiB (one writev), not one write per segment.
+      let batch: Buffer[] = [];
+      let batchBytes = 0;
+      let batchPos = cipherPos(pos);
+      const flush = async () => {
+        if (batch.length === 0) return;
+        await fh.writev(batch, batchPos);
+        batchPos += batchBytes;
+        batch = [];
+        batchBytes = 0;
+      };
       const seal = async (plain: Buffer) => {
         const last = pos + plain.length === row.length;
         const sealed = sealSegment(key, header.noncePrefix, pos / SEGMENT_PLAINTEXT_BYTES, last, plain);
-        await fh.write(sealed, 0, sealed.length, cipherPos(pos));
+        if (batch.length === 0) batchPos = cipherPos(pos);
+        batch.push(sealed);
+        batchBytes += sealed.length;
         whole?.update(plain);
         pos += plain.length;
+        if (batchBytes >= 1024 * 1024) await flush();
       };
       const drain = async (final: boolean) => {
         const ready = (left: number) => left >= SEGMENT_PLAINTEXT_BYTES || (final && left > 0 && pos + left === row.length);
@@ -234,6 +248,7 @@ export class UploadService {
         complete = false;
         if (checksum) throw new AppError('upload.checksum_mismatch', 'incomplete chunk');
       }
+      await flush();
       if (complete && checksum && !chunkHash!.digest().equals(checksum)) {
         throw new AppError('upload.checksum_mismatch');
       }
