@@ -16,6 +16,12 @@
  *                  MiB/s of the streaming blob format over 256 MiB of random data (header, HKDF,
  *                  per-segment AES-256-GCM, chunk handling) ÷ bare AES-256-GCM over the same bytes
  *                  in 64 KiB calls, and the process's peak RSS growth while streaming
+ *   files.*        downloads and uploads through a real `kura serve` ÷ nginx serving the same file over
+ *                  HTTPS, peak server RSS with 2 GiB files and 20 concurrent uploads, and time to
+ *                  `available` ÷ clamd's own INSTREAM time (bench/files.ts; it starts nginx, clamd and
+ *                  the server itself and writes .bench-output/files.json; needs bench/prereqs.sh)
+ *
+ * BENCH_ONLY=files runs only the files benchmark; BENCH_FILES=off skips it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,6 +40,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ciphertextSize, createDecryptStream, createEncryptStream } from '../src/crypto/blob-cipher.js';
 import { aesGcmEncrypt, randomBytes } from '../src/crypto/primitives.js';
+import { runFilesBench } from './files.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 3000);
 const results: Array<Record<string, unknown>> = [];
@@ -284,4 +291,10 @@ async function benchBlobCipher(): Promise<void> {
   });
 }
 
-await main();
+if (process.env.BENCH_ONLY !== 'files') await main();
+if (process.env.BENCH_FILES !== 'off') {
+  for (const r of await runFilesBench())
+    console.log(
+      JSON.stringify({ bench: r.bench, value: r.value, unit: r.unit, ceiling: r.ceiling, ratio: r.ratio, result: r.result }),
+    );
+}
