@@ -75,7 +75,9 @@ export function openSegment(key: Buffer, prefix: Buffer, index: number, last: bo
   const d = createDecipheriv('aes-256-gcm', key, nonce(prefix, index, last), { authTagLength: AEAD_TAG_BYTES });
   d.setAuthTag(sealed.subarray(sealed.length - AEAD_TAG_BYTES));
   try {
-    return Buffer.concat([d.update(sealed.subarray(0, sealed.length - AEAD_TAG_BYTES)), d.final()]);
+    const plain = d.update(sealed.subarray(0, sealed.length - AEAD_TAG_BYTES));
+    const rest = d.final(); // always empty for GCM; checks the tag
+    return rest.length ? Buffer.concat([plain, rest]) : plain;
   } catch {
     throw new DecryptError(`segment ${index} failed authentication`);
   }
@@ -109,6 +111,14 @@ class ChunkQueue {
     }
   }
   take(n: number): Buffer {
+    const head = this.chunks[0];
+    // The common case (big reads): the bytes sit in one chunk, so hand out a view instead of a copy.
+    if (head && head.length >= n) {
+      this.chunks[0] = head.subarray(n);
+      if (this.chunks[0].length === 0) this.chunks.shift();
+      this.length -= n;
+      return head.subarray(0, n);
+    }
     const out = Buffer.allocUnsafe(n);
     let off = 0;
     while (off < n) {
