@@ -13,7 +13,7 @@
  *   files.concurrent        20 concurrent 50 MiB simple uploads: time, and peak RSS                        < 300 MB
  *   files.scan              upload end → `available` for a 100 MiB file ÷ clamd's own INSTREAM time for it (info)
  *
- * The download half of the RSS figure uses the largest file Kura accepts by default and clamd can
+ * The download half of the RSS figure uses the largest file clamd can
  * scan (2 GiB − 1 MiB, zero bytes: clamd refuses anything over 2 GiB − 1 byte, and answers some
  * random files of that size with Heuristics.Limits.Exceeded.MaxScanSize, so neither could become
  * downloadable); the upload half also sends exactly BENCH_FILES_RSS_MIB (default 2048) of random
@@ -38,8 +38,8 @@
  * BENCH_KURA_TRACE_GC=off (the server otherwise runs with --trace-gc, whose lines in its log give
  * the full/young GC counts per phase) · BENCH_KEEP_TMP=1 (keep the temp dir and logs).
  */
-import { execFile } from 'node:child_process';
-import { createCipheriv, createHash, randomBytes, randomFillSync, type Hash } from 'node:crypto';
+import { execFile, execFileSync } from 'node:child_process';
+import { createHash, randomFillSync, type Hash } from 'node:crypto';
 import {
   closeSync,
   createReadStream,
@@ -57,8 +57,10 @@ import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { DEFAULT_MAX_FILE_BYTES } from '../src/config/config.schema.js';
-import { download, FileSource, type DownloadResult, type KuraSession } from './lib/client.js';
+/** The largest file clamd still scans whole (2 GiB − 1 MiB); the server runs with a 3 GiB upload limit. */
+const CLAMD_SCANNABLE_BYTES = 2 * 1024 ** 3 - 1024 ** 2;
+import { FileSource, type DownloadResult, type KuraSession } from './lib/client.js';
+import { ClientProcess, type SessionSpec, type SourceSpec, type UploadResult } from './lib/client-process.js';
 import {
   cleanupAll,
   onCleanup,
@@ -129,38 +131,19 @@ function writeRandomFile(file: string, bytes: number): void {
  * segmented decrypt + SHA-256 + TLS encrypt on its one event-loop thread, nginx only the TLS encrypt.
  */
 function primitiveCpuSecondsPerGB(): { aesGcmStream: number; aesGcmSegments: number; sha256: number } {
-  const seg = 64 * 1024;
-  const total = 256 * MiB;
-  const buf = randomBytes(4 * MiB);
-  const key = randomBytes(32);
-  const iv = randomBytes(12);
-  const slice = (o: number) => buf.subarray(o % buf.length, (o % buf.length) + seg);
-  const cpu = (fn: () => void) => {
-    fn(); // warm-up
-    const c0 = process.cpuUsage();
-    fn();
-    const c = process.cpuUsage(c0);
-    return round((c.user + c.system) / 1e6 / (total / 1e9), 3);
-  };
-  const aesGcmStream = cpu(() => {
-    const c = createCipheriv('aes-256-gcm', key, iv);
-    for (let o = 0; o < total; o += seg) c.update(slice(o));
-    c.final();
-  });
-  const aesGcmSegments = cpu(() => {
-    for (let o = 0; o < total; o += seg) {
-      const c = createCipheriv('aes-256-gcm', key, iv);
-      c.update(slice(o));
-      c.final();
-      c.getAuthTag();
-    }
-  });
-  const sha256 = cpu(() => {
-    const h = createHash('sha256');
-    for (let o = 0; o < total; o += seg) h.update(slice(o));
-    h.digest();
-  });
-  return { aesGcmStream, aesGcmSegments, sha256 };
+  // In a fresh node process: this one's heap (Kura's modules, other benchmarks) would add its own GC work.
+  const script = `
+    import { createCipheriv, createHash, randomBytes } from 'node:crypto';
+    const seg = 65536, total = 256 * 1024 * 1024;
+    const buf = randomBytes(4 * 1024 * 1024), key = randomBytes(32), iv = randomBytes(12);
+    const slice = (o) => buf.subarray(o % buf.length, (o % buf.length) + seg);
+    const cpu = (fn) => { fn(); const c0 = process.cpuUsage(); fn(); const c = process.cpuUsage(c0); return +((c.user + c.system) / 1e6 / (total / 1e9)).toFixed(3); };
+    const aesGcmStream = cpu(() => { const c = createCipheriv('aes-256-gcm', key, iv); for (let o = 0; o < total; o += seg) c.update(slice(o)); c.final(); });
+    const aesGcmSegments = cpu(() => { for (let o = 0; o < total; o += seg) { const c = createCipheriv('aes-256-gcm', key, iv); c.update(slice(o)); c.final(); c.getAuthTag(); } });
+    const sha256 = cpu(() => { const h = createHash('sha256'); for (let o = 0; o < total; o += seg) h.update(slice(o)); h.digest(); });
+    console.log(JSON.stringify({ aesGcmStream, aesGcmSegments, sha256 }));`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  return JSON.parse(out) as { aesGcmStream: number; aesGcmSegments: number; sha256: number };
 }
 
 /** SHA-256 (hex) of the source's first `n` bytes for each n in `lengths`, in one pass. */
@@ -213,8 +196,12 @@ async function instream(clamd: Clamd, file: string): Promise<{ seconds: number; 
     const c = chunk as Buffer;
     const header = Buffer.allocUnsafe(4);
     header.writeUInt32BE(c.length);
+    // One corked write per frame, as Kura's clamd client sends them.
+    sock.cork();
     sock.write(header);
-    if (!sock.write(c)) await new Promise((r) => sock.once('drain', r));
+    const more = sock.write(c);
+    sock.uncork();
+    if (!more) await new Promise((r) => sock.once('drain', r));
   }
   sock.write(Buffer.alloc(4));
   const text = await answered;
@@ -279,7 +266,7 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
     output: process.env.BENCH_FILES_OUTPUT ?? join(REPO, '.bench-output', 'files.json'),
   };
   // The largest file that can become downloadable: Kura's default limit, under clamd's 2 GiB − 1 byte.
-  const rssDownloadBytes = Math.min(cfg.rssUploadBytes, DEFAULT_MAX_FILE_BYTES);
+  const rssDownloadBytes = Math.min(cfg.rssUploadBytes, CLAMD_SCANNABLE_BYTES);
   const started = Date.now();
   const loadavgAtStart = readFileSync('/proc/loadavg', 'utf8').trim();
 
@@ -319,6 +306,7 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
     writeRandomFile(file, cfg.fileBytes);
     const scanFile = join(dir, 'scan.bin');
     writeRandomFile(scanFile, cfg.scanBytes);
+    const srcSpec = (length: number, offset = 0): SourceSpec => ({ file, fileSize: cfg.fileBytes, length, offset });
     const src = (length: number, offset = 0) => new FileSource(file, cfg.fileBytes, length, offset);
     const hashes = await prefixHashes(src(Math.max(cfg.fileBytes, cfg.rssUploadBytes)), [cfg.fileBytes, cfg.rssUploadBytes]);
     // The 2 GiB simple upload + download carries zero bytes: clamd answers some ~2 GiB random files
@@ -328,6 +316,7 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
     const zeroFile = join(dir, 'zeros.bin');
     writeFileSync(zeroFile, Buffer.alloc(64 * MiB));
     const zeros = (length: number) => new FileSource(zeroFile, 64 * MiB, length);
+    const zerosSpec = (length: number): SourceSpec => ({ file: zeroFile, fileSize: 64 * MiB, length });
     const zeroHash = await sha256Of(zeros(rssDownloadBytes));
     const sliceHashes = await Promise.all(
       Array.from({ length: cfg.concurrent }, (_, i) => sha256Of(src(cfg.concurrentBytes, i * cfg.concurrentBytes))),
@@ -369,10 +358,14 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
       return problems;
     };
 
+    // The client runs in a lean process of its own (its GC and CPU apart from this one's).
+    const client = ClientProcess.start();
+    const as = (): SessionSpec => ({ host: '127.0.0.1', port: kura.port, cookie: s.cookie, csrf: s.csrf });
     const monitor = new ProcessMonitor(
       kura.pid,
       () => [...nginx.workers(), ...(clamd.pid ? [clamd.pid] : [])],
       nodeArgs.includes('--trace-gc') ? kura.logFile : null,
+      client.pid,
     );
     details.serverIdleRssMB = round((statusBytes(kura.pid, 'VmRSS') ?? 0) / MB, 1);
     monitor.start(100);
@@ -385,16 +378,15 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
     // ---- 1. uploads of the test file ----
     await warm('source', file);
     const mp = await monitor.phase('upload.multipart', () =>
-      s.uploadMultipart(folder.id, 'upload-multipart.bin', src(cfg.fileBytes)),
+      client.uploadMultipart(as(), folder.id, 'upload-multipart.bin', srcSpec(cfg.fileBytes)),
     );
-    checkSha('multipart upload', mp.value.sha256, fileHash);
+    checkSha('multipart upload', mp.value.sha256!, fileHash);
     log(`multipart upload ${mp.value.mbPerSecond.toFixed(0)} MB/s; waiting for its scan`);
     const mpScan = await monitor.phase('scan.wait', () => drainScans([mp.value.fileId], cfg.fileBytes));
     if (mpScan.value.length)
       throw new Error(`the test file did not become available, so nothing can be downloaded: ${mpScan.value.join('; ')}`);
 
-    const tusRuns: Array<{ label: string; chunk: number; r: Awaited<ReturnType<KuraSession['uploadTus']>>; stats: PhaseStats }> =
-      [];
+    const tusRuns: Array<{ label: string; chunk: number; r: UploadResult; stats: PhaseStats }> = [];
     for (const [label, chunk] of [
       [`${cfg.tusChunkBytes / MiB} MiB PATCHes (web UI)`, cfg.tusChunkBytes],
       ['one PATCH (tus-js-client default)', cfg.fileBytes],
@@ -402,7 +394,7 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
       const name = `upload-tus-${chunk}.bin`;
       await warm('source', file);
       const r = await monitor.phase(`upload.tus.${chunk === cfg.fileBytes ? 'single' : 'chunked'}`, () =>
-        s.uploadTus(folder.id, name, src(cfg.fileBytes), chunk),
+        client.uploadTus(as(), folder.id, name, srcSpec(cfg.fileBytes), chunk),
       );
       const detail = await s.ok('GET', `/api/v1/files/${r.value.fileId}`);
       checkSha(`tus upload (${label})`, detail.latest.sha256, fileHash);
@@ -419,12 +411,16 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
       for (const who of order) {
         if (who === 'nginx') {
           await warm('nginx file', file);
-          const { value: r, stats } = await monitor.phase('download.nginx', () => download('127.0.0.1', nginx.port, '/file.bin'));
+          const { value: r, stats } = await monitor.phase('download.nginx', () =>
+            client.download('127.0.0.1', nginx.port, '/file.bin'),
+          );
           if (r.status !== 200 || r.bytes !== cfg.fileBytes) throw new Error(`nginx download: ${r.status}, ${r.bytes} bytes`);
           nginxRuns.push({ r, stats });
         } else {
           await warmBlob('kura blob', mp.value.fileId);
-          const { value: r, stats } = await monitor.phase('download', () => s.download(mp.value.fileId));
+          const { value: r, stats } = await monitor.phase('download', () =>
+            client.download('127.0.0.1', kura.port, `/api/v1/files/${mp.value.fileId}/content`, s.headers()),
+          );
           if (r.status !== 200 || r.bytes !== cfg.fileBytes) throw new Error(`kura download: ${r.status}, ${r.bytes} bytes`);
           if (r.headers['x-kura-sha256'] !== fileHash) throw new Error('kura download: X-Kura-SHA256 differs from the file');
           kuraRuns.push({ r, stats });
@@ -449,9 +445,9 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
     // ---- 3. RSS with 2 GiB: a simple upload + download of the largest downloadable file ----
     await warm('zeros', zeroFile);
     const rssUp = await monitor.phase('rss.upload.multipart', () =>
-      s.uploadMultipart(folder.id, 'rss-multipart.bin', zeros(rssDownloadBytes)),
+      client.uploadMultipart(as(), folder.id, 'rss-multipart.bin', zerosSpec(rssDownloadBytes)),
     );
-    checkSha('2 GiB multipart upload', rssUp.value.sha256, zeroHash);
+    checkSha('2 GiB multipart upload', rssUp.value.sha256!, zeroHash);
     log(
       `2 GiB multipart upload: ${rssUp.value.mbPerSecond.toFixed(0)} MB/s, peak RSS ${(rssUp.stats.peakRss / MB).toFixed(0)} MB; waiting for its scan`,
     );
@@ -462,7 +458,9 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
       log(`2 GiB file did not become available, so its download is not measured: ${rssScan.value.join('; ')}`);
     } else {
       await warmBlob('kura 2 GiB blob', rssUp.value.fileId);
-      rssDown = await monitor.phase('rss.download', () => s.download(rssUp.value.fileId));
+      rssDown = await monitor.phase('rss.download', () =>
+        client.download('127.0.0.1', kura.port, `/api/v1/files/${rssUp.value.fileId}/content`, s.headers()),
+      );
       if (rssDown.value.bytes !== rssDownloadBytes || rssDown.value.headers['x-kura-sha256'] !== zeroHash)
         throw new Error(`2 GiB download: ${rssDown.value.bytes} bytes, sha ${rssDown.value.headers['x-kura-sha256']}`);
       log(`2 GiB download: ${rssDown.value.mbPerSecond.toFixed(0)} MB/s, peak RSS ${(rssDown.stats.peakRss / MB).toFixed(0)} MB`);
@@ -470,16 +468,17 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
 
     // ---- 4. concurrent simple uploads ----
     await warm('source', file);
-    const conc = await monitor.phase('concurrent', async () => {
-      const t0 = performance.now();
-      const rs = await Promise.all(
-        Array.from({ length: cfg.concurrent }, (_, i) =>
-          s.uploadMultipart(folder.id, `concurrent-${i}.bin`, src(cfg.concurrentBytes, i * cfg.concurrentBytes)),
-        ),
-      );
-      return { seconds: (performance.now() - t0) / 1000, rs };
-    });
-    conc.value.rs.forEach((r, i) => checkSha(`concurrent upload ${i}`, r.sha256, sliceHashes[i]!));
+    const conc = await monitor.phase('concurrent', () =>
+      client.concurrent(
+        as(),
+        folder.id,
+        Array.from({ length: cfg.concurrent }, (_, i) => ({
+          name: `concurrent-${i}.bin`,
+          source: srcSpec(cfg.concurrentBytes, i * cfg.concurrentBytes),
+        })),
+      ),
+    );
+    conc.value.rs.forEach((r, i) => checkSha(`concurrent upload ${i}`, r.sha256!, sliceHashes[i]!));
     const concMBps = (cfg.concurrent * cfg.concurrentBytes) / MB / conc.value.seconds;
     log(
       `${cfg.concurrent} × ${cfg.concurrentBytes / MiB} MiB concurrent: ${conc.value.seconds.toFixed(2)} s, peak RSS ${(conc.stats.peakRss / MB).toFixed(0)} MB; waiting for their scans`,
@@ -502,14 +501,18 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
     const latencies: Array<{ uploadSeconds: number; toAvailableSeconds: number }> = [];
     for (let i = 0; i < cfg.scanRuns; i++) {
       const r = await monitor.phase('scan.latency', async () => {
-        const up = await s.uploadMultipart(folder.id, `scan-${i}.bin`, scanSource);
-        checkSha('scan upload', up.sha256, scanHash);
+        const up = await client.uploadMultipart(as(), folder.id, `scan-${i}.bin`, {
+          file: scanFile,
+          fileSize: cfg.scanBytes,
+          length: cfg.scanBytes,
+        });
+        checkSha('scan upload', up.sha256!, scanHash);
         for (;;) {
           const f = await s.ok('GET', `/api/v1/files/${up.fileId}`);
           if (f.latest.state === 'available')
-            return { uploadSeconds: up.seconds, toAvailableSeconds: (performance.now() - up.endedAt) / 1000 };
+            return { uploadSeconds: up.seconds, toAvailableSeconds: (Date.now() - up.endedAtMs) / 1000 };
           if (f.latest.state !== 'held') throw new Error(`scan file became ${f.latest.state}`);
-          if (performance.now() - up.endedAt > scanTimeout(cfg.scanBytes)) throw new Error('scan file still held');
+          if (Date.now() - up.endedAtMs > scanTimeout(cfg.scanBytes)) throw new Error('scan file still held');
           await sleep(25);
         }
       });
@@ -524,12 +527,13 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
     // ---- 6. RSS with exactly 2 GiB through tus (last: clamd cannot scan it, so its scan never ends) ----
     await warm('source', file);
     const rssTus = await monitor.phase('rss.upload.tus', () =>
-      s.uploadTus(folder.id, 'rss-tus.bin', src(cfg.rssUploadBytes), cfg.tusChunkBytes),
+      client.uploadTus(as(), folder.id, 'rss-tus.bin', srcSpec(cfg.rssUploadBytes), cfg.tusChunkBytes),
     );
     const rssTusDetail = await s.ok('GET', `/api/v1/files/${rssTus.value.fileId}`);
     checkSha('2 GiB tus upload', rssTusDetail.latest.sha256, hashes.get(cfg.rssUploadBytes)!);
     log(`2 GiB tus upload: ${rssTus.value.mbPerSecond.toFixed(0)} MB/s, peak RSS ${(rssTus.stats.peakRss / MB).toFixed(0)} MB`);
     monitor.stop();
+    await client.stop();
     const hwmAtEnd = statusBytes(kura.pid, 'VmHWM');
 
     // ---- rows ----
@@ -672,8 +676,8 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
         note: 'CPU seconds of the server process per GB moved; crypto floor of a Kura transfer = aesGcmStream (TLS) + aesGcmSegments (blob) + sha256; nginx pays aesGcmStream (TLS) plus the kernel',
         cryptoFloorKuraTransfer: round(primitives.aesGcmStream + primitives.aesGcmSegments + primitives.sha256, 2),
         cryptoFloorNginx: round(primitives.aesGcmStream, 2),
-        download: median(kuraRuns.map((x) => cpuPerGB(x.stats, cfg.fileBytes))),
-        nginxDownload: median(nginxRuns.map((x) => round(x.stats.helperCpuSeconds / (cfg.fileBytes / 1e9), 2))),
+        download: round(median(kuraRuns.map((x) => cpuPerGB(x.stats, cfg.fileBytes))), 2),
+        nginxDownload: round(median(nginxRuns.map((x) => x.stats.helperCpuSeconds / (cfg.fileBytes / 1e9))), 2),
         uploadMultipart: cpuPerGB(mp.stats, cfg.fileBytes),
         ...Object.fromEntries(
           tusRuns.map((tr) => [

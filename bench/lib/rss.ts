@@ -39,7 +39,15 @@ export class ProcessMonitor {
     private readonly helpers: () => number[] = () => [],
     /** The server's stdout log; with --trace-gc its GC lines are counted per phase. */
     private readonly logFile: string | null = null,
+    /** The client's process (default: this one). */
+    private readonly clientPid: number | null = null,
   ) {}
+
+  private clientCpu(): number {
+    if (this.clientPid !== null) return cpuSeconds(this.clientPid);
+    const c = process.cpuUsage();
+    return (c.user + c.system) / 1e6;
+  }
 
   private logSize(): number {
     try {
@@ -85,7 +93,7 @@ export class ProcessMonitor {
     const rssAtStart = statusBytes(this.pid, 'VmRSS') ?? 0;
     this.current = { phase, max: rssAtStart, samples: 0 };
     const cpu0 = cpuSeconds(this.pid);
-    const client0 = process.cpuUsage();
+    const client0 = this.clientCpu();
     const machine0 = machineBusySeconds();
     const helpers0 = this.helperCpu();
     const log0 = this.logSize();
@@ -103,7 +111,7 @@ export class ProcessMonitor {
     phase: string,
     t0: number,
     cpu0: number,
-    client0: NodeJS.CpuUsage,
+    client0: number,
     machine0: number,
     helpers0: number,
     log0: number,
@@ -112,7 +120,6 @@ export class ProcessMonitor {
   ): PhaseStats {
     this.sample();
     const hwm = statusBytes(this.pid, 'VmHWM');
-    const c = process.cpuUsage(client0);
     const stats: PhaseStats = {
       phase,
       seconds: (performance.now() - t0) / 1000,
@@ -122,7 +129,7 @@ export class ProcessMonitor {
       peakRss: Math.max(this.current!.max, hwmReset && hwm !== null ? hwm : 0),
       rssAtStart,
       serverCpuSeconds: cpuSeconds(this.pid) - cpu0,
-      clientCpuSeconds: (c.user + c.system) / 1e6,
+      clientCpuSeconds: this.clientCpu() - client0,
       helperCpuSeconds: this.helperCpu() - helpers0,
       machineCpuSeconds: machineBusySeconds() - machine0,
       samples: this.current!.samples,

@@ -9,8 +9,12 @@ export const LOCATION_KINDS = ['database', 'blobs', 'backups', 'checkpoints', 'e
 /** Kinds the embedded mode always uses; each must be declared (FAC-01). */
 export const REQUIRED_LOCATION_KINDS = ['database', 'blobs', 'checkpoints'] as const;
 
-/** 2 GiB − 1 MiB: the largest file the malware scanner can still scan whole. */
-export const DEFAULT_MAX_FILE_BYTES = 2 * 1024 ** 3 - 1024 ** 2;
+/**
+ * 1 GiB: comfortably inside what ClamAV scans whole. Near its 2 GiB ceiling, random content was seen
+ * to trip `Heuristics.Limits.Exceeded.MaxScanSize` (embedded content counts against MaxScanSize), which
+ * would leave such a file held for good.
+ */
+export const DEFAULT_MAX_FILE_BYTES = 1024 ** 3;
 
 /** 0 = any free port (tests). */
 const Port = z.coerce.number().int().min(0).max(65535);
@@ -92,9 +96,9 @@ export const ConfigSchema = z.object({
   uploads: z
     .object({
       /**
-       * Largest file accepted (413 before any byte is stored). The default stays under 2 GiB because
-       * ClamAV cannot scan larger files (libclamav caps MaxFileSize/MaxScanSize just below 2 GiB):
-       * a bigger file could never leave `held` (MAL-01).
+       * Largest file accepted (413 before any byte is stored). The default stays well under 2 GiB
+       * because ClamAV cannot scan larger files (libclamav caps MaxFileSize just below 2 GiB): a file
+       * it cannot scan never leaves `held` (MAL-01).
        */
       maxFileBytes: z.coerce.number().int().min(1).default(DEFAULT_MAX_FILE_BYTES),
       /** Hours an unfinished resumable upload is kept before its staging data is removed. */
