@@ -133,10 +133,12 @@ export class FileService {
     return (await this.deps.policy.get(tenantId)).files;
   }
 
-  /** Refuses (413) before any byte is stored when `bytes` would not fit. */
-  async requireRoom(actor: Actor, bytes: number): Promise<void> {
+  /** Refuses (413) before any byte is stored when `bytes` would not fit; returns the headroom. */
+  async requireRoom(actor: Actor, bytes: number): Promise<number> {
     if (bytes > this.deps.maxFileBytes) throw new AppError('upload.too_large', `${bytes} > ${this.deps.maxFileBytes}`);
-    if (bytes > (await this.headroom(actor))) throw new AppError('quota.exceeded');
+    const room = await this.headroom(actor);
+    if (bytes > room) throw new AppError('quota.exceeded');
+    return room;
   }
 
   // ---- uploads ----
@@ -159,8 +161,7 @@ export class FileService {
   /** A simple (one-request) upload: streams the body through SHA-256 and encryption into a durable blob, then records it. */
   async upload(actor: Actor, input: NewVersionInput, body: Readable, declaredBytes: number | null): Promise<FileDto> {
     await this.prepareUpload(actor, input);
-    if (declaredBytes !== null) await this.requireRoom(actor, declaredBytes);
-    const room = await this.headroom(actor);
+    const room = await this.requireRoom(actor, declaredBytes ?? 0);
     let blob: StoredBlob;
     try {
       blob = await this.deps.vault.write(actor.tenantId, body, room, (blobId) =>

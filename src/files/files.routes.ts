@@ -38,6 +38,19 @@ const tags = ['files'];
 /** Roles that may create top-level folders; guests and auditors work only in folders shared with them. */
 const TOP_LEVEL_CREATORS = new Set(['tenant_admin', 'staff', 'approver']);
 
+/**
+ * A client that goes away mid-upload is not a fault of ours: its stream error becomes a 400 (nothing
+ * was stored; the blob is removed) instead of a 500 with a fault event. Store failures stay 500s.
+ */
+async function interrupted<T>(req: FastifyRequest, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (!(err instanceof AppError) && req.raw.aborted) throw new AppError('upload.invalid', 'the client closed the connection');
+    throw err;
+  }
+}
+
 export async function registerFileRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { folders, files, trash, groups } = services;
@@ -257,17 +270,19 @@ export async function registerFileRoutes(app: FastifyInstance, services: Service
       async (req, reply) => {
         const part = await req.file();
         if (!part) throw new AppError('upload.invalid', 'no file part');
-        const dto = await files.upload(
-          actor(req),
-          {
-            folderId: req.params.id,
-            name: part.filename,
-            contentType: part.mimetype,
-            onConflict: req.query.onConflict,
-            zone: req.zone,
-          },
-          part.file,
-          declared(req),
+        const dto = await interrupted(req, () =>
+          files.upload(
+            actor(req),
+            {
+              folderId: req.params.id,
+              name: part.filename,
+              contentType: part.mimetype,
+              onConflict: req.query.onConflict,
+              zone: req.zone,
+            },
+            part.file,
+            declared(req),
+          ),
         );
         return reply.code(201).send(dto);
       },
@@ -279,18 +294,20 @@ export async function registerFileRoutes(app: FastifyInstance, services: Service
         const detail = await files.detail(actor(req), req.params.id);
         const part = await req.file();
         if (!part) throw new AppError('upload.invalid', 'no file part');
-        const dto = await files.upload(
-          actor(req),
-          {
-            folderId: detail.folderId,
-            fileId: detail.id,
-            name: detail.name,
-            contentType: part.mimetype,
-            onConflict: 'error',
-            zone: req.zone,
-          },
-          part.file,
-          declared(req),
+        const dto = await interrupted(req, () =>
+          files.upload(
+            actor(req),
+            {
+              folderId: detail.folderId,
+              fileId: detail.id,
+              name: detail.name,
+              contentType: part.mimetype,
+              onConflict: 'error',
+              zone: req.zone,
+            },
+            part.file,
+            declared(req),
+          ),
         );
         return reply.code(201).send(dto);
       },

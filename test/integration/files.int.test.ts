@@ -71,7 +71,7 @@ async function events(tenantId: string, n = 20) {
 }
 
 describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
-  it('holds an upload until clamd says clean, then serves it with its SHA-256, a Japanese file name and safe headers [MAL-01] [ENC-01] [TLS-02]', async () => {
+  it('holds an upload until clamd says clean, then serves it with its SHA-256, a Japanese file name and safe headers [MAL-01] [TLS-02]', async () => {
     const f = await folder(owner.client, '住民課');
     const content = randomBytes(200_000);
     const up = await upload(owner.client, f, '転入届 2026年度.pdf', content);
@@ -236,7 +236,7 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     );
   });
 
-  it('purges a folder and everything in it after the trash period [HR-05]', async () => {
+  it('purges a folder and everything in it after the trash period', async () => {
     const top = await folder(owner.client, '古い資料');
     const sub = await folder(owner.client, '2019', top);
     const id = await uploadClean(owner.client, sub, 'old.txt', Buffer.from('old'));
