@@ -87,6 +87,40 @@ function num(name: string, def: number): number {
   return n;
 }
 
+/**
+ * The fastest any server doing Kura's work could go on this machine: the client and the server
+ * share its cores, so MB/s ≤ cores ÷ (client CPU-s/GB + the server's crypto floor CPU-s/GB), even
+ * with perfect use of every core and zero overhead. When that bound is below a target's MB/s, the
+ * target cannot be met on this machine whatever the code does (the report says so).
+ */
+function machineBound(
+  cores: number,
+  floorCpuPerGB: number,
+  nginxMBps: number,
+  clientCpuPerGB: { download: number; uploadMultipart: number },
+): {
+  cores: number;
+  floorCpuPerGB: number;
+  rows: Record<string, { boundMBps: number; targetMBps: number; reachable: boolean }>;
+  lines: string[];
+} {
+  const rows: Record<string, { boundMBps: number; targetMBps: number; reachable: boolean }> = {};
+  const lines: string[] = [];
+  for (const [name, client, target] of [
+    ['download', clientCpuPerGB.download, 0.8],
+    ['upload', clientCpuPerGB.uploadMultipart, 0.5],
+  ] as const) {
+    const boundMBps = round((cores * 1000) / (client + floorCpuPerGB), 0);
+    const targetMBps = round(nginxMBps * target, 0);
+    rows[name] = { boundMBps, targetMBps, reachable: boundMBps >= targetMBps };
+    lines.push(
+      `${name}: target ${target} × nginx = ${targetMBps} MB/s; machine bound ${boundMBps} MB/s = ${cores} cores ÷ (client ${client.toFixed(2)} + Kura crypto floor ${floorCpuPerGB} CPU-s/GB)` +
+        (boundMBps < targetMBps ? ' — not reachable on this machine by any implementation' : ''),
+    );
+  }
+  return { cores, floorCpuPerGB, rows, lines };
+}
+
 export interface FilesBenchRow {
   bench: string;
   figure: string;
@@ -686,6 +720,15 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
           ]),
         ),
       },
+      machineBound: machineBound(
+        cpus().length,
+        round(primitives.aesGcmStream + primitives.aesGcmSegments + primitives.sha256, 2),
+        nginxMBps,
+        {
+          download: median(kuraRuns.map((x) => x.stats.clientCpuSeconds / (cfg.fileBytes / 1e9))),
+          uploadMultipart: mp.stats.clientCpuSeconds / (cfg.fileBytes / 1e9),
+        },
+      ),
       tus: tusRuns.map((tr) => ({ label: tr.label, patches: tr.r.patches, seconds: round(tr.r.seconds), cipher: tr.r.cipher })),
       multipart: { seconds: round(mp.value.seconds), cipher: mp.value.cipher },
       curl: { nginx: curlNginx, kura: curlKura },
@@ -774,6 +817,8 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
   );
   console.log(`server CPU seconds per GB: ${JSON.stringify(details.serverCpuSecondsPerGB)}`);
   console.log(`primitives in this run, CPU seconds per GB: ${JSON.stringify(details.primitiveCpuSecondsPerGB)}`);
+  const bound = details.machineBound as ReturnType<typeof machineBound> | undefined;
+  if (bound) for (const line of bound.lines) console.log(line);
   if ((details.scanProblems as string[] | undefined)?.length)
     console.log(
       `scan problems:\n  ${[...(details.scanProblems as string[]), ...((details.scanDiagnostics as string[]) ?? [])].join('\n  ')}`,

@@ -69,16 +69,28 @@ program
     if ((await services.tenants.list()).length === 0) {
       first = await createFirstTenant(services, { slug: FIRST_TENANT_SLUG, name: FIRST_TENANT_NAME, adminLogin: 'admin' });
     }
+    // The managed clamd (embedded mode) loads its signatures while the listeners start.
+    const supervisor = services.clamdSupervisor;
+    const clamdStarting = supervisor?.start();
     const listeners = await listenZones(services);
     const worker = config.jobs.enabled ? await startWorker(services, `${process.pid}`) : null;
     // One write, so whoever waits for the banner gets all of it.
     const tenants = await services.tenants.list();
+    if (clamdStarting) await Promise.race([clamdStarting, new Promise((r) => setTimeout(r, 15_000).unref())]);
+    const managed = supervisor?.status();
+    const where = managed ? `managed, ${managed.socket}` : (config.scanner.clamd ?? []).join(', ');
     const scanner = await Promise.race([
-      services.scanner.version().then(
-        (v) => `  ウイルス検査 / malware scanner: ${services.scanner.engine} ${config.scanner.clamd ?? ''} (${v})`,
-        (err: Error) =>
-          `  ウイルス検査エンジンに接続できません / malware scanner unavailable (${err.message.slice(0, 80)}): uploads stay held (ウイルス検査待ち) until it answers; set KURA_CLAMD=tcp://host:port or unix:/path`,
-      ),
+      managed?.state === 'unavailable'
+        ? Promise.resolve(`  ウイルス検査エンジンを起動できません / managed clamd unavailable: ${managed.problem}`)
+        : managed?.state === 'starting'
+          ? Promise.resolve(
+              `  ウイルス検査エンジンを起動中です / managed clamd is loading its signatures (pid ${managed.pid}); uploads stay held until it answers`,
+            )
+          : services.scanner.version().then(
+              (v) => `  ウイルス検査 / malware scanner: ${services.scanner.engine} ${where} (${v})`,
+              (err: Error) =>
+                `  ウイルス検査エンジンに接続できません / malware scanner unavailable (${err.message.slice(0, 80)}): uploads stay held (ウイルス検査待ち) until it answers; set KURA_CLAMD=tcp://host:port or unix:/path`,
+            ),
       new Promise<string>((r) =>
         setTimeout(
           () => r('  ウイルス検査エンジンの応答がありません / malware scanner does not answer: uploads stay held'),
@@ -118,6 +130,7 @@ program
       logger.info({ signal }, 'shutting down');
       await worker?.stop();
       await Promise.all(listeners.map((l) => l.app.close()));
+      await supervisor?.stop();
       await services.database.close();
       process.exit(0);
     };

@@ -4,6 +4,7 @@
  */
 import type { Transaction } from 'kysely';
 import pino, { type Logger } from 'pino';
+import { join } from 'node:path';
 import { AuditLog } from '../audit/audit-log.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { AuditVerifyService } from '../audit/audit-verify.service.js';
@@ -48,6 +49,8 @@ import { S3BlobStore } from '../storage/s3-blob-store.js';
 import type { Scanner } from '../malware/scanner.js';
 import { NoScanner } from '../malware/scanner.js';
 import { ClamdScanner } from '../malware/clamd-scanner.js';
+import { ClamdSupervisor } from '../malware/clamd-supervisor.js';
+import { ScannerPool } from '../malware/scanner-pool.js';
 import { ScanGate } from '../malware/scan-gate.service.js';
 import { BlobVault } from '../files/blob-vault.js';
 import { FileAccess } from '../files/file-access.js';
@@ -92,6 +95,8 @@ export interface Services {
   blobStore: BlobStore;
   vault: BlobVault;
   scanner: Scanner;
+  /** The clamd Kura runs itself in embedded mode (`serve` starts it), or null. */
+  clamdSupervisor: ClamdSupervisor | null;
   scanGate: ScanGate;
   folders: FolderService;
   files: FileService;
@@ -123,6 +128,38 @@ export function createBlobStore(config: ResolvedConfig): BlobStore {
   if (!config.s3) return new FsBlobStore(config.paths.blobs);
   const { secretAccessKeyFile, ...s3 } = config.s3;
   return new S3BlobStore({ ...s3, secretAccessKey: readFileSync(secretAccessKeyFile, 'utf8').trim() });
+}
+
+/**
+ * The malware scanner (MAL-02): the configured clamd (one, or a pool for scale-out); without one, the
+ * clamd Kura manages itself (embedded mode; `serve` starts it through `clamdSupervisor`); with
+ * management off, none (files stay held).
+ */
+function createScanner(
+  config: ResolvedConfig,
+  opts: CreateServicesOptions,
+  logger: Logger,
+): { scanner: Scanner; clamdSupervisor: ClamdSupervisor | null } {
+  if (opts.scanner) return { scanner: opts.scanner, clamdSupervisor: null };
+  const { clamd, timeoutMs, managed } = config.scanner;
+  if (clamd?.length === 1) return { scanner: new ClamdScanner(clamd[0]!, { timeoutMs }), clamdSupervisor: null };
+  if (clamd?.length)
+    return { scanner: new ScannerPool(clamd.map((a) => new ClamdScanner(a, { timeoutMs }))), clamdSupervisor: null };
+  if (!managed.enabled) return { scanner: new NoScanner(), clamdSupervisor: null };
+  const clamdSupervisor = new ClamdSupervisor({
+    binary: managed.binary,
+    dir: config.paths.clamav,
+    databaseDir: managed.databaseDir ?? join(config.paths.clamav, 'db'),
+    seedFrom: managed.seedFrom,
+    maxFileBytes: config.uploads.maxFileBytes,
+    ping: (socket) => new ClamdScanner(`unix:${socket}`, { timeoutMs: 2000 }).ping(),
+    onEvent: (e) => {
+      if (e.type === 'exited') logger.warn({ clamd: e }, 'managed clamd exited; restarting');
+      else if (e.type === 'started') logger.info({ clamd: e }, 'managed clamd is running');
+      else logger.warn({ problem: e.problem }, 'managed clamd unavailable');
+    },
+  });
+  return { scanner: new ClamdScanner(`unix:${clamdSupervisor.socket}`, { timeoutMs }), clamdSupervisor };
 }
 
 /** Periodic jobs every node registers; the schedule table makes each run once per period. */
@@ -227,9 +264,7 @@ export async function createServices(
   // Files (issue 4): one blob store, the vault over it, the scan gate, and the services.
   const blobStore = opts.blobStore ?? createBlobStore(config);
   const vault = new BlobVault({ store: blobStore, keyring });
-  const scanner: Scanner =
-    opts.scanner ??
-    (config.scanner.clamd ? new ClamdScanner(config.scanner.clamd, { timeoutMs: config.scanner.timeoutMs }) : new NoScanner());
+  const { scanner, clamdSupervisor } = createScanner(config, opts, logger);
   const folderRepo = new FolderRepository(database.db);
   const fileRepo = new FileRepository(database.db);
   const uploadRepo = new UploadRepository(database.db);
@@ -287,7 +322,13 @@ export async function createServices(
   const scrubber = new Scrubber({ database, clock, audit, files: fileRepo, vault });
   const keyRotation = new KeyRotationService({ database, clock, audit, keyring, files: fileRepo, jobs });
 
-  const readiness = new ReadinessService({ database, blobs: blobStore, checkpoints: checkpointStore, scanner });
+  const readiness = new ReadinessService({
+    database,
+    blobs: blobStore,
+    checkpoints: checkpointStore,
+    scanner,
+    scannerState: clamdSupervisor ? () => clamdSupervisor.status().state : undefined,
+  });
   const status = new StatusService({ readiness, clock });
   const metrics = createMetrics(() => jobs.depth());
   const jobHandlers: Record<string, JobHandler> = {
@@ -352,6 +393,7 @@ export async function createServices(
     blobStore,
     vault,
     scanner,
+    clamdSupervisor,
     scanGate,
     folders,
     files: fileService,

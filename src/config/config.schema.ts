@@ -42,6 +42,8 @@ export const Location = z.object({
 });
 export type Location = z.infer<typeof Location>;
 
+const ClamdAddress = z.string().regex(/^(tcp:\/\/[^\s/]+:\d+|unix:\/.+)$/, 'tcp://host:port or unix:/path');
+
 export const ConfigSchema = z.object({
   dataDir: z.string().min(1),
   database: z.object({
@@ -110,16 +112,40 @@ export const ConfigSchema = z.object({
         .default(24),
     })
     .default({ maxFileBytes: DEFAULT_MAX_FILE_BYTES, sessionTtlHours: 24 }),
-  /** The malware scanner (MAL-01): clamd at `tcp://host:port` or `unix:/path/to/clamd.sock`; unset = files stay held. */
+  /**
+   * The malware scanner (MAL-01, MAL-02): one clamd or a pool of them at `tcp://host:port` or
+   * `unix:/path/to/clamd.sock` (scale-out); unset = the managed clamd Kura starts itself (embedded),
+   * or, with `managed.enabled: false`, no scanner (files stay held).
+   */
   scanner: z
     .object({
       clamd: z
-        .string()
-        .regex(/^(tcp:\/\/[^\s/]+:\d+|unix:\/.+)$/, 'tcp://host:port or unix:/path')
+        .union([ClamdAddress, z.array(ClamdAddress).min(1).max(64)])
+        .transform((v) => (Array.isArray(v) ? v : [v]))
         .optional(),
       timeoutMs: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
+      managed: z
+        .object({
+          enabled: z.boolean().default(true),
+          binary: z.string().min(1).default('clamd'),
+          /** Signature directory of the managed clamd (default <dataDir>/clamav/db). */
+          databaseDir: z.string().min(1).optional(),
+          /** Where signatures are copied from when databaseDir holds none (freshclam's directory). */
+          seedFrom: z.array(z.string().min(1)).default(['/var/lib/clamav']),
+        })
+        .default({ enabled: true, binary: 'clamd', seedFrom: ['/var/lib/clamav'] }),
+      /** Alert (fault event, metric) when the signatures are older than this (MAL-02: 24 h). */
+      signatureMaxAgeHours: z.coerce
+        .number()
+        .min(1)
+        .max(24 * 30)
+        .default(24),
     })
-    .default({ timeoutMs: 300_000 }),
+    .default({
+      timeoutMs: 300_000,
+      managed: { enabled: true, binary: 'clamd', seedFrom: ['/var/lib/clamav'] },
+      signatureMaxAgeHours: 24,
+    }),
   checkpointDir: z.string().min(1).optional(),
   masterKeyFile: z.string().min(1).optional(),
   locations: z.array(Location).default([]),

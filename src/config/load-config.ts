@@ -17,7 +17,15 @@ export class ConfigError extends Error {
 export interface ResolvedConfig extends KuraConfig {
   /** The file the configuration came from, if any. */
   configFile: string | null;
-  paths: { database: string; blobs: string; checkpoints: string; masterKey: string; certs: string; staging: string };
+  paths: {
+    database: string;
+    blobs: string;
+    checkpoints: string;
+    masterKey: string;
+    certs: string;
+    staging: string;
+    clamav: string;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -90,7 +98,19 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Resolve
       ...(f.uploads ?? {}),
       ...(env.KURA_UPLOAD_MAX_BYTES ? { maxFileBytes: env.KURA_UPLOAD_MAX_BYTES } : {}),
     },
-    scanner: { ...(f.scanner ?? {}), ...(env.KURA_CLAMD ? { clamd: env.KURA_CLAMD } : {}) },
+    scanner: {
+      ...(f.scanner ?? {}),
+      ...(env.KURA_CLAMD ? { clamd: list(env.KURA_CLAMD) } : {}),
+      ...(env.KURA_CLAMD_MANAGED || env.KURA_CLAMD_DB_DIR
+        ? {
+            managed: {
+              ...((f.scanner as { managed?: object } | undefined)?.managed ?? {}),
+              ...(env.KURA_CLAMD_MANAGED ? { enabled: env.KURA_CLAMD_MANAGED !== 'off' } : {}),
+              ...(env.KURA_CLAMD_DB_DIR ? { databaseDir: env.KURA_CLAMD_DB_DIR } : {}),
+            },
+          }
+        : {}),
+    },
     checkpointDir: pathFrom(f.checkpointDir, env.KURA_CHECKPOINT_DIR),
     masterKeyFile: pathFrom(f.masterKeyFile, env.KURA_MASTER_KEY_FILE),
     logLevel: env.KURA_LOG_LEVEL ?? f.logLevel,
@@ -113,6 +133,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Resolve
       masterKey: cfg.masterKeyFile ?? join(cfg.dataDir, 'master.key'),
       certs: join(cfg.dataDir, 'tls'),
       staging: cfg.stagingDir ?? join(cfg.dataDir, 'staging'),
+      clamav: join(cfg.dataDir, 'clamav'),
     },
   };
 }

@@ -23,7 +23,16 @@ export interface Readiness {
 const CHECK_TIMEOUT_MS = 3000;
 
 export class ReadinessService {
-  constructor(private readonly deps: { database: Database; blobs: BlobStore; checkpoints: CheckpointStore; scanner?: Scanner }) {}
+  constructor(
+    private readonly deps: {
+      database: Database;
+      blobs: BlobStore;
+      checkpoints: CheckpointStore;
+      scanner?: Scanner;
+      /** The managed clamd's state (MAL-02): reported as the reason when the scanner does not answer. */
+      scannerState?: (() => string) | undefined;
+    },
+  ) {}
 
   async check(): Promise<Readiness> {
     const components = await Promise.all([
@@ -32,6 +41,8 @@ export class ReadinessService {
       this.probe('checkpoints', () => this.deps.checkpoints.check()),
       ...(this.deps.scanner ? [this.probe('scanner', () => this.deps.scanner!.ping())] : []),
     ]);
+    const scanner = components.find((c) => c.name === 'scanner');
+    if (scanner && !scanner.ok && this.deps.scannerState) scanner.reason = `managed:${this.deps.scannerState()}`;
     return { ready: components.every((c) => c.ok || c.name === 'scanner'), components };
   }
 

@@ -3,12 +3,11 @@
  * linked into place (never overwriting) and the directory fsynced, so an acknowledged blob survives
  * a crash and a crash never leaves a partial blob under its final name.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { access, link, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { randomId } from '../crypto/primitives.js';
 import { assertBlobKey, BlobExistsError, BlobNotFoundError, type BlobStore } from './blob-store.js';
 
@@ -34,13 +33,7 @@ export class FsBlobStore implements BlobStore {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const tmp = join(stagingDir, `${randomId()}.tmp`);
     try {
-      await pipeline(body, createWriteStream(tmp, { flags: 'wx', mode: 0o600, highWaterMark: 1024 * 1024 }));
-      const fh = await open(tmp, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await writeDurably(tmp, body);
       try {
         await link(tmp, file);
       } catch (err) {
@@ -131,6 +124,50 @@ export class FsBlobStore implements BlobStore {
       }
     }
     return n;
+  }
+}
+
+const BATCH_BYTES = 1024 * 1024;
+const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Writes `body` to a new file and fsyncs it: chunks go out in ~1 MiB writev batches, and every
+ * 64 MiB an fdatasync starts in the background, so the final fsync has little left to flush
+ * instead of the whole file (a 1 GiB upload otherwise waits seconds for it after its last byte).
+ */
+async function writeDurably(path: string, body: Readable): Promise<void> {
+  const fh = await open(path, 'wx', 0o600);
+  let syncing: Promise<void> | null = null;
+  try {
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    let pos = 0;
+    let unsynced = 0;
+    const flush = async () => {
+      if (!batchBytes) return;
+      await fh.writev(batch, pos);
+      pos += batchBytes;
+      unsynced += batchBytes;
+      batch = [];
+      batchBytes = 0;
+      if (unsynced >= SYNC_EVERY_BYTES) {
+        await syncing;
+        syncing = fh.datasync();
+        unsynced = 0;
+      }
+    };
+    for await (const chunk of body) {
+      batch.push(chunk as Buffer);
+      batchBytes += (chunk as Buffer).length;
+      if (batchBytes >= BATCH_BYTES) await flush();
+    }
+    await flush();
+    await syncing;
+    syncing = null;
+    await fh.sync();
+  } finally {
+    await (syncing as Promise<void> | null)?.catch(() => {});
+    await fh.close();
   }
 }
 

@@ -14,8 +14,10 @@ export interface RunResult {
 }
 
 function baseEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, KURA_LOG_LEVEL: 'warn', ...extra };
-  for (const k of Object.keys(env)) if (k.startsWith('KURA_') && !(k in extra) && k !== 'KURA_LOG_LEVEL') delete env[k];
+  // No managed clamd unless a test asks for one (it would load the machine's signatures per instance).
+  const env: NodeJS.ProcessEnv = { ...process.env, KURA_LOG_LEVEL: 'warn', KURA_CLAMD_MANAGED: 'off', ...extra };
+  for (const k of Object.keys(env))
+    if (k.startsWith('KURA_') && !(k in extra) && k !== 'KURA_LOG_LEVEL' && k !== 'KURA_CLAMD_MANAGED') delete env[k];
   return env;
 }
 

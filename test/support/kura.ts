@@ -68,7 +68,9 @@ export async function testEnv(
     KURA_LOG_LEVEL: 'silent',
     KURA_JOBS: 'off',
   };
+  // The test clamd when there is one; never a managed clamd of each instance's own.
   if (process.env.KURA_TEST_CLAMD) env.KURA_CLAMD = process.env.KURA_TEST_CLAMD;
+  else env.KURA_CLAMD_MANAGED = 'off';
   let schema: string | null = null;
   // The PostgreSQL runs keep blobs in S3 (Ceph RGW), the SQLite runs in the local directory: every
   // files route is then tested on both stores, as deployed (embedded vs scale-out).

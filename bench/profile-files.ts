@@ -1,0 +1,103 @@
+/**
+ * Profiles one upload and one download of the same file through a real `kura serve` (from source,
+ * or the build with BENCH_KURA_RUN=dist), no scanner: writes V8 CPU profiles of the server to
+ * PROFILE_DIR (default /tmp/kura-prof) and prints MB/s and server CPU seconds per GB for each.
+ *
+ *   node --import tsx bench/profile-files.ts [multipart|tus|download ...]
+ *
+ * Environment: PROFILE_MIB (1024), PROFILE_DIR, PROFILE_CPU=off (no --cpu-prof, just the figures).
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
+import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClientProcess } from './lib/client-process.js';
+import { buildKura, cleanupAll, cpuSeconds, onCleanup, warmFile } from './lib/processes.js';
+import { blobPathOf, startKuraStack } from './lib/stack.js';
+
+const MiB = 1024 * 1024;
+const bytes = Number(process.env.PROFILE_MIB ?? 1024) * MiB;
+const profDir = process.env.PROFILE_DIR ?? '/tmp/kura-prof';
+const ops = process.argv.slice(2).length ? process.argv.slice(2) : ['tus', 'multipart', 'download'];
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'kura-prof-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(profDir, { recursive: true });
+  const file = join(dir, 'file.bin');
+  const fd = openSync(file, 'w');
+  const buf = Buffer.allocUnsafe(8 * MiB);
+  for (let off = 0; off < bytes; off += buf.length) writeSync(fd, randomFillSync(buf));
+  closeSync(fd);
+  const main = process.env.BENCH_KURA_RUN === 'dist' ? buildKura(join(dir, 'build')).main : null;
+  const nodeArgs = process.env.PROFILE_CPU === 'off' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
+  const stack = await startKuraStack(join(dir, 'kura'), { main, clamd: 'tcp://127.0.0.1:1', nodeArgs });
+  const client = ClientProcess.start();
+  const s = stack.session;
+  const spec = { host: '127.0.0.1', port: stack.kura.port, cookie: s.cookie, csrf: s.csrf };
+  const source = { file, fileSize: bytes, length: bytes };
+  let fileId = '';
+  for (const op of ops) {
+    await warmFile(file);
+    if (op === 'download' && fileId) await warmFile(blobPathOf(stack.dataDir, fileId));
+    const th0 = threads(stack.kura.pid);
+    const c0 = cpuSeconds(stack.kura.pid);
+    const t0 = performance.now();
+    if (op === 'tus') fileId = (await client.uploadTus(spec, stack.folderId, `t${Date.now()}.bin`, source, bytes)).fileId;
+    else if (op === 'tus8') fileId = (await client.uploadTus(spec, stack.folderId, `t${Date.now()}.bin`, source, 8 * MiB)).fileId;
+    else if (op === 'multipart')
+      fileId = (await client.uploadMultipart(spec, stack.folderId, `m${Date.now()}.bin`, source)).fileId;
+    else if (op === 'download') {
+      // Without a scanner nothing becomes available: the bench's session cannot download. Mark it clean directly.
+      await markAvailable(stack.dataDir, fileId);
+      await client.download('127.0.0.1', stack.kura.port, `/api/v1/files/${fileId}/content`, { cookie: s.cookie });
+    }
+    const sec = (performance.now() - t0) / 1000;
+    const cpu = cpuSeconds(stack.kura.pid) - c0;
+    console.log(`${op}: ${(bytes / 1e6 / sec).toFixed(0)} MB/s, server ${(cpu / (bytes / 1e9)).toFixed(2)} CPU-s/GB`);
+    const th1 = threads(stack.kura.pid);
+    const per = new Map<string, { u: number; s: number }>();
+    for (const [tid, t] of th1) {
+      const a = th0.get(tid) ?? { name: t.name, u: 0, s: 0 };
+      const k = tid === stack.kura.pid ? 'main' : t.name;
+      const e = per.get(k) ?? { u: 0, s: 0 };
+      e.u += t.u - a.u;
+      e.s += t.s - a.s;
+      per.set(k, e);
+    }
+    for (const [k, v] of per)
+      if (v.u + v.s > 0.02) console.log(`   ${k.padEnd(18)} user ${v.u.toFixed(2)} sys ${v.s.toFixed(2)}`);
+  }
+  await client.stop();
+  await stack.kura.stop();
+}
+
+function threads(pid: number): Map<number, { name: string; u: number; s: number }> {
+  const out = new Map<number, { name: string; u: number; s: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), { name, u: Number(f[11]) / 100, s: Number(f[12]) / 100 });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+async function markAvailable(dataDir: string, fileId: string) {
+  const { default: Db } = await import('better-sqlite3');
+  const db = new Db(join(dataDir, 'kura.db'));
+  db.prepare(`update file_versions set state = 'available' where file_id = ?`).run(fileId);
+  db.close();
+}
+
+main()
+  .catch((e) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanupAll());
