@@ -537,6 +537,65 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('blob_intents_created').on('blob_intents').columns(['created_at']).execute();
       },
     },
+    '0007_malware': {
+      async up(db: AnyDb) {
+        // True type, hold reasons, 無害化 results and the sanitised blob, releases (MAL-03 … MAL-08).
+        for (const [name, type] of [
+          ['detected_type', 'text'],
+          ['hold_reason', 'text'],
+          ['sanitize_state', 'text'],
+          ['sanitized_blob_id', 'text'],
+          ['sanitized_size', 'bigint'],
+          ['sanitized_sha256', 'text'],
+          ['sanitized_content_type', 'text'],
+          ['sanitized_name', 'text'],
+          ['sanitize_report', 'text'],
+          ['released_by', 'text'],
+          ['released_at', 'text'],
+          ['release_reason', 'text'],
+        ] as const) {
+          await db.schema.alterTable('file_versions').addColumn(name, type).execute();
+        }
+        await db.schema.createIndex('file_versions_state').on('file_versions').columns(['tenant_id', 'state']).execute();
+        await db.schema.createIndex('file_versions_scanned').on('file_versions').columns(['scanned_at']).execute();
+        // Requests that need a (second) administrator or an approver: releases from quarantine under
+        // the two-person rule, and access to the original of a sanitised file on the LGWAN zone.
+        await db.schema
+          .createTable('malware_approvals')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('version_id', 'text', (c) => c.notNull().references('file_versions.id'))
+          .addColumn('requested_by', 'text', (c) => c.notNull())
+          .addColumn('reason', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('decided_by', 'text')
+          .addColumn('decided_at', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('malware_approvals_version')
+          .on('malware_approvals')
+          .columns(['tenant_id', 'version_id', 'kind'])
+          .execute();
+        // In-app notices (MAL-03: uploader and admins told about infected files).
+        await db.schema
+          .createTable('notifications')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('params', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('read_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('notifications_user')
+          .on('notifications')
+          .columns(['tenant_id', 'user_id', 'created_at'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -337,7 +337,10 @@ export interface FilesTable {
 }
 
 /** held → available (clean) | quarantined (infected); damaged when the scrubber or a download finds the blob broken. */
-export type VersionState = 'held' | 'available' | 'quarantined' | 'damaged';
+/** held: waiting for scan or review · available · quarantined: infected · blocked: tenant policy (type, encryption) · damaged. */
+export type VersionState = 'held' | 'available' | 'quarantined' | 'blocked' | 'damaged';
+/** 無害化 of an internet-origin version (MAL-07): null = not needed (LGWAN origin or rule off). */
+export type SanitizeState = 'pending' | 'sanitised' | 'sanitised_with_loss' | 'failed' | 'blocked';
 
 export interface FileVersionsTable {
   id: string;
@@ -358,6 +361,45 @@ export interface FileVersionsTable {
   origin_zone: string;
   uploaded_by: string;
   created_at: string;
+  detected_type: string | null;
+  /** Why a version is held or blocked beyond "not scanned yet": type_mismatch, encrypted, unscannable, sanitise_failed, … */
+  hold_reason: string | null;
+  sanitize_state: SanitizeState | null;
+  sanitized_blob_id: string | null;
+  sanitized_size: number | null;
+  sanitized_sha256: string | null;
+  sanitized_content_type: string | null;
+  sanitized_name: string | null;
+  /** JSON: { engine, removed: [{ kind, count, detail }], loss, reason } */
+  sanitize_report: string | null;
+  released_by: string | null;
+  released_at: string | null;
+  release_reason: string | null;
+}
+
+export interface MalwareApprovalsTable {
+  id: string;
+  tenant_id: string;
+  /** release: out of quarantine / held (two-person rule) · original: the unsanitised original on LGWAN (MAL-08). */
+  kind: 'release' | 'original';
+  version_id: string;
+  requested_by: string;
+  reason: string;
+  state: 'pending' | 'approved' | 'rejected';
+  decided_by: string | null;
+  decided_at: string | null;
+  created_at: string;
+}
+
+export interface NotificationsTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  kind: string;
+  /** JSON parameters for the UI's text (file name, signature, …). */
+  params: string;
+  created_at: string;
+  read_at: string | null;
 }
 
 export interface UploadSessionsTable {
@@ -402,6 +444,8 @@ export interface DB {
   files: FilesTable;
   file_versions: FileVersionsTable;
   upload_sessions: UploadSessionsTable;
+  malware_approvals: MalwareApprovalsTable;
+  notifications: NotificationsTable;
   tenants: TenantsTable;
   tenant_keys: TenantKeysTable;
   service_keys: ServiceKeysTable;

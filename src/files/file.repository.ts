@@ -37,6 +37,18 @@ const VERSION_COLUMNS = [
   'origin_zone',
   'uploaded_by',
   'created_at',
+  'detected_type',
+  'hold_reason',
+  'sanitize_state',
+  'sanitized_blob_id',
+  'sanitized_size',
+  'sanitized_sha256',
+  'sanitized_content_type',
+  'sanitized_name',
+  'sanitize_report',
+  'released_by',
+  'released_at',
+  'release_reason',
 ] as const;
 const BLOB_COLUMNS = [
   'id',
@@ -53,7 +65,11 @@ const BLOB_COLUMNS = [
 ] as const;
 
 /** PostgreSQL returns bigint columns as strings. */
-const versionOut = (r: VersionRow): VersionRow => ({ ...r, size: Number(r.size) });
+const versionOut = (r: VersionRow): VersionRow => ({
+  ...r,
+  size: Number(r.size),
+  sanitized_size: r.sanitized_size === null ? null : Number(r.sanitized_size),
+});
 const blobOut = (r: BlobRow): BlobRow => ({
   ...r,
   plain_size: Number(r.plain_size),
@@ -146,14 +162,15 @@ export class FileRepository {
   /** Deletes files and their versions; returns the blob ids no longer referenced by any version. */
   async remove(tenantId: string, fileIds: string[], exec: Executor): Promise<string[]> {
     if (fileIds.length === 0) return [];
+    // A version holds its blob and, once sanitised, the sanitised blob (MAL-07).
     const blobIds = (
       await exec
         .selectFrom('file_versions')
-        .select('blob_id')
+        .select(['blob_id', 'sanitized_blob_id'])
         .where('tenant_id', '=', tenantId)
         .where('file_id', 'in', fileIds)
         .execute()
-    ).map((r) => r.blob_id);
+    ).flatMap((r) => (r.sanitized_blob_id ? [r.blob_id, r.sanitized_blob_id] : [r.blob_id]));
     await exec.deleteFrom('file_versions').where('tenant_id', '=', tenantId).where('file_id', 'in', fileIds).execute();
     await exec.deleteFrom('files').where('tenant_id', '=', tenantId).where('id', 'in', fileIds).execute();
     const unique = [...new Set(blobIds)];
@@ -162,11 +179,11 @@ export class FileRepository {
       (
         await exec
           .selectFrom('file_versions')
-          .select('blob_id')
+          .select(['blob_id', 'sanitized_blob_id'])
           .where('tenant_id', '=', tenantId)
-          .where('blob_id', 'in', unique)
+          .where((eb) => eb.or([eb('blob_id', 'in', unique), eb('sanitized_blob_id', 'in', unique)]))
           .execute()
-      ).map((r) => r.blob_id),
+      ).flatMap((r) => [r.blob_id, r.sanitized_blob_id]),
     );
     const orphaned = unique.filter((b) => !still.has(b));
     if (orphaned.length) await exec.deleteFrom('blobs').where('tenant_id', '=', tenantId).where('id', 'in', orphaned).execute();

@@ -248,6 +248,7 @@ export class FileService {
         scan_signature: null,
         scan_attempts: 0,
         scanned_at: null,
+        ...NO_MALWARE_FIELDS,
         origin_zone: input.zone,
         uploaded_by: actor.id!,
         created_at: at,
@@ -530,6 +531,22 @@ export class FileService {
     });
   }
 }
+
+/** A new version: no type verdict, no 無害化 result, never released. */
+export const NO_MALWARE_FIELDS = {
+  detected_type: null,
+  hold_reason: null,
+  sanitize_state: null,
+  sanitized_blob_id: null,
+  sanitized_size: null,
+  sanitized_sha256: null,
+  sanitized_content_type: null,
+  sanitized_name: null,
+  sanitize_report: null,
+  released_by: null,
+  released_at: null,
+  release_reason: null,
+} as const;
 
 function withoutTenant<T extends { tenant_id: string }>(row: T): Omit<T, 'tenant_id'> {
   const { tenant_id: _t, ...rest } = row;

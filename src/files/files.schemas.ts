@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 export const FolderRoleSchema = z.enum(['viewer', 'editor', 'manager']);
-export const VersionStateSchema = z.enum(['held', 'available', 'quarantined', 'damaged']);
+export const VersionStateSchema = z.enum(['held', 'available', 'quarantined', 'blocked', 'damaged']);
 export const OnConflictSchema = z.enum(['error', 'keep_both']);
 
 export const FolderRef = z.object({ id: z.string(), name: z.string() });

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isAddressOrCidr } from '../core/address-allow.js';
+import { DEFAULT_BLOCKED, TYPE_CATEGORIES } from '../malware/true-type.js';
 
 /** Roles inside a tenant (AC-05). */
 export const TENANT_ROLES = ['tenant_admin', 'auditor', 'approver', 'staff', 'guest'] as const;
@@ -101,6 +102,30 @@ export const FileSettings = z.object({
 });
 export type FileSettings = z.infer<typeof FileSettings>;
 
+/**
+ * Malware and 無害化 rules (MAL-03 … MAL-10): the true-type block-list, what happens to encrypted
+ * content, mismatched types and formats no sanitiser handles, the internet → LGWAN 無害化 rule, how
+ * long originals are kept, the two-person rule for releases, and the guidance text shown to staff.
+ */
+export const MalwareSettings = z.object({
+  blockedTypes: z.array(z.enum(TYPE_CATEGORIES)).max(TYPE_CATEGORIES.length).default(DEFAULT_BLOCKED),
+  /** Extension or declared type that disagrees with the content: keep held for review, or block. */
+  typeMismatch: z.enum(['hold', 'block']).default('hold'),
+  /** Encrypted archives and documents (cannot be scanned inside): block, or hold for review. */
+  encrypted: z.enum(['block', 'hold']).default('block'),
+  /** Internet-origin files reach the LGWAN zone only as their sanitised version (MAL-08, LG-03). */
+  sanitiseInternetToLgwan: z.boolean().default(true),
+  /** Formats no sanitiser handles: block, or hold for an administrator's review. */
+  unsupported: z.enum(['block', 'hold']).default('block'),
+  /** Days the original of a sanitised file is kept (encrypted, retrievable only with an approval). */
+  originalRetentionDays: z.number().int().min(1).max(365).default(14),
+  /** A release from quarantine needs a second administrator. */
+  twoPersonRelease: z.boolean().default(false),
+  /** Guidance shown with the warnings on outside, macro-enabled and released files (MAL-10). */
+  guidance: z.string().max(4000).default(''),
+});
+export type MalwareSettings = z.infer<typeof MalwareSettings>;
+
 export const TenantSettings = z.object({
   password: PasswordPolicy.default(PasswordPolicy.parse({})),
   session: SessionPolicy.default(SessionPolicy.parse({})),
@@ -121,6 +146,7 @@ export const TenantSettings = z.object({
     .default({ days: 90, autoSuspend: false }),
   features: FeatureSettings.default(FeatureSettings.parse({})),
   files: FileSettings.default(FileSettings.parse({})),
+  malware: MalwareSettings.default(MalwareSettings.parse({})),
   /**
    * Device restriction (AC-11): the tenant's own CA (PEM) and where a client certificate it issued
    * is required. Rules name a zone and optionally roles (empty = every role).

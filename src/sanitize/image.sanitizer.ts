@@ -1,0 +1,68 @@
+/**
+ * Images (MAL-07): decoded and re-encoded by sharp (libvips) in the same format, which drops every
+ * metadata block (EXIF with GPS, XMP, IPTC, comments) and anything appended after the image data;
+ * the EXIF orientation is applied to the pixels first so the picture still looks the same. Streams
+ * in and out; libvips refuses images over its pixel limit (decompression bombs).
+ */
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import sharp from 'sharp';
+import {
+  noteRemoved,
+  SanitizeError,
+  type Removed,
+  type SanitizeOutcome,
+  type SanitizeSink,
+  type SanitizeSource,
+  type Sanitizer,
+} from './sanitizer.js';
+
+const FORMATS: Record<string, { format: 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff'; type: string }> = {
+  'image/jpeg': { format: 'jpeg', type: 'image/jpeg' },
+  'image/png': { format: 'png', type: 'image/png' },
+  'image/gif': { format: 'gif', type: 'image/gif' },
+  'image/webp': { format: 'webp', type: 'image/webp' },
+  'image/tiff': { format: 'tiff', type: 'image/tiff' },
+};
+/** 100 megapixels: any real document scan or photo; more is refused as a decompression bomb. */
+export const IMAGE_MAX_PIXELS = 100_000_000;
+
+export class ImageSanitizer implements Sanitizer {
+  readonly engine = `sharp-${sharp.versions.sharp ?? 'unknown'}`;
+
+  handles(s: Pick<SanitizeSource, 'name' | 'detectedMime'>): boolean {
+    return s.detectedMime !== null && s.detectedMime in FORMATS;
+  }
+
+  async sanitize(source: SanitizeSource, sink: SanitizeSink): Promise<SanitizeOutcome> {
+    const f = FORMATS[source.detectedMime!]!;
+    const removed: Removed[] = [];
+    // First pass: what metadata is there (to report it), reading only the header.
+    const probe = sharp({ limitInputPixels: IMAGE_MAX_PIXELS, failOn: 'error' });
+    (await source.open()).pipe(probe);
+    const meta = await probe.metadata().catch((err: Error) => {
+      throw new SanitizeError('malformed', `not a readable image: ${err.message.slice(0, 120)}`);
+    });
+    if (meta.exif) noteRemoved(removed, 'exif');
+    if (meta.xmp) noteRemoved(removed, 'xmp');
+    if (meta.iptc) noteRemoved(removed, 'iptc');
+    if (meta.icc) noteRemoved(removed, 'icc_profile');
+    if (meta.comments?.length) noteRemoved(removed, 'comment', undefined, meta.comments.length);
+    const image = sharp({
+      limitInputPixels: IMAGE_MAX_PIXELS,
+      failOn: 'error',
+      animated: f.format === 'gif' || f.format === 'webp',
+    })
+      .rotate()
+      .toFormat(f.format);
+    const out = new PassThrough();
+    const input = await source.open();
+    try {
+      await Promise.all([pipeline(input, image, out), sink(out)]);
+    } catch (err) {
+      out.destroy();
+      throw new SanitizeError('malformed', `image could not be re-encoded: ${(err as Error).message.slice(0, 160)}`);
+    }
+    return { result: 'sanitised', engine: this.engine, name: source.name, contentType: f.type, removed };
+  }
+}

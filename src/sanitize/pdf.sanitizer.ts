@@ -1,0 +1,244 @@
+/**
+ * PDF 無害化 (MAL-07) with pdf-lib: the document is parsed into objects and written out again as a
+ * new file (incremental updates, trailing bytes and unreferenced tricks do not survive the rewrite),
+ * after removing, wherever they appear:
+ *   - JavaScript: /JS and /JavaScript entries, the /Names JavaScript tree, JavaScript actions;
+ *   - automatic actions: the catalog's /OpenAction, every /AA (additional actions) dictionary;
+ *   - dangerous actions: Launch, ImportData, SubmitForm, GoToE, RichMediaExecute, Rendition, and URI
+ *     actions that point anywhere but http(s)/mailto (file:, UNC paths);
+ *   - embedded files: the /EmbeddedFiles tree, /EF of file specifications, /AF associated files,
+ *     FileAttachment annotations;
+ *   - XFA forms (/XFA in the AcroForm).
+ * Encrypted PDFs are not opened (the tenant's encrypted-content policy decides). The PDF is read
+ * whole (pdf-lib works in memory), so files over PDF_MAX_BYTES are held for review instead.
+ * A strict mode that rebuilds pages as images is not implemented (see docs/malware.md).
+ */
+import { Readable } from 'node:stream';
+import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRef, PDFStream, PDFString, PDFHexString, type PDFObject } from 'pdf-lib';
+import {
+  noteRemoved,
+  readAllLimited,
+  SanitizeError,
+  type Removed,
+  type SanitizeOutcome,
+  type SanitizeSink,
+  type SanitizeSource,
+  type Sanitizer,
+} from './sanitizer.js';
+
+export const PDF_MAX_BYTES = 200 * 1024 * 1024;
+
+const N = (s: string) => PDFName.of(s);
+const DANGEROUS_ACTIONS = new Set([
+  'JavaScript',
+  'Launch',
+  'ImportData',
+  'SubmitForm',
+  'GoToE',
+  'RichMediaExecute',
+  'Rendition',
+  'ResetForm',
+]);
+const SAFE_URI = /^(https?:|mailto:)/i;
+
+export class PdfSanitizer implements Sanitizer {
+  readonly engine = 'kura-pdf';
+
+  handles(s: Pick<SanitizeSource, 'name' | 'detectedMime'>): boolean {
+    return s.detectedMime === 'application/pdf';
+  }
+
+  async sanitize(source: SanitizeSource, sink: SanitizeSink): Promise<SanitizeOutcome> {
+    const bytes = await readAllLimited(await source.open(), PDF_MAX_BYTES);
+    let doc: PDFDocument;
+    try {
+      doc = await PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: false });
+    } catch (err) {
+      const e = err as Error;
+      if (/encrypted/i.test(e.name) || /encrypted/i.test(e.message)) throw new SanitizeError('encrypted', 'encrypted PDF');
+      throw new SanitizeError('malformed', `not a readable PDF: ${e.message.slice(0, 160)}`);
+    }
+    let result: { removed: Removed[]; loss: boolean };
+    try {
+      result = scrub(doc);
+    } catch (err) {
+      throw new SanitizeError('malformed', `PDF structure not readable: ${(err as Error).message.slice(0, 160)}`);
+    }
+    let out: Uint8Array;
+    try {
+      out = await doc.save({ useObjectStreams: false, addDefaultPage: false, updateFieldAppearances: false });
+    } catch (err) {
+      throw new SanitizeError('malformed', `PDF could not be rewritten: ${(err as Error).message.slice(0, 160)}`);
+    }
+    await sink(Readable.from([Buffer.from(out.buffer, out.byteOffset, out.byteLength)]));
+    return {
+      result: result.loss ? 'sanitised_with_loss' : 'sanitised',
+      engine: this.engine,
+      name: source.name,
+      contentType: 'application/pdf',
+      removed: result.removed,
+    };
+  }
+}
+
+function scrub(doc: PDFDocument): { removed: Removed[]; loss: boolean } {
+  const removed: Removed[] = [];
+  let loss = false;
+  const context = doc.context;
+  const lookup = (o: PDFObject | undefined): PDFObject | undefined => (o instanceof PDFRef ? context.lookup(o) : o);
+
+  // Catalog-level entries.
+  const catalog = doc.catalog;
+  if (catalog.has(N('OpenAction'))) {
+    catalog.delete(N('OpenAction'));
+    noteRemoved(removed, 'open_action');
+  }
+  const names = lookup(catalog.get(N('Names')));
+  if (names instanceof PDFDict) {
+    for (const [key, kind] of [
+      ['JavaScript', 'javascript'],
+      ['EmbeddedFiles', 'embedded_file'],
+    ] as const) {
+      if (names.has(N(key))) {
+        names.delete(N(key));
+        noteRemoved(removed, kind, 'document');
+        if (kind === 'embedded_file') loss = true;
+      }
+    }
+  }
+  const acro = lookup(catalog.get(N('AcroForm')));
+  if (acro instanceof PDFDict && acro.has(N('XFA'))) {
+    acro.delete(N('XFA'));
+    noteRemoved(removed, 'xfa');
+    loss = true;
+  }
+
+  // Every object: actions, JavaScript, embedded files, attachment annotations.
+  const attachmentAnnots = new Set<PDFObject>();
+  for (const [ref, obj] of context.enumerateIndirectObjects()) {
+    const dict = obj instanceof PDFDict ? obj : obj instanceof PDFStream ? obj.dict : null;
+    if (!dict) continue;
+    const type = nameOf(dict.get(N('Type')));
+    const subtype = nameOf(dict.get(N('Subtype')));
+    if (type === 'EmbeddedFile' || (obj instanceof PDFStream && subtype === null && type === 'EmbeddedFile')) {
+      context.delete(ref);
+      continue;
+    }
+    if (subtype === 'FileAttachment') {
+      attachmentAnnots.add(ref);
+      noteRemoved(removed, 'embedded_file', 'attachment annotation');
+      loss = true;
+    }
+    scrubDict(dict, removed, (l) => (loss ||= l), lookup);
+  }
+  // Annotations written inline in a page's /Annots are not indirect objects: scrub them there;
+  // attachment annotations (inline or not) leave the array.
+  for (const page of doc.getPages()) {
+    const annots = lookup(page.node.get(N('Annots')));
+    if (!(annots instanceof PDFArray)) continue;
+    for (let i = annots.size() - 1; i >= 0; i--) {
+      const a = annots.get(i);
+      if (a instanceof PDFDict) {
+        if (nameOf(a.get(N('Subtype'))) === 'FileAttachment') {
+          attachmentAnnots.add(a);
+          noteRemoved(removed, 'embedded_file', 'attachment annotation');
+          loss = true;
+        } else scrubDict(a, removed, (l) => (loss ||= l), lookup);
+      }
+      if (attachmentAnnots.has(a)) annots.remove(i);
+    }
+  }
+  for (const ref of attachmentAnnots) if (ref instanceof PDFRef) context.delete(ref);
+  // Whatever nothing points at any more (the removed trees, file specifications, scripts) is not written.
+  dropUnreachable(doc);
+  return { removed, loss };
+}
+
+/** Deletes every indirect object not reachable from the trailer (Root, Info). */
+function dropUnreachable(doc: PDFDocument): void {
+  const context = doc.context;
+  const seen = new Set<string>();
+  const stack: PDFObject[] = [];
+  const { Root, Info } = context.trailerInfo;
+  for (const o of [Root, Info]) if (o) stack.push(o as PDFObject);
+  while (stack.length) {
+    const o = stack.pop()!;
+    if (o instanceof PDFRef) {
+      if (seen.has(o.tag)) continue;
+      seen.add(o.tag);
+      const target = context.lookup(o);
+      if (target) stack.push(target);
+    } else if (o instanceof PDFDict) {
+      for (const [, v] of o.entries()) stack.push(v);
+    } else if (o instanceof PDFArray) {
+      for (let i = 0; i < o.size(); i++) stack.push(o.get(i));
+    } else if (o instanceof PDFStream) {
+      stack.push(o.dict);
+    }
+  }
+  for (const [ref] of context.enumerateIndirectObjects()) if (!seen.has(ref.tag)) context.delete(ref);
+}
+
+function nameOf(o: PDFObject | undefined): string | null {
+  return o instanceof PDFName ? o.decodeText() : null;
+}
+
+function stringOf(o: PDFObject | undefined): string {
+  return o instanceof PDFString || o instanceof PDFHexString ? o.decodeText() : '';
+}
+
+/** Removes JavaScript, additional actions and dangerous actions from one dictionary (and its direct children). */
+function scrubDict(
+  dict: PDFDict,
+  removed: Removed[],
+  setLoss: (loss: boolean) => void,
+  lookup: (o: PDFObject | undefined) => PDFObject | undefined,
+  depth = 0,
+): void {
+  if (depth > 8) return;
+  for (const key of ['JS', 'JavaScript']) {
+    if (dict.has(N(key))) {
+      dict.delete(N(key));
+      noteRemoved(removed, 'javascript');
+    }
+  }
+  if (dict.has(N('AA'))) {
+    dict.delete(N('AA'));
+    noteRemoved(removed, 'additional_actions');
+  }
+  // Associated files (PDF 2.0) point at file specifications with embedded files.
+  if (dict.has(N('AF'))) {
+    dict.delete(N('AF'));
+    noteRemoved(removed, 'embedded_file', 'associated file');
+    setLoss(true);
+  }
+  if (dict.has(N('EF'))) {
+    dict.delete(N('EF'));
+    noteRemoved(removed, 'embedded_file', 'file specification');
+    setLoss(true);
+  }
+  // An action dictionary of a dangerous kind is emptied into a no-op; an unsafe URI loses its target.
+  const s = nameOf(dict.get(N('S')));
+  if (s && DANGEROUS_ACTIONS.has(s)) {
+    for (const k of dict.keys()) if (k !== N('Type')) dict.delete(k);
+    noteRemoved(removed, s === 'JavaScript' ? 'javascript' : 'action', s);
+    if (s === 'SubmitForm' || s === 'ImportData') setLoss(true);
+  } else if (s === 'URI') {
+    const uri = stringOf(lookup(dict.get(N('URI'))));
+    if (!SAFE_URI.test(uri.trim())) {
+      dict.delete(N('URI'));
+      dict.delete(N('S'));
+      noteRemoved(removed, 'action', `URI ${uri.slice(0, 60)}`);
+    }
+  }
+  // /A (annotation or outline action) and /Next chains held inline.
+  for (const key of ['A', 'Next']) {
+    const child = dict.get(N(key));
+    if (child instanceof PDFDict) scrubDict(child, removed, setLoss, lookup, depth + 1);
+    else if (child instanceof PDFArray)
+      for (let i = 0; i < child.size(); i++) {
+        const c = child.get(i);
+        if (c instanceof PDFDict) scrubDict(c, removed, setLoss, lookup, depth + 1);
+      }
+  }
+}

