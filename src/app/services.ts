@@ -51,7 +51,11 @@ import { NoScanner } from '../malware/scanner.js';
 import { ClamdScanner } from '../malware/clamd-scanner.js';
 import { ClamdSupervisor } from '../malware/clamd-supervisor.js';
 import { ScannerPool } from '../malware/scanner-pool.js';
-import { ScanGate } from '../malware/scan-gate.service.js';
+import { MalwareApprovalRepository } from '../malware/approval.repository.js';
+import { NotificationRepository } from '../notifications/notification.repository.js';
+import { defaultSanitizers } from '../sanitize/index.js';
+import { SanitizeService } from '../sanitize/sanitize.service.js';
+import { SANITIZE_JOB, ScanGate } from '../malware/scan-gate.service.js';
 import { BlobVault } from '../files/blob-vault.js';
 import { FileAccess } from '../files/file-access.js';
 import { FileRepository } from '../files/file.repository.js';
@@ -98,6 +102,8 @@ export interface Services {
   /** The clamd Kura runs itself in embedded mode (`serve` starts it), or null. */
   clamdSupervisor: ClamdSupervisor | null;
   scanGate: ScanGate;
+  sanitizer: SanitizeService;
+  notifications: NotificationRepository;
   folders: FolderService;
   files: FileService;
   trash: TrashService;
@@ -268,6 +274,7 @@ export async function createServices(
   const folderRepo = new FolderRepository(database.db);
   const fileRepo = new FileRepository(database.db);
   const uploadRepo = new UploadRepository(database.db);
+  const approvals = new MalwareApprovalRepository(database.db);
   const fileAccess = new FileAccess({ folders: folderRepo, files: fileRepo });
   // FolderService and FileService use each other; the folder side reaches files lazily.
   const folders = new FolderService({
@@ -294,6 +301,8 @@ export async function createServices(
     jobs,
     policy: tenantPolicy,
     maxFileBytes: config.uploads.maxFileBytes,
+    originalApproved: (actor, versionId) =>
+      actor.id ? approvals.originalApproved(actor.tenantId, versionId, actor.id) : Promise.resolve(false),
   });
   late.files = fileService;
   late.folders = folders;
@@ -318,7 +327,29 @@ export async function createServices(
     stagingDir: config.paths.staging,
     sessionTtlMs: config.uploads.sessionTtlHours * 3_600_000,
   });
-  const scanGate = new ScanGate({ database, clock, audit, files: fileRepo, vault, scanner });
+  const notifications = new NotificationRepository(database.db);
+  const scanGate = new ScanGate({
+    database,
+    clock,
+    audit,
+    files: fileRepo,
+    vault,
+    scanner,
+    policy: tenantPolicy,
+    jobs,
+    notifications,
+    users: userRepository,
+  });
+  const sanitizer = new SanitizeService({
+    database,
+    clock,
+    audit,
+    files: fileRepo,
+    vault,
+    policy: tenantPolicy,
+    notifications,
+    engines: defaultSanitizers(),
+  });
   const scrubber = new Scrubber({ database, clock, audit, files: fileRepo, vault });
   const keyRotation = new KeyRotationService({ database, clock, audit, keyring, files: fileRepo, jobs });
 
@@ -350,6 +381,9 @@ export async function createServices(
     },
     [SCAN_JOB]: async (job) => {
       await scanGate.scanVersion(job.tenantId as TenantId, String(job.payload.versionId));
+    },
+    [SANITIZE_JOB]: async (job) => {
+      await sanitizer.sanitizeVersion(job.tenantId as TenantId, String(job.payload.versionId));
     },
     [REWRAP_JOB]: async (job) => {
       await keyRotation.rewrap(job.tenantId as TenantId);
@@ -395,6 +429,8 @@ export async function createServices(
     scanner,
     clamdSupervisor,
     scanGate,
+    sanitizer,
+    notifications,
     folders,
     files: fileService,
     trash,

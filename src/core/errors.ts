@@ -75,6 +75,19 @@ export const ERROR_CODES = {
     status: 409,
     message: 'The file is not available: it is waiting for the malware scan or has been quarantined.',
   },
+  'file.sanitising': {
+    status: 409,
+    message: 'This file came from the internet zone and is still being sanitised (無害化) for delivery on LGWAN.',
+  },
+  'file.sanitise_failed': {
+    status: 403,
+    message: 'This file came from the internet zone and could not be sanitised (無害化); it is held for review.',
+  },
+  'file.original_needs_approval': {
+    status: 403,
+    message: 'The original of a file from the internet zone is available on LGWAN only with an approval.',
+  },
+  'file.type_blocked': { status: 415, message: 'Files of this type are not accepted by your organisation.' },
   'file.integrity_failed': {
     status: 500,
     message: 'The stored file failed its integrity check; the incident has been recorded.',

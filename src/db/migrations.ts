@@ -556,7 +556,6 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         ] as const) {
           await db.schema.alterTable('file_versions').addColumn(name, type).execute();
         }
-        await db.schema.createIndex('file_versions_state').on('file_versions').columns(['tenant_id', 'state']).execute();
         await db.schema.createIndex('file_versions_scanned').on('file_versions').columns(['scanned_at']).execute();
         // Requests that need a (second) administrator or an approver: releases from quarantine under
         // the two-person rule, and access to the original of a sanitised file on the LGWAN zone.

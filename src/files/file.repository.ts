@@ -246,12 +246,7 @@ export class FileRepository {
   async updateVersion(
     tenantId: string,
     id: string,
-    patch: Partial<
-      Pick<
-        VersionRow,
-        'state' | 'scan_engine' | 'scan_engine_version' | 'scan_result' | 'scan_signature' | 'scan_attempts' | 'scanned_at'
-      >
-    >,
+    patch: Partial<Omit<VersionRow, 'id' | 'tenant_id' | 'file_id' | 'version' | 'blob_id' | 'uploaded_by' | 'created_at'>>,
     exec: Executor,
     onlyIfState?: VersionState,
   ): Promise<boolean> {

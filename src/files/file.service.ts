@@ -8,6 +8,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
+import { categoryOfName } from '../malware/true-type.js';
 import { AppError } from '../core/errors.js';
 import { systemActor, type Actor, type TenantId, type Zone } from '../core/types.js';
 import { createSha256, randomId } from '../crypto/index.js';
@@ -29,6 +30,8 @@ import type { UploadRepository } from './upload.repository.js';
 /** Scan jobs retry with the queue's backoff (capped at 1 h) for about a week before giving up (MAL-01: never released). */
 export const SCAN_MAX_ATTEMPTS = 200;
 export const SCAN_JOB = 'files.scan';
+/** 無害化 of one version (MAL-07); handled by src/sanitize. */
+export const SANITIZE_JOB = 'files.sanitize';
 
 export interface FileServiceDeps {
   database: Database;
@@ -44,6 +47,8 @@ export interface FileServiceDeps {
   jobs: JobQueue;
   policy: TenantPolicyService;
   maxFileBytes: number;
+  /** Whether `actor` holds an approval for the original of an internet-origin version on LGWAN (MAL-08). */
+  originalApproved: (actor: Actor, versionId: string) => Promise<boolean>;
 }
 
 export interface NewVersionInput {
@@ -64,6 +69,8 @@ export interface Download {
   sha256: string;
   etag: string;
   version: number;
+  /** The bytes are the 無害化 rebuild, not the original (MAL-08). */
+  sanitised: boolean;
   /** Inclusive byte range served, or null for the whole version. */
   range: { start: number; end: number } | null;
   stream: Readable;
@@ -148,14 +155,23 @@ export class FileService {
     if (input.fileId) {
       const f = await this.deps.access.requireFile(actor, input.fileId, 'editor');
       if (f.file.folder_id !== input.folderId) throw new AppError('file.not_found');
+      await this.refuseBlockedName(actor, f.file.name);
       return { name: f.file.name };
     }
     await this.deps.access.requireFolder(actor, input.folderId, 'editor');
     const name = validName(input.name);
+    await this.refuseBlockedName(actor, name);
     if (input.onConflict === 'error' && (await this.deps.folders.namesIn(actor.tenantId, input.folderId)).has(nameKey(name))) {
       throw new AppError('name.taken');
     }
     return { name };
+  }
+
+  /** MAL-06: a name whose extension is on the tenant's block-list is refused before any byte is stored (415). */
+  private async refuseBlockedName(actor: Actor, name: string): Promise<void> {
+    const blocked = (await this.deps.policy.get(actor.tenantId)).malware.blockedTypes;
+    const category = categoryOfName(name);
+    if (blocked.includes(category)) throw new AppError('file.type_blocked', category);
   }
 
   /** A simple (one-request) upload: streams the body through SHA-256 and encryption into a durable blob, then records it. */
@@ -339,6 +355,8 @@ export class FileService {
 
   async rename(actor: Actor, fileId: string, rawName: string, onConflict: OnConflict): Promise<FileDto> {
     const { file } = await this.deps.access.requireFile(actor, fileId, 'editor');
+    // A rename must not turn a checked file into a blocked type (e.g. 報告.pdf → 報告.exe).
+    await this.refuseBlockedName(actor, validName(rawName));
     await this.deps.database.transaction(async (trx) => {
       let name = validName(rawName);
       if (nameKey(name) !== file.name_key) {
@@ -414,6 +432,11 @@ export class FileService {
           trx,
         );
       }
+      if (latest.sanitize_state === 'pending')
+        await this.deps.jobs.enqueue(
+          { kind: SANITIZE_JOB, tenantId: actor.tenantId, payload: { versionId }, maxAttempts: 5 },
+          trx,
+        );
     });
     return this.dtoOf(actor.tenantId, copyId);
   }
@@ -460,7 +483,12 @@ export class FileService {
   async download(
     actor: Actor,
     fileId: string,
-    opts: { version?: number | undefined; range?: (size: number) => { start: number; end: number } | null },
+    opts: {
+      version?: number | undefined;
+      range?: (size: number) => { start: number; end: number } | null;
+      /** On LGWAN: the original of an internet-origin version instead of its sanitised rebuild (needs an approval). */
+      original?: boolean | undefined;
+    },
   ): Promise<Download> {
     const { file } = await this.deps.access.requireFile(actor, fileId, 'viewer');
     const versions = await this.deps.files.versions(actor.tenantId, fileId);
@@ -470,14 +498,22 @@ export class FileService {
         : versions.find((x) => x.version === opts.version);
     if (!v) throw new AppError(opts.version === undefined && versions.length ? 'file.not_available' : 'file.not_found');
     if (v.state !== 'available') throw new AppError('file.not_available', v.state);
-    const blob = await this.deps.files.findBlob(actor.tenantId, v.blob_id);
+    const serve = await this.deliverable(actor, v, file.name, opts.original === true);
+    const blob = await this.deps.files.findBlob(actor.tenantId, serve.blobId);
     if (!blob) return this.integrityFault(actor, file, v, 'blob row missing');
-    const range = opts.range?.(v.size) ?? null;
+    const range = opts.range?.(serve.size) ?? null;
     await this.deps.database.transaction((trx) =>
       this.deps.audit.append(trx, actor, {
         action: 'file.downloaded',
         target: { type: 'file', id: fileId },
-        details: { version: v.version, size: v.size, range: range ? `${range.start}-${range.end}` : undefined, sha256: v.sha256 },
+        details: {
+          version: v.version,
+          size: serve.size,
+          range: range ? `${range.start}-${range.end}` : undefined,
+          sha256: serve.sha256,
+          ...(serve.sanitised ? { sanitised: true } : {}),
+          ...(opts.original ? { original: true } : {}),
+        },
       }),
     );
     let stream: Readable;
@@ -489,7 +525,7 @@ export class FileService {
     }
     if (!range) {
       // Whole downloads are checked against the recorded SHA-256 as they stream; a mismatch aborts the response.
-      const check = new VerifyStream(v.sha256, v.size);
+      const check = new VerifyStream(serve.sha256, serve.size);
       stream.on('error', (err) => {
         void this.recordFault(actor, file, v, (err as Error).message).catch(() => {});
         check.destroy(err);
@@ -500,15 +536,64 @@ export class FileService {
       stream = stream.pipe(check);
     }
     return {
-      name: file.name,
-      contentType: v.content_type,
-      size: v.size,
-      sha256: v.sha256,
-      etag: `"${v.id}"`,
+      name: serve.name,
+      contentType: serve.contentType,
+      size: serve.size,
+      sha256: serve.sha256,
+      etag: serve.sanitised ? `"${v.id}-sanitised"` : `"${v.id}"`,
       version: v.version,
+      sanitised: serve.sanitised,
       range,
       stream,
     };
+  }
+
+  /**
+   * Which bytes a download serves (MAL-08, LG-03): on the LGWAN zone an internet-origin version is
+   * delivered as its sanitised rebuild when the tenant's rule is on; while 無害化 is pending that is a
+   * 409, after it failed or was blocked a 403. The original there needs an approved request.
+   */
+  private async deliverable(
+    actor: Actor,
+    v: VersionRow,
+    name: string,
+    original: boolean,
+  ): Promise<{ blobId: string; name: string; contentType: string; size: number; sha256: string; sanitised: boolean }> {
+    const asIs = { blobId: v.blob_id, name, contentType: v.content_type, size: v.size, sha256: v.sha256, sanitised: false };
+    if (actor.zone !== 'lgwan' || v.origin_zone !== 'internet') return asIs;
+    const rule = (await this.deps.policy.get(actor.tenantId)).malware.sanitiseInternetToLgwan;
+    if (!rule && v.sanitize_state === null) return asIs;
+    if (original) {
+      if (await this.deps.originalApproved(actor, v.id)) return asIs;
+      throw new AppError('file.original_needs_approval');
+    }
+    switch (v.sanitize_state) {
+      case 'sanitised':
+      case 'sanitised_with_loss':
+        return {
+          blobId: v.sanitized_blob_id!,
+          name: v.sanitized_name ?? name,
+          contentType: v.sanitized_content_type ?? v.content_type,
+          size: v.sanitized_size!,
+          sha256: v.sanitized_sha256!,
+          sanitised: true,
+        };
+      case null:
+        // Uploaded while the rule was off: rebuild it now.
+        await this.deps.database.transaction(async (trx) => {
+          if (await this.deps.files.updateVersion(actor.tenantId, v.id, { sanitize_state: 'pending' }, trx, 'available'))
+            await this.deps.jobs.enqueue(
+              { kind: SANITIZE_JOB, tenantId: actor.tenantId, payload: { versionId: v.id }, maxAttempts: 5 },
+              trx,
+            );
+        });
+        this.deps.jobs.notify();
+        throw new AppError('file.sanitising');
+      case 'pending':
+        throw new AppError('file.sanitising');
+      default:
+        throw new AppError('file.sanitise_failed', v.sanitize_state);
+    }
   }
 
   private async integrityFault(actor: Actor, file: FileRow, v: VersionRow, reason: string): Promise<never> {
@@ -599,6 +684,29 @@ function versionDto(v: VersionRow, names: Map<string, string>): VersionDto {
     uploadedBy: v.uploaded_by,
     uploadedByName: names.get(v.uploaded_by) ?? null,
     createdAt: v.created_at,
+    detectedType: v.detected_type,
+    holdReason: v.hold_reason,
+    sanitize: v.sanitize_state === null ? null : sanitizeDto(v),
+    released: v.released_at ? { at: v.released_at, by: v.released_by, reason: v.release_reason } : null,
+  };
+}
+
+function sanitizeDto(v: VersionRow): NonNullable<VersionDto['sanitize']> {
+  let report: { engine?: string; removed?: Array<{ kind: string; count: number; detail?: string }>; reason?: string } = {};
+  try {
+    report = v.sanitize_report ? (JSON.parse(v.sanitize_report) as typeof report) : {};
+  } catch {
+    report = {};
+  }
+  return {
+    state: v.sanitize_state!,
+    name: v.sanitized_name,
+    size: v.sanitized_size,
+    sha256: v.sanitized_sha256,
+    contentType: v.sanitized_content_type,
+    engine: report.engine ?? null,
+    removed: report.removed ?? [],
+    reason: report.reason ?? null,
   };
 }
 

@@ -32,7 +32,11 @@ const IdParams = z.object({ id: z.uuid() });
 const GrantParams = z.object({ id: z.uuid(), grantId: z.uuid() });
 const TrashParams = z.object({ kind: z.enum(['file', 'folder']), id: z.uuid() });
 const UploadQuery = z.object({ onConflict: OnConflictSchema.default('error') });
-const ContentQuery = z.object({ version: z.coerce.number().int().min(1).optional() });
+const ContentQuery = z.object({
+  version: z.coerce.number().int().min(1).optional(),
+  /** LGWAN: the original of an internet-origin file instead of its 無害化 rebuild (needs an approval). */
+  original: z.enum(['1', 'true']).optional(),
+});
 const tags = ['files'];
 
 /** Roles that may create top-level folders; guests and auditors work only in folders shared with them. */
@@ -194,6 +198,7 @@ export async function registerFileRoutes(app: FastifyInstance, services: Service
       const rangeHeader = req.headers.range;
       const d = await files.download(actor(req), req.params.id, {
         version: req.query.version,
+        original: req.query.original !== undefined,
         range: (size) => {
           if (typeof rangeHeader !== 'string' || size === 0) return null;
           const parsed = parseRange(size, rangeHeader, { combine: true });
@@ -211,6 +216,7 @@ export async function registerFileRoutes(app: FastifyInstance, services: Service
       reply.header('accept-ranges', 'bytes');
       reply.header('x-kura-sha256', d.sha256);
       reply.header('x-kura-version', String(d.version));
+      if (d.sanitised) reply.header('x-kura-sanitised', '1');
       if (d.range) {
         reply.code(206);
         reply.header('content-range', `bytes ${d.range.start}-${d.range.end}/${d.size}`);

@@ -40,6 +40,25 @@ export const VersionDto = z.object({
   uploadedBy: z.string(),
   uploadedByName: z.string().nullable(),
   createdAt: z.string(),
+  /** Type detected from the content (MAL-06). */
+  detectedType: z.string().nullable(),
+  /** Why a version is held or blocked: type_blocked, type_mismatch, encrypted, unscannable, infected. */
+  holdReason: z.string().nullable(),
+  /** 無害化 of an internet-origin version (MAL-07/08): the rebuilt file LGWAN receives, and what was removed. */
+  sanitize: z
+    .object({
+      state: z.enum(['pending', 'sanitised', 'sanitised_with_loss', 'failed', 'blocked']),
+      name: z.string().nullable(),
+      size: z.number().int().nullable(),
+      sha256: z.string().nullable(),
+      contentType: z.string().nullable(),
+      engine: z.string().nullable(),
+      removed: z.array(z.object({ kind: z.string(), count: z.number().int(), detail: z.string().optional() })),
+      reason: z.string().nullable(),
+    })
+    .nullable(),
+  /** Released from quarantine or review by an administrator (MAL-03, MAL-10 warning). */
+  released: z.object({ at: z.string(), by: z.string().nullable(), reason: z.string().nullable() }).nullable(),
 });
 export type VersionDto = z.infer<typeof VersionDto>;
 

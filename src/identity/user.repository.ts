@@ -92,6 +92,17 @@ export class UserRepository {
     await trx.updateTable('users').set(set).where('tenant_id', '=', tenantId).where('id', '=', userId).execute();
   }
 
+  async activeAdminIds(tenantId: string, exec: Executor = this.db): Promise<string[]> {
+    const rows = await exec
+      .selectFrom('users')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('role', '=', 'tenant_admin')
+      .where('state', '=', 'active')
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
   async countActiveAdmins(tenantId: string, exec: Executor = this.db): Promise<number> {
     const r = await exec
       .selectFrom('users')

@@ -82,7 +82,7 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
 
     await runJobs();
     const detail = await owner.client.get(`/api/v1/files/${up.body.id}`);
-    expect(detail.body.latest.state).toBe('available');
+    expect(detail.body.latest.state, JSON.stringify(detail.body.latest)).toBe('available');
     expect(detail.body.latest.scan).toMatchObject({ engine: 'clamd', result: 'clean' });
     expect(detail.body.latest.scan.engineVersion).toMatch(/^ClamAV/);
 
@@ -121,6 +121,7 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const { ScanGate } = await import('../../src/malware/scan-gate.service.js');
     const { ClamdScanner } = await import('../../src/malware/clamd-scanner.js');
     const { FileRepository } = await import('../../src/files/file.repository.js');
+    const { NotificationRepository } = await import('../../src/notifications/notification.repository.js');
     const f = await folder(owner.client, '保留');
     const up = await upload(owner.client, f, 'a.txt', Buffer.from('hello'));
     const versionId = (await owner.client.get(`/api/v1/files/${up.body.id}`)).body.latest.id;
@@ -131,6 +132,10 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
       files: new FileRepository(k.services.database.db),
       vault: k.services.vault,
       scanner: new ClamdScanner('tcp://127.0.0.1:1', { timeoutMs: 2000 }),
+      policy: k.services.tenantPolicy,
+      jobs: k.services.jobs,
+      notifications: new NotificationRepository(k.services.database.db),
+      users: k.services.userRepository,
     });
     await expect(down.scanVersion(tenant.id, versionId)).rejects.toThrow(/unreachable/);
     const detail = await owner.client.get(`/api/v1/files/${up.body.id}`);

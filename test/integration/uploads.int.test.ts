@@ -168,7 +168,7 @@ describe(`uploads on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const big = await alice.client.send('POST', '/api/v1/uploads', '', {
       'tus-resumable': '1.0.0',
       'upload-length': String(k.config.uploads.maxFileBytes + 1),
-      'upload-metadata': meta('huge.iso'),
+      'upload-metadata': meta('huge.bin'),
     });
     expect([big.status, big.body.error.code]).toEqual([413, 'upload.too_large']);
     const created = await alice.client.send('POST', '/api/v1/uploads', '', {

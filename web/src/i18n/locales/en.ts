@@ -959,6 +959,10 @@ export const en: Messages = {
     'folder.cycle': 'A folder cannot be moved into itself or one of its subfolders.',
     'folder.owner_invalid': 'The new owner must be an active user of this organisation.',
     'file.not_found': 'The file was not found, was deleted, or you have no access.',
+    'file.sanitising': 'This file came from the internet zone and is still being sanitised. Please try again shortly.',
+    'file.sanitise_failed': 'This file came from the internet zone and could not be sanitised; it is waiting for an administrator.',
+    'file.original_needs_approval': 'The original of a file from the internet zone is available on LGWAN only with an approval.',
+    'file.type_blocked': 'Files of this type are not accepted by your organisation.',
     'file.not_available': 'This file is not available yet: it is waiting for the virus scan or has been quarantined.',
     'file.integrity_failed':
       'The stored file failed its integrity check. The incident was recorded; please contact your administrator.',
