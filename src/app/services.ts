@@ -52,6 +52,7 @@ import { ClamdScanner } from '../malware/clamd-scanner.js';
 import { ClamdSupervisor } from '../malware/clamd-supervisor.js';
 import { ScannerPool } from '../malware/scanner-pool.js';
 import { MalwareApprovalRepository } from '../malware/approval.repository.js';
+import { QuarantineService } from '../malware/quarantine.service.js';
 import { NotificationRepository } from '../notifications/notification.repository.js';
 import { defaultSanitizers } from '../sanitize/index.js';
 import { SanitizeService } from '../sanitize/sanitize.service.js';
@@ -103,6 +104,7 @@ export interface Services {
   clamdSupervisor: ClamdSupervisor | null;
   scanGate: ScanGate;
   sanitizer: SanitizeService;
+  quarantine: QuarantineService;
   notifications: NotificationRepository;
   folders: FolderService;
   files: FileService;
@@ -340,6 +342,19 @@ export async function createServices(
     notifications,
     users: userRepository,
   });
+  const quarantine = new QuarantineService({
+    db: database.db,
+    database,
+    clock,
+    audit,
+    files: fileRepo,
+    access: fileAccess,
+    vault,
+    jobs,
+    policy: tenantPolicy,
+    approvals,
+    notifications,
+  });
   const sanitizer = new SanitizeService({
     database,
     clock,
@@ -430,6 +445,7 @@ export async function createServices(
     clamdSupervisor,
     scanGate,
     sanitizer,
+    quarantine,
     notifications,
     folders,
     files: fileService,

@@ -88,6 +88,15 @@ export const ERROR_CODES = {
     message: 'The original of a file from the internet zone is available on LGWAN only with an approval.',
   },
   'file.type_blocked': { status: 415, message: 'Files of this type are not accepted by your organisation.' },
+  'quarantine.not_held': { status: 409, message: 'This version is not held, quarantined or blocked.' },
+  'quarantine.release_pending': {
+    status: 409,
+    message: 'A release of this version is already waiting for a second administrator.',
+  },
+  'approval.not_found': { status: 404, message: 'No such request.' },
+  'approval.decided': { status: 409, message: 'This request has already been decided.' },
+  'approval.same_person': { status: 403, message: 'A request must be approved by someone other than its requester.' },
+  'approval.not_needed': { status: 409, message: 'This version needs no approval: it is not a file from the internet zone.' },
   'file.integrity_failed': {
     status: 500,
     message: 'The stored file failed its integrity check; the incident has been recorded.',

@@ -171,8 +171,32 @@ export class FileRepository {
         .where('file_id', 'in', fileIds)
         .execute()
     ).flatMap((r) => (r.sanitized_blob_id ? [r.blob_id, r.sanitized_blob_id] : [r.blob_id]));
+    const versionIds = exec
+      .selectFrom('file_versions')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('file_id', 'in', fileIds);
+    await exec.deleteFrom('malware_approvals').where('tenant_id', '=', tenantId).where('version_id', 'in', versionIds).execute();
     await exec.deleteFrom('file_versions').where('tenant_id', '=', tenantId).where('file_id', 'in', fileIds).execute();
     await exec.deleteFrom('files').where('tenant_id', '=', tenantId).where('id', 'in', fileIds).execute();
+    return this.dropUnused(tenantId, blobIds, exec);
+  }
+
+  /** Deletes one version (not the file); returns the blobs nothing uses any more. */
+  async removeVersion(tenantId: string, versionId: string, exec: Executor): Promise<string[]> {
+    const v = await exec
+      .selectFrom('file_versions')
+      .select(['blob_id', 'sanitized_blob_id'])
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', versionId)
+      .executeTakeFirst();
+    if (!v) return [];
+    await exec.deleteFrom('malware_approvals').where('tenant_id', '=', tenantId).where('version_id', '=', versionId).execute();
+    await exec.deleteFrom('file_versions').where('tenant_id', '=', tenantId).where('id', '=', versionId).execute();
+    return this.dropUnused(tenantId, v.sanitized_blob_id ? [v.blob_id, v.sanitized_blob_id] : [v.blob_id], exec);
+  }
+
+  private async dropUnused(tenantId: string, blobIds: string[], exec: Executor): Promise<string[]> {
     const unique = [...new Set(blobIds)];
     if (unique.length === 0) return [];
     const still = new Set(

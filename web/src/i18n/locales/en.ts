@@ -963,6 +963,12 @@ export const en: Messages = {
     'file.sanitise_failed': 'This file came from the internet zone and could not be sanitised; it is waiting for an administrator.',
     'file.original_needs_approval': 'The original of a file from the internet zone is available on LGWAN only with an approval.',
     'file.type_blocked': 'Files of this type are not accepted by your organisation.',
+    'quarantine.not_held': 'This version is not held, quarantined or blocked.',
+    'quarantine.release_pending': 'A release of this version is already waiting for a second administrator.',
+    'approval.not_found': 'No such request.',
+    'approval.decided': 'This request has already been decided.',
+    'approval.same_person': 'The requester cannot approve their own request; another administrator must approve it.',
+    'approval.not_needed': 'This version came from the LGWAN zone; it needs no approval.',
     'file.not_available': 'This file is not available yet: it is waiting for the virus scan or has been quarantined.',
     'file.integrity_failed':
       'The stored file failed its integrity check. The incident was recorded; please contact your administrator.',

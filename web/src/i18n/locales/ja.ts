@@ -965,6 +965,12 @@ export const ja = {
     'file.sanitise_failed': 'インターネット系から受け取ったファイルを無害化できませんでした。管理者の確認待ちです。',
     'file.original_needs_approval': 'インターネット系から受け取ったファイルの原本は、承認を受けた場合のみ LGWAN 系で取得できます。',
     'file.type_blocked': 'この種類のファイルは、組織の設定により受け付けられません。',
+    'quarantine.not_held': 'この版は保留・隔離・ブロックの状態ではありません。',
+    'quarantine.release_pending': 'この版の解除は、すでに別の管理者の承認待ちです。',
+    'approval.not_found': '該当する申請がありません。',
+    'approval.decided': 'この申請はすでに処理済みです。',
+    'approval.same_person': '申請者本人は承認できません。別の管理者が承認してください。',
+    'approval.not_needed': 'この版はインターネット系からのファイルではないため、承認は不要です。',
     'file.not_available': 'このファイルはまだ利用できません（ウイルス検査待ち、または隔離済み）。',
     'file.integrity_failed':
       '保存されているファイルの完全性を確認できませんでした。この事象は記録されました。管理者に連絡してください。',
