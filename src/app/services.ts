@@ -53,6 +53,7 @@ import { ClamdSupervisor } from '../malware/clamd-supervisor.js';
 import { ScannerPool } from '../malware/scanner-pool.js';
 import { MalwareApprovalRepository } from '../malware/approval.repository.js';
 import { QuarantineService } from '../malware/quarantine.service.js';
+import { RESCAN_JOB, SignatureMonitor } from '../malware/signature-monitor.service.js';
 import { NotificationRepository } from '../notifications/notification.repository.js';
 import { defaultSanitizers } from '../sanitize/index.js';
 import { SanitizeService } from '../sanitize/sanitize.service.js';
@@ -105,6 +106,7 @@ export interface Services {
   scanGate: ScanGate;
   sanitizer: SanitizeService;
   quarantine: QuarantineService;
+  signatures: SignatureMonitor;
   notifications: NotificationRepository;
   folders: FolderService;
   files: FileService;
@@ -178,6 +180,8 @@ export const SCHEDULES = [
   { name: 'files.purge_trash', kind: 'files.purge_trash', intervalMs: 24 * 3_600_000 },
   { name: 'files.upload_cleanup', kind: 'files.upload_cleanup', intervalMs: 3_600_000 },
   { name: 'files.scrub', kind: 'files.scrub', intervalMs: 3_600_000 },
+  { name: 'malware.signature_check', kind: 'malware.signature_check', intervalMs: 3_600_000 },
+  { name: 'malware.rescan_due', kind: 'malware.rescan_due', intervalMs: 24 * 3_600_000 },
 ] as const;
 
 export async function createServices(
@@ -329,6 +333,21 @@ export async function createServices(
     stagingDir: config.paths.staging,
     sessionTtlMs: config.uploads.sessionTtlHours * 3_600_000,
   });
+  let signatures: SignatureMonitor | null = null;
+  const metrics = createMetrics({
+    jobDepth: () => jobs.depth(),
+    scanBacklog: () => fileRepo.countAwaitingScan(),
+    signatureAgeHours: () => signatures?.lastReading?.ageHours ?? null,
+  });
+  signatures = new SignatureMonitor({
+    db: database.db,
+    database,
+    clock,
+    audit,
+    jobs,
+    scanner,
+    maxAgeHours: config.scanner.signatureMaxAgeHours,
+  });
   const notifications = new NotificationRepository(database.db);
   const scanGate = new ScanGate({
     database,
@@ -341,6 +360,7 @@ export async function createServices(
     jobs,
     notifications,
     users: userRepository,
+    metrics: metrics.malware,
   });
   const quarantine = new QuarantineService({
     db: database.db,
@@ -364,6 +384,7 @@ export async function createServices(
     policy: tenantPolicy,
     notifications,
     engines: defaultSanitizers(),
+    metrics: metrics.malware,
   });
   const scrubber = new Scrubber({ database, clock, audit, files: fileRepo, vault });
   const keyRotation = new KeyRotationService({ database, clock, audit, keyring, files: fileRepo, jobs });
@@ -376,7 +397,6 @@ export async function createServices(
     scannerState: clamdSupervisor ? () => clamdSupervisor.status().state : undefined,
   });
   const status = new StatusService({ readiness, clock });
-  const metrics = createMetrics(() => jobs.depth());
   const jobHandlers: Record<string, JobHandler> = {
     'audit.checkpoint': async () => {
       await checkpoints.checkpointAll();
@@ -396,6 +416,15 @@ export async function createServices(
     },
     [SCAN_JOB]: async (job) => {
       await scanGate.scanVersion(job.tenantId as TenantId, String(job.payload.versionId));
+    },
+    [RESCAN_JOB]: async (job) => {
+      await scanGate.rescanVersion(job.tenantId as TenantId, String(job.payload.versionId));
+    },
+    'malware.signature_check': async () => {
+      await signatures.check();
+    },
+    'malware.rescan_due': async () => {
+      await signatures.queueDue();
     },
     [SANITIZE_JOB]: async (job) => {
       await sanitizer.sanitizeVersion(job.tenantId as TenantId, String(job.payload.versionId));
@@ -446,6 +475,7 @@ export async function createServices(
     scanGate,
     sanitizer,
     quarantine,
+    signatures,
     notifications,
     folders,
     files: fileService,

@@ -280,6 +280,17 @@ export class FileRepository {
     return Number(res.numUpdatedRows) > 0;
   }
 
+  /** Versions waiting for their first scan, across tenants (the scan backlog metric). */
+  async countAwaitingScan(exec: Executor = this.db): Promise<number> {
+    const r = await exec
+      .selectFrom('file_versions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', '=', 'held')
+      .where('hold_reason', 'is', null)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   async versionsWithState(tenantId: string, state: VersionState, limit: number, exec: Executor = this.db): Promise<VersionRow[]> {
     const rows = await exec
       .selectFrom('file_versions')

@@ -14,6 +14,7 @@ import type { BlobVault, StoredBlob } from '../files/blob-vault.js';
 import type { FileRepository } from '../files/file.repository.js';
 import type { NotificationRepository } from '../notifications/notification.repository.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
+import type { MalwareMetrics } from '../monitoring/metrics.js';
 import { pickSanitizer, SanitizeError, type Sanitizer, type SanitizeOutcome, type SanitizeSource } from './index.js';
 
 export interface SanitizeServiceDeps {
@@ -25,6 +26,7 @@ export interface SanitizeServiceDeps {
   policy: TenantPolicyService;
   notifications: NotificationRepository;
   engines: Sanitizer[];
+  metrics?: MalwareMetrics;
 }
 
 /** Storage failed while the rebuilt file was written: retry the job, do not judge the file. */
@@ -86,6 +88,7 @@ export class SanitizeService {
         };
       }
     }
+    this.deps.metrics?.sanitized(outcome.result);
     const at = clock.now().toISOString();
     const actor = systemActor(tenantId, 'job:sanitize');
     const done = stored as StoredBlob | null;

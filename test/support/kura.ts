@@ -102,10 +102,13 @@ export async function testEnv(
   return { env, schema };
 }
 
-export async function createTestKura(opts: { clock?: Clock; engine?: Engine } = {}): Promise<TestKura> {
+export async function createTestKura(
+  opts: { clock?: Clock; engine?: Engine; env?: Record<string, string> } = {},
+): Promise<TestKura> {
   const engine = opts.engine ?? ENGINE;
   const dir = mkdtempSync(join(tmpdir(), 'kura-test-'));
   const { env, schema } = await testEnv(dir, engine);
+  Object.assign(env, opts.env ?? {});
   const config = loadConfig(env, dir);
   const { services } = await openKura(config, { create: true, clock: opts.clock, logger: pino({ level: 'silent' }) });
   const raw = async (): Promise<RawDb> => (engine === 'postgres' ? rawPostgres(schema!) : rawSqlite(config.paths.database));
