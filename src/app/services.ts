@@ -66,6 +66,7 @@ import { UploadRepository } from '../files/upload.repository.js';
 import { FolderService } from '../files/folder.service.js';
 import { FileService, SCAN_JOB } from '../files/file.service.js';
 import { TrashService } from '../files/trash.service.js';
+import { RecoveryService } from '../files/recovery.service.js';
 import { UploadService } from '../files/upload.service.js';
 import { Scrubber } from '../files/scrubber.service.js';
 import { KeyRotationService, REWRAP_JOB } from '../files/key-rotation.service.js';
@@ -106,6 +107,7 @@ export interface Services {
   scanGate: ScanGate;
   sanitizer: SanitizeService;
   quarantine: QuarantineService;
+  recovery: RecoveryService;
   signatures: SignatureMonitor;
   notifications: NotificationRepository;
   folders: FolderService;
@@ -362,6 +364,15 @@ export async function createServices(
     users: userRepository,
     metrics: metrics.malware,
   });
+  const recovery = new RecoveryService({
+    database,
+    clock,
+    audit,
+    files: fileRepo,
+    folders: folderRepo,
+    access: fileAccess,
+    folderService: folders,
+  });
   const quarantine = new QuarantineService({
     db: database.db,
     database,
@@ -475,6 +486,7 @@ export async function createServices(
     scanGate,
     sanitizer,
     quarantine,
+    recovery,
     signatures,
     notifications,
     folders,

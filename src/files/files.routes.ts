@@ -228,6 +228,22 @@ export async function registerFileRoutes(app: FastifyInstance, services: Service
     },
   );
 
+  // Point-in-time recovery of a folder (MAL-09): a dry run shows the plan, the real run applies it.
+  r.post(
+    '/api/v1/folders/:id/restore-point',
+    {
+      schema: {
+        tags,
+        params: IdParams,
+        body: z.object({ at: z.iso.datetime({ offset: true }), dryRun: z.boolean().default(true) }),
+        security: SESSION_SECURITY,
+      },
+      preHandler: write,
+    },
+    async (req) =>
+      services.recovery.restoreFolder(actor(req), req.params.id, new Date(req.body.at).toISOString(), req.body.dryRun),
+  );
+
   r.get(
     '/api/v1/trash',
     { schema: { tags, response: { 200: TrashReply }, security: SESSION_SECURITY }, preHandler: read },
