@@ -184,6 +184,7 @@ export const SCHEDULES = [
   { name: 'files.scrub', kind: 'files.scrub', intervalMs: 3_600_000 },
   { name: 'malware.signature_check', kind: 'malware.signature_check', intervalMs: 3_600_000 },
   { name: 'malware.rescan_due', kind: 'malware.rescan_due', intervalMs: 24 * 3_600_000 },
+  { name: 'files.purge_originals', kind: 'files.purge_originals', intervalMs: 24 * 3_600_000 },
 ] as const;
 
 export async function createServices(
@@ -433,6 +434,9 @@ export async function createServices(
     },
     'malware.signature_check': async () => {
       await signatures.check();
+    },
+    'files.purge_originals': async () => {
+      for (const t of await tenants.list()) await sanitizer.purgeOriginals(t.id);
     },
     'malware.rescan_due': async () => {
       await signatures.queueDue();

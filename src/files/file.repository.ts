@@ -196,7 +196,8 @@ export class FileRepository {
     return this.dropUnused(tenantId, v.sanitized_blob_id ? [v.blob_id, v.sanitized_blob_id] : [v.blob_id], exec);
   }
 
-  private async dropUnused(tenantId: string, blobIds: string[], exec: Executor): Promise<string[]> {
+  /** Deletes the rows of those blobs no version uses any more (as original or sanitised); returns their ids. */
+  async dropUnused(tenantId: string, blobIds: string[], exec: Executor): Promise<string[]> {
     const unique = [...new Set(blobIds)];
     if (unique.length === 0) return [];
     const still = new Set(
@@ -270,7 +271,7 @@ export class FileRepository {
   async updateVersion(
     tenantId: string,
     id: string,
-    patch: Partial<Omit<VersionRow, 'id' | 'tenant_id' | 'file_id' | 'version' | 'blob_id' | 'uploaded_by' | 'created_at'>>,
+    patch: Partial<Omit<VersionRow, 'id' | 'tenant_id' | 'file_id' | 'version' | 'uploaded_by' | 'created_at'>>,
     exec: Executor,
     onlyIfState?: VersionState,
   ): Promise<boolean> {
@@ -278,6 +279,27 @@ export class FileRepository {
     if (onlyIfState) q = q.where('state', '=', onlyIfState);
     const res = await q.executeTakeFirst();
     return Number(res.numUpdatedRows) > 0;
+  }
+
+  /** Sanitised internet-origin versions older than `before` that still keep their original (MAL-07 retention). */
+  async sanitisedOriginalsBefore(
+    tenantId: string,
+    before: string,
+    limit: number,
+    exec: Executor = this.db,
+  ): Promise<VersionRow[]> {
+    const rows = await exec
+      .selectFrom('file_versions')
+      .select(VERSION_COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('sanitize_state', 'in', ['sanitised', 'sanitised_with_loss'])
+      .where('sanitized_blob_id', 'is not', null)
+      .where('created_at', '<', before)
+      .whereRef('blob_id', '!=', 'sanitized_blob_id')
+      .orderBy('created_at')
+      .limit(limit)
+      .execute();
+    return rows.map(versionOut);
   }
 
   /** Versions waiting for their first scan, across tenants (the scan backlog metric). */

@@ -167,4 +167,51 @@ export class SanitizeService {
     if (!committed && done) await vault.delete(tenantId, done.blobId).catch(() => {});
     return outcome;
   }
+
+  /**
+   * After the tenant's retention (default 14 days) the original of a sanitised internet-origin
+   * version is removed (MAL-07): the version then holds only its sanitised rebuild, on both zones.
+   * The original's blob is deleted once nothing else (a copy) uses it. Returns how many were purged.
+   */
+  async purgeOriginals(tenantId: TenantId, limit = 500): Promise<number> {
+    const { files, database, audit, clock, vault } = this.deps;
+    const days = (await this.deps.policy.get(tenantId)).malware.originalRetentionDays;
+    const now = clock.now();
+    const before = new Date(now.getTime() - days * 24 * 3_600_000).toISOString();
+    const due = await files.sanitisedOriginalsBefore(tenantId, before, limit);
+    let n = 0;
+    for (const v of due) {
+      const orphaned = await database.transaction(async (trx) => {
+        const fresh = await files.findVersion(tenantId, v.id, trx);
+        if (!fresh || fresh.blob_id !== v.blob_id || !fresh.sanitized_blob_id) return null;
+        await files.updateVersion(
+          tenantId,
+          v.id,
+          {
+            blob_id: fresh.sanitized_blob_id,
+            size: fresh.sanitized_size!,
+            sha256: fresh.sanitized_sha256!,
+            content_type: fresh.sanitized_content_type ?? fresh.content_type,
+          },
+          trx,
+        );
+        await trx
+          .deleteFrom('malware_approvals')
+          .where('tenant_id', '=', tenantId)
+          .where('version_id', '=', v.id)
+          .where('kind', '=', 'original')
+          .execute();
+        await audit.append(trx, systemActor(tenantId, 'job:purge-originals'), {
+          action: 'file.original_purged',
+          target: { type: 'file', id: v.file_id },
+          details: { version: v.version, originalSha256: v.sha256, sanitisedSha256: fresh.sanitized_sha256, retentionDays: days },
+        });
+        return files.dropUnused(tenantId, [v.blob_id], trx);
+      });
+      if (orphaned === null) continue;
+      n++;
+      for (const b of orphaned) await vault.delete(tenantId, b).catch(() => {});
+    }
+    return n;
+  }
 }
