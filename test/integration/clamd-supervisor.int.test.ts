@@ -140,6 +140,28 @@ describe.runIf(onSqlite)('managed clamd (MAL-02)', () => {
       expect(await scanner.scan(Readable.from([EICAR]))).toMatchObject({ result: 'infected' });
     }, 60_000);
 
+    it('never answers clean for a file over the limits it was configured with [MAL-02, MAL-01]', async () => {
+      const small = new ClamdSupervisor({
+        binary: 'clamd',
+        dir: join(dir, 'small'),
+        databaseDir: join(dir, 'small', 'db'),
+        seedFrom: [seed],
+        maxFileBytes: MiB,
+        ping,
+        startTimeoutMs: 60_000,
+      });
+      expect((await small.start()).state).toBe('running');
+      try {
+        const scanner = new ClamdScanner(`unix:${small.socket}`, { timeoutMs: 10_000 });
+        const over = await scanner.scan(Readable.from([Buffer.alloc(4 * MiB, 0x41)]));
+        expect(over.result).not.toBe('clean');
+        expect(over.result === 'error' ? over.reason : over.signature).toMatch(/too_large|Limits\.Exceeded/);
+        expect(await scanner.scan(Readable.from([Buffer.alloc(512 * 1024, 0x41)]))).toMatchObject({ result: 'clean' });
+      } finally {
+        await small.stop();
+      }
+    }, 90_000);
+
     it('stops its clamd on stop (nothing left running) [MAL-02]', async () => {
       const pid = sup.status().pid!;
       await sup.stop();
