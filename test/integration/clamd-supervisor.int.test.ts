@@ -155,7 +155,9 @@ describe.runIf(onSqlite)('managed clamd (MAL-02)', () => {
         const scanner = new ClamdScanner(`unix:${small.socket}`, { timeoutMs: 10_000 });
         const over = await scanner.scan(Readable.from([Buffer.alloc(4 * MiB, 0x41)]));
         expect(over.result).not.toBe('clean');
-        expect(over.result === 'error' ? over.reason : over.signature).toMatch(/too_large|Limits\.Exceeded/);
+        expect(over.result === 'error' ? over.reason : over.result === 'infected' ? over.signature : 'clean').toMatch(
+          /too_large|Limits\.Exceeded/,
+        );
         expect(await scanner.scan(Readable.from([Buffer.alloc(512 * 1024, 0x41)]))).toMatchObject({ result: 'clean' });
       } finally {
         await small.stop();

@@ -2,6 +2,7 @@
  * Office documents built in the tests (MAL-07 fixtures): a zip from named parts, and a macro-enabled
  * Word document carrying everything the 無害化 engine must take out.
  */
+import type { Readable } from 'node:stream';
 import yazl from 'yazl';
 
 export function zipOf(entries: Record<string, string | Buffer>): Promise<Buffer> {
@@ -44,5 +45,18 @@ export function docm(): Promise<Buffer> {
     'word/activeX/activeX1.bin': Buffer.from('ACTIVEX'),
     'word/embeddings/oleObject1.bin': Buffer.from('OLE PACKAGE payload.exe'),
     'word/media/image1.png': Buffer.from('PNGDATA'),
+  });
+}
+
+/** A zip whose entries are streamed (large, compressible contents without holding them in memory). */
+export function zipStreams(entries: Array<[string, () => Readable]>): Promise<Buffer> {
+  const z = new yazl.ZipFile();
+  for (const [name, open] of entries) z.addReadStream(open(), name);
+  z.end();
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
+    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+    z.outputStream.on('error', reject);
   });
 }
