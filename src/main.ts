@@ -111,6 +111,9 @@ program
           ]
         : []),
       scanner,
+      config.mail.smtp
+        ? `  メール送信 / mail: SMTP ${config.mail.smtp.host}:${config.mail.smtp.port} (${config.mail.smtp.secure ? 'TLS' : 'STARTTLS required'})`
+        : '  メール送信は未設定です / mail is not configured: mails wait in the admin outbox (set mail.smtp or KURA_SMTP_HOST)',
       tenants.length
         ? `  tenants: ${tenants.map((t) => `${t.slug} (${t.displayName})`).join(', ')}`
         : '  テナントがありません / no tenant yet: kura tenant create --slug SLUG --name NAME',

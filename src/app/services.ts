@@ -55,6 +55,8 @@ import { MalwareApprovalRepository } from '../malware/approval.repository.js';
 import { QuarantineService } from '../malware/quarantine.service.js';
 import { RESCAN_JOB, SignatureMonitor } from '../malware/signature-monitor.service.js';
 import { NotificationRepository } from '../notifications/notification.repository.js';
+import { MAIL_JOB, MailService } from '../mail/mail.service.js';
+import { createMailTransport } from '../mail/mail-transport.js';
 import { defaultSanitizers } from '../sanitize/index.js';
 import { SanitizeService } from '../sanitize/sanitize.service.js';
 import { SANITIZE_JOB, ScanGate } from '../malware/scan-gate.service.js';
@@ -109,6 +111,7 @@ export interface Services {
   quarantine: QuarantineService;
   recovery: RecoveryService;
   signatures: SignatureMonitor;
+  mail: MailService;
   notifications: NotificationRepository;
   folders: FolderService;
   files: FileService;
@@ -352,6 +355,15 @@ export async function createServices(
     maxAgeHours: config.scanner.signatureMaxAgeHours,
   });
   const notifications = new NotificationRepository(database.db);
+  const mail = new MailService({
+    db: database.db,
+    clock,
+    audit,
+    jobs,
+    transport: createMailTransport(config),
+    from: config.mail.from,
+    baseUrl: () => publicBaseUrl('lgwan'),
+  });
   const scanGate = new ScanGate({
     database,
     clock,
@@ -364,6 +376,7 @@ export async function createServices(
     notifications,
     users: userRepository,
     metrics: metrics.malware,
+    mail,
   });
   const recovery = new RecoveryService({
     database,
@@ -429,6 +442,9 @@ export async function createServices(
     [SCAN_JOB]: async (job) => {
       await scanGate.scanVersion(job.tenantId as TenantId, String(job.payload.versionId));
     },
+    [MAIL_JOB]: async (job) => {
+      await mail.send(job.tenantId as TenantId, String(job.payload.id));
+    },
     [RESCAN_JOB]: async (job) => {
       await scanGate.rescanVersion(job.tenantId as TenantId, String(job.payload.versionId));
     },
@@ -492,6 +508,7 @@ export async function createServices(
     quarantine,
     recovery,
     signatures,
+    mail,
     notifications,
     folders,
     files: fileService,

@@ -164,6 +164,28 @@ export const ConfigSchema = z.object({
       authAttemptsPerMinute: z.coerce.number().int().min(3).max(100_000).default(120),
     })
     .default({ jsonBodyBytes: 1024 * 1024, requestsPerMinute: 1200, authAttemptsPerMinute: 120 }),
+  /**
+   * Outgoing mail (TLS-04): SMTP with implicit TLS (`secure`, port 465) or STARTTLS required
+   * (`requireTLS`, port 587); certificates verified. Unset = mails wait in the admin-visible outbox.
+   */
+  mail: z
+    .object({
+      from: z.string().min(3).default('Kura <no-reply@localhost>'),
+      smtp: z
+        .object({
+          host: z.string().min(1),
+          port: z.coerce.number().int().min(1).max(65535).default(587),
+          secure: z.coerce.boolean().default(false),
+          requireTLS: z.coerce.boolean().default(true),
+          user: z.string().min(1).optional(),
+          passwordFile: z.string().min(1).optional(),
+          /** PEM file of a private CA the SMTP server's certificate chains to. */
+          caFile: z.string().min(1).optional(),
+        })
+        .refine((smtp) => !smtp.user || smtp.passwordFile, 'mail.smtp.passwordFile is needed with mail.smtp.user')
+        .optional(),
+    })
+    .default({ from: 'Kura <no-reply@localhost>' }),
   jobs: z
     .object({ enabled: z.boolean().default(true), pollMs: z.coerce.number().int().min(50).max(60_000).default(1000) })
     .default({ enabled: true, pollMs: 1000 }),

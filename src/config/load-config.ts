@@ -111,6 +111,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Resolve
           }
         : {}),
     },
+    mail: mailConfig(f.mail as Record<string, unknown> | undefined, env, (v, e) => pathFrom(v, e)),
     checkpointDir: pathFrom(f.checkpointDir, env.KURA_CHECKPOINT_DIR),
     masterKeyFile: pathFrom(f.masterKeyFile, env.KURA_MASTER_KEY_FILE),
     logLevel: env.KURA_LOG_LEVEL ?? f.logLevel,
@@ -136,6 +137,30 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Resolve
       clamav: join(cfg.dataDir, 'clamav'),
     },
   };
+}
+
+/** The mail section: the file's values, each overridable by `KURA_SMTP_*` / `KURA_MAIL_FROM`. */
+function mailConfig(
+  f: Record<string, unknown> | undefined,
+  env: Env,
+  pathFrom: (fileValue: unknown, envValue: string | undefined) => string | undefined,
+): Record<string, unknown> {
+  const v = f ?? {};
+  const smtpFile = (v.smtp ?? undefined) as Record<string, unknown> | undefined;
+  const host = env.KURA_SMTP_HOST ?? smtpFile?.host;
+  const smtp = host
+    ? {
+        ...(smtpFile ?? {}),
+        host,
+        ...(env.KURA_SMTP_PORT ? { port: env.KURA_SMTP_PORT } : {}),
+        ...(env.KURA_SMTP_SECURE ? { secure: env.KURA_SMTP_SECURE === 'true' } : {}),
+        ...(env.KURA_SMTP_REQUIRE_TLS ? { requireTLS: env.KURA_SMTP_REQUIRE_TLS !== 'false' } : {}),
+        ...(env.KURA_SMTP_USER ? { user: env.KURA_SMTP_USER } : {}),
+        passwordFile: pathFrom(smtpFile?.passwordFile, env.KURA_SMTP_PASSWORD_FILE),
+        caFile: pathFrom(smtpFile?.caFile, env.KURA_SMTP_CA_FILE),
+      }
+    : undefined;
+  return { ...v, ...(env.KURA_MAIL_FROM ? { from: env.KURA_MAIL_FROM } : {}), smtp };
 }
 
 /** The S3 section: the file's values, each overridable by `KURA_S3_*` (all of them set = S3 on). */

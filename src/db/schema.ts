@@ -391,6 +391,23 @@ export interface MalwareApprovalsTable {
   created_at: string;
 }
 
+export interface MailOutboxTable {
+  id: string;
+  tenant_id: string;
+  to_address: string;
+  template: string;
+  lang: string;
+  subject: string;
+  body: string;
+  /** queued → sent | failed (after the retries) | unsent (no SMTP configured: the admin forwards it). */
+  state: 'queued' | 'sent' | 'failed' | 'unsent';
+  attempts: number;
+  last_error: string | null;
+  message_id: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
 export interface NotificationsTable {
   id: string;
   tenant_id: string;
@@ -446,6 +463,7 @@ export interface DB {
   upload_sessions: UploadSessionsTable;
   malware_approvals: MalwareApprovalsTable;
   notifications: NotificationsTable;
+  mail_outbox: MailOutboxTable;
   tenants: TenantsTable;
   tenant_keys: TenantKeysTable;
   service_keys: ServiceKeysTable;

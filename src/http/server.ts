@@ -24,6 +24,7 @@ import { registerFileRoutes } from '../files/files.routes.js';
 import { registerTusRoutes } from '../files/tus.routes.js';
 import { registerFilesAdminRoutes } from '../files/files-admin.routes.js';
 import { registerMalwareRoutes } from '../malware/malware.routes.js';
+import { registerMailRoutes } from '../mail/mail.routes.js';
 import { installErrorHandler, sendError } from './error-handler.js';
 import { registerWebUi } from './web-ui.js';
 
@@ -147,6 +148,7 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
   await registerTusRoutes(app, services);
   await registerFilesAdminRoutes(app, services);
   await registerMalwareRoutes(app, services);
+  await registerMailRoutes(app, services);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const servesUi = opts.webUi !== false && (await registerWebUi(app));

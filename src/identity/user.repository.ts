@@ -92,6 +92,20 @@ export class UserRepository {
     await trx.updateTable('users').set(set).where('tenant_id', '=', tenantId).where('id', '=', userId).execute();
   }
 
+  /** E-mail addresses of active users among `ids` (for notices by mail). */
+  async activeEmails(tenantId: string, ids: string[], exec: Executor = this.db): Promise<string[]> {
+    if (!ids.length) return [];
+    const rows = await exec
+      .selectFrom('users')
+      .select('email')
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', [...new Set(ids)])
+      .where('state', '=', 'active')
+      .where('email', 'is not', null)
+      .execute();
+    return rows.map((r) => r.email!);
+  }
+
   async activeAdminIds(tenantId: string, exec: Executor = this.db): Promise<string[]> {
     const rows = await exec
       .selectFrom('users')
