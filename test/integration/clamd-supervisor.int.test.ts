@@ -170,5 +170,49 @@ describe.runIf(onSqlite)('managed clamd (MAL-02)', () => {
       expect(sup.status().state).toBe('stopped');
       expect(() => process.kill(pid, 0)).toThrow();
     });
+    it('takes over from a clamd left running by a killed Kura (same config), not from anyone else [MAL-02]', async () => {
+      const { spawn } = await import('node:child_process');
+      // What a SIGKILLed Kura leaves: its clamd still running with our config, holding the socket.
+      const leftover = spawn('clamd', ['-c', join(dir, 'managed', 'clamd.conf')], { stdio: 'ignore', detached: true });
+      leftover.unref();
+      await until(
+        'the leftover clamd to answer',
+        () =>
+          ping(sup.socket).then(
+            () => true,
+            () => false,
+          ),
+        60_000,
+      );
+      const next = new ClamdSupervisor({
+        binary: 'clamd',
+        dir: join(dir, 'managed'),
+        databaseDir: join(dir, 'managed', 'db'),
+        seedFrom: [seed],
+        maxFileBytes,
+        ping,
+        startTimeoutMs: 60_000,
+      });
+      try {
+        const s = await next.start();
+        expect(s.state).toBe('running');
+        expect(s.pid).not.toBe(leftover.pid);
+        await until('the leftover to be gone', () => {
+          try {
+            process.kill(leftover.pid!, 0);
+            return false;
+          } catch {
+            return true;
+          }
+        });
+      } finally {
+        await next.stop();
+        try {
+          process.kill(leftover.pid!, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    }, 120_000);
   });
 });
