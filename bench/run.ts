@@ -20,8 +20,19 @@
  *                  HTTPS, peak server RSS with 2 GiB files and 20 concurrent uploads, and time to
  *                  `available` ÷ clamd's own INSTREAM time (bench/files.ts; it starts nginx, clamd and
  *                  the server itself and writes .bench-output/files.json; needs bench/prereqs.sh)
+ *   malware.scan   Kura's scan stage (decrypt the stored blob → clamd INSTREAM) MB/s on a 100 MiB random
+ *                  file ÷ clamd's own INSTREAM of the plaintext, medians of 3 interleaved runs   ≥ 0.9
+ *   malware.sanitize.docx / malware.sanitize.pdf
+ *                  無害化 MB/s of input for a ~20 MiB docx and PDF, vault → engine → vault as the stage
+ *                  runs it ÷ the same blob copied through the vault (decrypt + encrypt)            info
+ *   malware.rss.zipbomb
+ *                  peak RSS of a fresh child process running the OOXML engine over three zip bombs
+ *                  (nested 42.zip-style, one 1 GiB entry, many entries just under the ratio limit up
+ *                  to the 1 GiB total), with whether each was refused or rebuilt and its time   < 300 MB
+ *                  (bench/malware.ts; in process, with a clamd of its own; writes .bench-output/malware.json)
  *
- * BENCH_ONLY=files runs only the files benchmark; BENCH_FILES=off skips it.
+ * BENCH_ONLY=files or BENCH_ONLY=malware runs only that benchmark; BENCH_FILES=off and
+ * BENCH_MALWARE=off skip them. The malware benchmark runs after the in-process ones, before files.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +52,7 @@ import { pipeline } from 'node:stream/promises';
 import { ciphertextSize, createDecryptStream, createEncryptStream } from '../src/crypto/blob-cipher.js';
 import { aesGcmEncrypt, randomBytes } from '../src/crypto/primitives.js';
 import { runFilesBench } from './files.js';
+import { runMalwareBench } from './malware.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 3000);
 const results: Array<Record<string, unknown>> = [];
@@ -291,8 +303,16 @@ async function benchBlobCipher(): Promise<void> {
   });
 }
 
-if (process.env.BENCH_ONLY !== 'files') await main();
-if (process.env.BENCH_FILES !== 'off') {
+const only = process.env.BENCH_ONLY ?? '';
+if (!['', 'files', 'malware'].includes(only)) throw new Error(`BENCH_ONLY must be files or malware, got ${only}`);
+if (only === '') await main();
+if ((only === '' || only === 'malware') && process.env.BENCH_MALWARE !== 'off') {
+  for (const r of await runMalwareBench())
+    console.log(
+      JSON.stringify({ bench: r.bench, value: r.value, unit: r.unit, ceiling: r.ceiling, ratio: r.ratio, result: r.result }),
+    );
+}
+if ((only === '' || only === 'files') && process.env.BENCH_FILES !== 'off') {
   for (const r of await runFilesBench())
     console.log(
       JSON.stringify({ bench: r.bench, value: r.value, unit: r.unit, ceiling: r.ceiling, ratio: r.ratio, result: r.result }),

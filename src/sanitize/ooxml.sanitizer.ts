@@ -99,6 +99,7 @@ const DROPPED_PARTS: Array<{ re: RegExp; kind: string; loss: boolean }> = [
 const DROPPED_REL_TYPES =
   /\/(vbaProject|activeXControl|activeXControlBinary|oleObject|package|externalLink|externalLinkPath|attachedTemplate|xlMacrosheet|xlIntlMacrosheet|ui\/extensibility|customUI|wordVbaData|keyMapCustomizations|attachedToolbars|frame|subDocument)$/i;
 const SAFE_LINK = /^(https?:|mailto:|#)/i;
+const ALREADY_COMPRESSED = /\.(png|jpe?g|gif|webp|tiff?|jp2|mp3|mp4|m4a|wav|wmv|avi|mov|zip|gz|emz|wdp)$/i;
 
 interface Rel {
   xml: string;
@@ -192,7 +193,8 @@ export class OoxmlSanitizer implements Sanitizer {
     try {
       for (const e of entries) {
         if (dropped.has(e.fileName) || e.fileName.endsWith('/')) continue;
-        const opts = { mtime: e.getLastModDate(), compress: true };
+        // Parts stored uncompressed, and media that is compressed already, are not deflated again.
+        const opts = { mtime: e.getLastModDate(), compress: e.compressionMethod !== 0 && !ALREADY_COMPRESSED.test(e.fileName) };
         if (e.fileName === '[Content_Types].xml') out.addBuffer(Buffer.from(contentTypes.xml, 'utf8'), e.fileName, opts);
         else if (relsOut.has(e.fileName)) out.addBuffer(relsOut.get(e.fileName)!, e.fileName, opts);
         else if (/\.xml$/i.test(e.fileName) && needsEdit(e.fileName)) {
