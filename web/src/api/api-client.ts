@@ -128,8 +128,22 @@ export function patchJson(path: string, body: unknown): Promise<unknown> {
   return request('PATCH', path, body);
 }
 
-export function deleteJson(path: string): Promise<unknown> {
-  return request('DELETE', path);
+/** DELETE, with a JSON body when the server asks for one (a reason for removing a quarantined file). */
+export function deleteJson(path: string, body?: unknown): Promise<unknown> {
+  return request('DELETE', path, body);
+}
+
+/** The file name of a Content-Disposition header: RFC 6266 `filename*` (UTF-8, Japanese names) first. */
+function dispositionName(disposition: string): string | null {
+  const extended = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1];
+  if (extended) {
+    try {
+      return decodeURIComponent(extended.trim());
+    } catch {
+      // Malformed escapes: fall back to the plain parameter.
+    }
+  }
+  return /filename="([^"]+)"/.exec(disposition)?.[1] ?? null;
 }
 
 /**
@@ -152,7 +166,7 @@ export async function downloadFile(path: string, fallbackName: string): Promise<
   }
   const blob = await response.blob();
   const disposition = response.headers.get('content-disposition') ?? '';
-  const name = /filename="([^"]+)"/.exec(disposition)?.[1] ?? fallbackName;
+  const name = dispositionName(disposition) ?? fallbackName;
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

@@ -1,6 +1,7 @@
 /**
  * Page frame shared by every page: skip link, header (service name, signed-in user and sign-out,
- * language), the main menu when signed in (admin pages only for tenant admins), main, footer.
+ * language), the main menu when signed in (admin pages only for tenant admins; 棚卸し and 隔離・保留
+ * ファイル for auditors too; the requests to decide for approvers), main, footer.
  */
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -120,13 +121,19 @@ function MainNav({ role }: { role: string }) {
           { path: '/admin/keys', label: t('app.nav.adminKeys') },
           { path: '/admin/tokens', label: t('app.nav.adminTokens') },
           { path: '/admin/access-reviews', label: t('app.nav.adminReviews') },
+          { path: '/admin/quarantine', label: t('app.nav.adminQuarantine') },
           { path: '/admin/support-access', label: t('app.nav.adminSupport') },
         ]
       : role === 'auditor'
-        ? [{ path: '/admin/access-reviews', label: t('app.nav.adminReviews') }]
-        : role === 'operator'
-          ? [{ path: '/operator/support', label: t('app.nav.operatorSupport') }]
-          : []),
+        ? [
+            { path: '/admin/access-reviews', label: t('app.nav.adminReviews') },
+            { path: '/admin/quarantine', label: t('app.nav.adminQuarantine') },
+          ]
+        : role === 'approver'
+          ? [{ path: '/admin/quarantine', label: t('app.nav.approverRequests') }]
+          : role === 'operator'
+            ? [{ path: '/operator/support', label: t('app.nav.operatorSupport') }]
+            : []),
   ];
   return (
     <nav aria-label={t('app.nav.label')} className="border-t border-solid-gray-200 bg-white">

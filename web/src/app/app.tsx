@@ -2,7 +2,8 @@
  * Path → page. The server answers every HTML GET with this SPA. Public pages: /status, /login,
  * /setup. Everything else needs a full session (loaded from /me on first use); admin pages also
  * need the tenant_admin role (the server enforces it again on every call). Files: /files (the
- * top-level folders), /folders/:id, /files/:id (one file), /trash.
+ * top-level folders), /folders/:id, /files/:id (one file), /trash. /admin/quarantine (隔離・保留
+ * ファイル) is for admins and auditors, and for approvers as their list of requests to decide.
  */
 import { useEffect, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -25,6 +26,7 @@ import { LoginPage } from '../features/identity/login-page';
 import { SessionProvider, useSession } from '../features/identity/session';
 import { SetupPage } from '../features/identity/setup-page';
 import { StatusPage } from '../features/status/status-page';
+import { QuarantinePage } from '../features/malware/quarantine-page';
 import { PolicyPage } from '../features/tenants/policy-page';
 import { Button } from '../ui/button';
 import { linkClass } from '../ui/link';
@@ -129,6 +131,12 @@ function pageFor(path: string): ReactNode {
       return (
         <RequireSession role={['tenant_admin', 'auditor']}>
           <AccessReviewsPage />
+        </RequireSession>
+      );
+    case '/admin/quarantine':
+      return (
+        <RequireSession role={['tenant_admin', 'auditor', 'approver']}>
+          <QuarantinePage />
         </RequireSession>
       );
     case '/operator/support':

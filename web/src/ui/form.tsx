@@ -214,3 +214,49 @@ export function Fieldset({
     </div>
   );
 }
+
+/**
+ * Radio buttons for one choice, in a fieldset whose legend names the question; each option may carry
+ * a line of explanation. The whole row is a 44 px target.
+ */
+export function RadioGroup<T extends string>({
+  legend,
+  name,
+  value,
+  options,
+  onChange,
+  hint,
+  'data-testid': testId,
+}: {
+  legend: ReactNode;
+  name: string;
+  value: T;
+  options: ReadonlyArray<{ value: T; label: string; hint?: string }>;
+  onChange: (value: T) => void;
+  hint?: ReactNode;
+  'data-testid'?: string;
+}) {
+  const hintId = useId();
+  return (
+    <fieldset className="flex flex-col gap-1" aria-describedby={hint ? hintId : undefined} data-testid={testId}>
+      <legend className="mb-1 text-std-17B-170 text-solid-gray-900">{legend}</legend>
+      {hint && <SupportText id={hintId}>{hint}</SupportText>}
+      {options.map((o) => (
+        <label key={o.value} className="flex min-h-11 w-fit cursor-pointer items-start gap-3 py-2">
+          <input
+            type="radio"
+            name={name}
+            value={o.value}
+            checked={value === o.value}
+            onChange={() => onChange(o.value)}
+            className={`mt-0.5 size-6 shrink-0 accent-blue-900 ${focusRing}`}
+          />
+          <span className="flex flex-col">
+            <span className="text-std-16N-170 text-solid-gray-800">{o.label}</span>
+            {o.hint && <span className="text-std-16N-170 text-solid-gray-700">{o.hint}</span>}
+          </span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}

@@ -15,15 +15,19 @@ const stateTone: Record<VersionState, BadgeTone> = {
   held: 'warning',
   available: 'success',
   quarantined: 'error',
+  blocked: 'error',
   damaged: 'error',
 };
 
-/** 「ウイルス検査待ち」「利用可」「隔離済み（ウイルス検出）」「破損」. */
-export function VersionBadge({ state }: { state: VersionState }) {
+/**
+ * 「ウイルス検査待ち」「利用可」「隔離済み（ウイルス検出）」「ブロック」「破損」; a held version with a
+ * hold reason (type mismatch, encrypted, …) waits for an administrator: 「保留（管理者の確認待ち）」.
+ */
+export function VersionBadge({ state, holdReason }: { state: VersionState; holdReason?: string | null }) {
   const { t } = useTranslation();
   return (
     <Badge tone={stateTone[state]} data-testid="state-badge">
-      {t(`files.states.${state}`)}
+      {state === 'held' && holdReason ? t('files.states.review') : t(`files.states.${state}`)}
     </Badge>
   );
 }

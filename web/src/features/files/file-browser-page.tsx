@@ -21,6 +21,7 @@ import { ErrorBanner, SuccessBanner } from '../../ui/messages';
 import { PageHeading } from '../../ui/page-heading';
 import { featureOn } from '../identity/identity.api';
 import { useMe } from '../identity/session';
+import { deliverable, FileMarkers } from '../malware/malware-bits';
 import { FileIcon, FolderIcon, ConflictDialog, FolderPickerDialog, NameDialog } from './file-dialogs';
 import { formatBytes } from './file-format';
 import { DownloadsOffNote, FolderTree, QuotaSummary, VersionBadge, When } from './file-bits';
@@ -109,9 +110,12 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
     void load();
   }, [load, uploads.revision]);
 
-  // Files held for the scan by someone else (or from before this page): look again every 2 s for 2 min.
+  // Files held for the scan by someone else (or from before this page), and files whose 無害化 is still
+  // running (on LGWAN their download appears when it is done): look again every 2 s for 2 min.
   const uploadsWatching = uploads.items.some((i) => i.status === 'held' && !i.scanSlow && i.folder.id === folderId);
-  const anyHeld = shown?.files.some((f) => f.latest.state === 'held') ?? false;
+  const anyHeld =
+    shown?.files.some((f) => (f.latest.state === 'held' && !f.latest.holdReason) || f.latest.sanitize?.state === 'pending') ??
+    false;
   useEffect(() => {
     if (!anyHeld || uploadsWatching || Date.now() - heldWatch.current > SCAN_WAIT_MS) return;
     const timer = setTimeout(() => void load(), SCAN_POLL_MS);
@@ -271,6 +275,7 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
               caption={t('files.rootsCaption')}
               items={roots.map((folder) => ({ kind: 'folder', folder }))}
               downloads={downloads}
+              zone={me.session.zone}
               onAction={act}
             />
           )}
@@ -283,6 +288,7 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
                 ...shown.files.map((file): Item => ({ kind: 'file', file })),
               ]}
               downloads={downloads}
+              zone={me.session.zone}
               onAction={act}
             />
           )}
@@ -388,6 +394,7 @@ function ItemsTable({
   caption,
   items,
   downloads,
+  zone,
   onAction,
 }: {
   mode: 'roots' | 'folder';
@@ -395,6 +402,8 @@ function ItemsTable({
   items: Item[];
   /** False when downloads are switched off for this session's zone: no download links. */
   downloads: boolean;
+  /** The session's zone: on LGWAN an internet-origin file waits for its 無害化 rebuild. */
+  zone: string;
   onAction: (action: RowAction, item: Item) => void;
 }) {
   const { t } = useTranslation();
@@ -473,6 +482,7 @@ function ItemsTable({
                       <span className="wrap-anywhere">{name}</span>
                       <span className="sr-only">（{t(`files.kind.${item.kind}`)}）</span>
                     </a>
+                    {item.kind === 'file' && <FileMarkers name={item.file.name} latest={item.file.latest} />}
                   </th>
                   {mode === 'roots' && item.kind === 'folder' ? (
                     <>
@@ -485,7 +495,7 @@ function ItemsTable({
                         {formatBytes(item.file.latest.size, language)}
                       </td>
                       <td className={tdClass}>
-                        <VersionBadge state={item.file.latest.state} />
+                        <VersionBadge state={item.file.latest.state} holdReason={item.file.latest.holdReason} />
                       </td>
                       <td className={`${tdClass} text-end`} data-testid="item-version">
                         {item.file.latest.version}
@@ -506,17 +516,20 @@ function ItemsTable({
                   </td>
                   <td className={tdClass}>
                     <div className="flex flex-wrap gap-2">
-                      {downloads && item.kind === 'file' && item.file.availableVersion !== null && (
-                        <a
-                          href={contentUrl(item.file.id)}
-                          download
-                          className="inline-flex min-h-11 items-center whitespace-nowrap rounded-8 border border-current bg-white px-3 text-oln-16B-100 text-blue-900 hover:bg-blue-200 hover:underline focus-visible:outline-4 focus-visible:outline-black focus-visible:outline-offset-[calc(2/16*1rem)] focus-visible:ring-[calc(2/16*1rem)] focus-visible:ring-yellow-300"
-                          data-testid="download-link"
-                        >
-                          {t('files.download')}
-                          <span className="sr-only">（{name}）</span>
-                        </a>
-                      )}
+                      {downloads &&
+                        item.kind === 'file' &&
+                        item.file.availableVersion !== null &&
+                        (item.file.availableVersion !== item.file.latest.version || deliverable(item.file.latest, zone)) && (
+                          <a
+                            href={contentUrl(item.file.id)}
+                            download
+                            className="inline-flex min-h-11 items-center whitespace-nowrap rounded-8 border border-current bg-white px-3 text-oln-16B-100 text-blue-900 hover:bg-blue-200 hover:underline focus-visible:outline-4 focus-visible:outline-black focus-visible:outline-offset-[calc(2/16*1rem)] focus-visible:ring-[calc(2/16*1rem)] focus-visible:ring-yellow-300"
+                            data-testid="download-link"
+                          >
+                            {t('files.download')}
+                            <span className="sr-only">（{name}）</span>
+                          </a>
+                        )}
                       <button
                         type="button"
                         aria-expanded={open}

@@ -4,10 +4,15 @@
  * compare the digest of what they received with the one recorded at upload). Editors upload a new
  * version here; each available version can be downloaded, unless the administrator switched
  * downloads off for the zone of this session.
+ *
+ * Malware measures: why a version is held or blocked (MAL-03/05/06); the 無害化 of internet-origin
+ * versions, which is what the LGWAN zone receives, with what was removed and both SHA-256 values
+ * (MAL-07); on LGWAN, a request for the original and its download once approved (MAL-08); and the
+ * awareness warnings with the tenant's guidance (MAL-10).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { errorCode } from '../../api/api-client';
+import { downloadFile, errorCode } from '../../api/api-client';
 import { routeLink } from '../../app/router';
 import { useDocumentTitle } from '../../app/use-document-title';
 import { currentLanguage } from '../../i18n/i18n';
@@ -15,13 +20,16 @@ import { Breadcrumbs } from '../../ui/breadcrumbs';
 import { Button } from '../../ui/button';
 import { headRowClass, rowClass, tdClass, thClass } from '../../ui/confirm-dialog';
 import { linkClass } from '../../ui/link';
-import { ErrorBanner } from '../../ui/messages';
+import { ErrorBanner, SuccessBanner } from '../../ui/messages';
+import { NotificationBanner } from '../../ui/notification-banner';
 import { PageHeading, SectionHeading } from '../../ui/page-heading';
 import { featureOn } from '../identity/identity.api';
 import { useMe } from '../identity/session';
+import { deliverable, FileWarnings, holdReasonText, SanitizeBlock, useGuidance } from '../malware/malware-bits';
+import { ReasonDialog } from '../malware/reason-dialog';
 import { DownloadsOffNote, VersionBadge, When } from './file-bits';
 import { formatBytes } from './file-format';
-import { contentUrl, fetchFile, type FileDetail, type Version } from './files.api';
+import { contentUrl, fetchFile, originalUrl, requestOriginal, type FileDetail, type Sanitize, type Version } from './files.api';
 import { UploadList } from './upload-panel';
 import { SCAN_POLL_MS, SCAN_WAIT_MS, useUploads } from './uploads';
 
@@ -30,13 +38,23 @@ const downloadClass =
   'hover:bg-blue-200 hover:underline focus-visible:outline-4 focus-visible:outline-black ' +
   'focus-visible:outline-offset-[calc(2/16*1rem)] focus-visible:ring-[calc(2/16*1rem)] focus-visible:ring-yellow-300';
 
+const hasSanitize = (v: Version): v is Version & { sanitize: Sanitize } => v.sanitize !== null;
+
 export function FileDetailPage({ fileId }: { fileId: string }) {
   const { t } = useTranslation();
   const language = currentLanguage();
   const uploads = useUploads();
-  const downloads = featureOn(useMe(), 'downloads');
+  const me = useMe();
+  const zone = me.session.zone;
+  const downloads = featureOn(me, 'downloads');
+  const guidance = useGuidance();
   const [file, setFile] = useState<FileDetail | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
+  const [requesting, setRequesting] = useState<Version | null>(null);
+  const [outcome, setOutcome] = useState<
+    { kind: 'requested'; n: number } | { kind: 'error'; title: string; code: string; n: number } | null
+  >(null);
+  const [fetchingOriginal, setFetchingOriginal] = useState<number | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const heldWatch = useRef(Date.now());
   useDocumentTitle(file?.name ?? t('fileDetail.title'));
@@ -55,13 +73,34 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
     void load();
   }, [load, uploads.revision]);
 
-  const held = file?.latest.state === 'held';
+  // Waiting for the scan (a held version with a reason waits for an administrator instead) or for 無害化.
+  const held = file?.latest.state === 'held' && !file.latest.holdReason;
+  const sanitising = file?.versions.some((v) => v.sanitize?.state === 'pending') ?? false;
   const watched = uploads.items.some((i) => i.status === 'held' && !i.scanSlow && i.fileId === fileId);
   useEffect(() => {
-    if (!held || watched || Date.now() - heldWatch.current > SCAN_WAIT_MS) return;
+    if (!(held || sanitising) || (held && watched) || Date.now() - heldWatch.current > SCAN_WAIT_MS) return;
     const timer = setTimeout(() => void load(), SCAN_POLL_MS);
     return () => clearTimeout(timer);
-  }, [held, watched, file, load]);
+  }, [held, sanitising, watched, file, load]);
+
+  async function askForOriginal(reason: string) {
+    if (!requesting) return;
+    await requestOriginal(fileId, requesting.version, reason);
+    setRequesting(null);
+    setOutcome((o) => ({ kind: 'requested', n: (o?.n ?? 0) + 1 }));
+  }
+
+  async function downloadOriginal(v: Version) {
+    if (fetchingOriginal !== null || !file) return;
+    setFetchingOriginal(v.version);
+    try {
+      await downloadFile(originalUrl(file.id, v.version), file.name);
+    } catch (err) {
+      setOutcome((o) => ({ kind: 'error', title: t('malware.original.errorTitle'), code: errorCode(err), n: (o?.n ?? 0) + 1 }));
+    } finally {
+      setFetchingOriginal(null);
+    }
+  }
 
   if (!file) {
     return (
@@ -77,6 +116,12 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
   const folder = file.path.at(-1)!;
   const canUpload = file.role === 'editor' || file.role === 'manager';
   const versions = [...file.versions].sort((a, b) => b.version - a.version);
+  const latest = file.latest;
+  const availableVersion = versions.find((v) => v.version === file.availableVersion) ?? null;
+  const sanitized = versions.filter(hasSanitize);
+  /** On LGWAN an internet-origin download is the 無害化 rebuild: the link says so. */
+  const rebuilt = (v: Version) => zone === 'lgwan' && v.originZone === 'internet' && v.sanitize !== null;
+  const offersOriginal = (v: Version) => zone === 'lgwan' && v.originZone === 'internet' && v.state === 'available';
 
   return (
     <div className="flex flex-col gap-8">
@@ -96,7 +141,13 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
         >
           <dt className="font-bold text-solid-gray-900">{t('files.col.state')}</dt>
           <dd className="mb-3 sm:mb-0">
-            <VersionBadge state={file.latest.state} />
+            <VersionBadge state={latest.state} holdReason={latest.holdReason} />
+          </dd>
+          <dt className="font-bold text-solid-gray-900">{t('malware.originZone')}</dt>
+          <dd className="mb-3 sm:mb-0" data-testid="origin-zone">
+            {latest.originZone === 'lgwan' || latest.originZone === 'internet'
+              ? t(`status.zone.${latest.originZone}`)
+              : latest.originZone}
           </dd>
           <dt className="font-bold text-solid-gray-900">{t('files.col.size')}</dt>
           <dd className="mb-3 sm:mb-0">{formatBytes(file.latest.size, language)}</dd>
@@ -115,17 +166,43 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
         </dl>
       </div>
       {failure && <ErrorBanner title={t('app.loadErrorTitle')} code={failure} focus={false} />}
-      {file.latest.state === 'quarantined' && (
+      {latest.state === 'quarantined' && (
         <ErrorBanner title={t('fileDetail.quarantinedTitle')} focus={false} data-testid="quarantined">
           <p>{t('fileDetail.quarantinedBody')}</p>
         </ErrorBanner>
       )}
+      {latest.state === 'blocked' && (
+        <ErrorBanner title={t('malware.detail.blockedTitle')} focus={false} data-testid="blocked">
+          <p>{t('malware.detail.blockedBody', { reason: holdReasonText(t, { ...latest, signature: latest.scan.signature }) })}</p>
+        </ErrorBanner>
+      )}
+      {latest.state === 'held' && latest.holdReason && (
+        <NotificationBanner
+          tone="warning"
+          iconLabel={t('icon.warning')}
+          title={t('malware.detail.reviewTitle')}
+          data-testid="held-for-review"
+        >
+          <p>{t('malware.detail.reviewBody', { reason: holdReasonText(t, { ...latest, signature: latest.scan.signature }) })}</p>
+        </NotificationBanner>
+      )}
+      <FileWarnings name={file.name} latest={latest} guidance={guidance?.guidance ?? ''} />
+      {outcome?.kind === 'requested' && (
+        <SuccessBanner key={outcome.n} title={t('malware.original.requested')} data-testid="original-requested">
+          <p>{t('malware.original.requestedBody')}</p>
+        </SuccessBanner>
+      )}
+      {outcome?.kind === 'error' && (
+        <ErrorBanner key={outcome.n} title={outcome.title} code={outcome.code} data-testid="file-detail-error" />
+      )}
       <div className="flex flex-wrap gap-3">
-        {downloads && file.availableVersion !== null && (
+        {downloads && availableVersion && deliverable(availableVersion, zone) && (
           <a href={contentUrl(file.id)} download className={downloadClass} data-testid="download-latest">
-            {file.availableVersion === file.latest.version
-              ? t('files.download')
-              : t('fileDetail.downloadVersion', { n: file.availableVersion })}
+            {availableVersion.version === latest.version
+              ? rebuilt(availableVersion)
+                ? t('malware.downloadSanitised')
+                : t('files.download')
+              : t('fileDetail.downloadVersion', { n: availableVersion.version })}
           </a>
         )}
         {canUpload && (
@@ -149,6 +226,16 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
       </div>
       {!downloads && <DownloadsOffNote />}
       <UploadList current={folder} only={(i) => i.targetFileId === file.id || i.fileId === file.id} />
+
+      {sanitized.length > 0 && (
+        <section aria-labelledby="sanitize-title" className="flex flex-col gap-4" data-testid="sanitize-section">
+          <SectionHeading id="sanitize-title">{t('malware.sanitize.title')}</SectionHeading>
+          <p className="text-std-16N-170">{t('malware.sanitize.lead')}</p>
+          {sanitized.map((v) => (
+            <SanitizeBlock key={v.id} version={v} zone={zone} />
+          ))}
+        </section>
+      )}
 
       <section aria-labelledby="versions-title" className="flex flex-col gap-4">
         <SectionHeading id="versions-title">{t('fileDetail.versionsTitle')}</SectionHeading>
@@ -188,7 +275,12 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
                     {t('fileDetail.versionN', { n: v.version })}
                   </th>
                   <td className={tdClass}>
-                    <VersionBadge state={v.state} />
+                    <VersionBadge state={v.state} holdReason={v.holdReason} />
+                    {v.state !== 'available' && (v.holdReason || v.state === 'quarantined') && (
+                      <span className="mt-1 block text-dns-14N-130 text-solid-gray-800" data-testid="hold-reason">
+                        {holdReasonText(t, { ...v, signature: v.scan.signature })}
+                      </span>
+                    )}
                   </td>
                   <td className={`${tdClass} whitespace-nowrap text-end`}>{formatBytes(v.size, language)}</td>
                   <td className={tdClass}>
@@ -206,19 +298,59 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
                     </code>
                   </td>
                   <td className={tdClass}>
-                    {downloads && v.state === 'available' && (
-                      <a href={contentUrl(file.id, v.version)} download className={downloadClass} data-testid="download-version">
-                        {t('files.download')}
-                        <span className="sr-only">（{t('fileDetail.versionN', { n: v.version })}）</span>
-                      </a>
-                    )}
+                    <div className="flex flex-col items-start gap-2">
+                      {downloads && deliverable(v, zone) && (
+                        <a
+                          href={contentUrl(file.id, v.version)}
+                          download
+                          className={downloadClass}
+                          data-testid="download-version"
+                        >
+                          {rebuilt(v) ? t('malware.downloadSanitised') : t('files.download')}
+                          <span className="sr-only">（{t('fileDetail.versionN', { n: v.version })}）</span>
+                        </a>
+                      )}
+                      {offersOriginal(v) && (
+                        <>
+                          <Button variant="outline" size="md" onClick={() => setRequesting(v)} data-testid="request-original">
+                            {t('malware.original.request')}
+                            <span className="sr-only">（{t('fileDetail.versionN', { n: v.version })}）</span>
+                          </Button>
+                          {downloads && (
+                            <Button
+                              variant="outline"
+                              size="md"
+                              busy={fetchingOriginal === v.version}
+                              onClick={() => void downloadOriginal(v)}
+                              data-testid="download-original"
+                            >
+                              {t('malware.original.download')}
+                              <span className="sr-only">（{t('fileDetail.versionN', { n: v.version })}）</span>
+                            </Button>
+                          )}
+                        </>
+                      )}
+                    </div>
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
+        {versions.some(offersOriginal) && <p className="text-std-16N-170">{t('malware.original.hint')}</p>}
       </section>
+      <ReasonDialog
+        open={requesting !== null}
+        title={requesting ? t('malware.original.requestTitle', { n: requesting.version }) : ''}
+        lead={<p>{t('malware.original.requestLead')}</p>}
+        label={t('malware.original.reason')}
+        hint={t('malware.reason.hint')}
+        submitLabel={t('malware.original.submit')}
+        errorTitle={t('malware.original.requestErrorTitle')}
+        onSubmit={askForOriginal}
+        onCancel={() => setRequesting(null)}
+        data-testid="original-request-dialog"
+      />
     </div>
   );
 }

@@ -8,7 +8,9 @@ import { ApiError, deleteJson, getJson, patchJson, postJson } from '../../api/ap
 
 export type FolderRole = 'viewer' | 'editor' | 'manager';
 export const FOLDER_ROLES: readonly FolderRole[] = ['viewer', 'editor', 'manager'];
-export type VersionState = 'held' | 'available' | 'quarantined' | 'damaged';
+/** held = ウイルス検査待ち or 保留 (with a hold reason); blocked = refused by the tenant's type rules (MAL-05/06). */
+export type VersionState = 'held' | 'available' | 'quarantined' | 'blocked' | 'damaged';
+export type SanitizeState = 'pending' | 'sanitised' | 'sanitised_with_loss' | 'failed' | 'blocked';
 export type OnConflict = 'error' | 'keep_both';
 
 export interface FolderRef {
@@ -47,6 +49,25 @@ export interface Version {
   uploadedBy: string;
   uploadedByName: string | null;
   createdAt: string;
+  /** Type detected from the content (MAL-06). */
+  detectedType: string | null;
+  /** Why the version is held or blocked: type_blocked, type_mismatch, encrypted, unscannable, infected. */
+  holdReason: string | null;
+  /** 無害化 of an internet-origin version (MAL-07/08): the rebuild LGWAN receives and what was removed. */
+  sanitize: Sanitize | null;
+  /** Released from quarantine or review by an administrator (MAL-03), with the justification. */
+  released: { at: string; by: string | null; reason: string | null } | null;
+}
+
+export interface Sanitize {
+  state: SanitizeState;
+  name: string | null;
+  size: number | null;
+  sha256: string | null;
+  contentType: string | null;
+  engine: string | null;
+  removed: Array<{ kind: string; count: number; detail?: string }>;
+  reason: string | null;
 }
 
 export interface FileItem {
@@ -222,4 +243,18 @@ export async function fetchQuota(signal?: AbortSignal): Promise<Quota> {
  */
 export function contentUrl(id: string, version?: number): string {
   return `/api/v1/files/${enc(id)}/content${version === undefined ? '' : `?version=${version}`}`;
+}
+
+/**
+ * The original (not the 無害化 rebuild) of an internet-origin version on the LGWAN zone (MAL-08);
+ * the server answers 403 `file.original_needs_approval` unless an approver granted the caller's request.
+ */
+export function originalUrl(id: string, version: number): string {
+  return `/api/v1/files/${enc(id)}/content?version=${version}&original=1`;
+}
+
+/** Asks for the original of a sanitised internet-origin version on LGWAN; an approver decides. */
+export async function requestOriginal(id: string, version: number, reason: string): Promise<string> {
+  return obj<{ id: string }>(await postJson(`/api/v1/files/${enc(id)}/versions/${version}/original-requests`, { reason }), 'id')
+    .id;
 }

@@ -116,6 +116,8 @@ const tone: Record<UploadStatus, BadgeTone> = {
   held: 'warning',
   available: 'success',
   quarantined: 'error',
+  blocked: 'error',
+  review: 'warning',
   damaged: 'error',
 };
 
@@ -126,7 +128,9 @@ export function UploadList({ current, only }: { current: FolderRef | null; only?
   const { clearFinished } = uploads;
   const items = only ? uploads.items.filter(only) : uploads.items;
   if (items.length === 0) return null;
-  const finished = items.some((i) => ['available', 'quarantined', 'damaged'].includes(i.status) || i.scanSlow);
+  const finished = items.some(
+    (i) => ['available', 'quarantined', 'blocked', 'review', 'damaged'].includes(i.status) || i.scanSlow,
+  );
   return (
     <section aria-labelledby="uploads-title" className="flex flex-col gap-3" data-testid="uploads">
       <div className="flex flex-wrap items-center justify-between gap-3">
@@ -187,7 +191,7 @@ function UploadRow({ item, showFolder }: { item: UploadItem; showFolder: boolean
         label={label}
         valueText={detail}
         tone={
-          item.status === 'failed' || item.status === 'quarantined' || item.status === 'damaged'
+          item.status === 'failed' || item.status === 'quarantined' || item.status === 'blocked' || item.status === 'damaged'
             ? 'error'
             : done
               ? 'success'
@@ -216,6 +220,16 @@ function UploadRow({ item, showFolder }: { item: UploadItem; showFolder: boolean
       {item.status === 'quarantined' && (
         <p className="text-std-16N-170 text-error-2" role="alert">
           {t('uploads.quarantinedBody')}
+        </p>
+      )}
+      {item.status === 'blocked' && (
+        <p className="text-std-16N-170 text-error-2" role="alert">
+          {t('uploads.blockedBody')}
+        </p>
+      )}
+      {item.status === 'review' && (
+        <p className="text-std-16N-170" role="status">
+          {t('uploads.reviewBody')}
         </p>
       )}
       {item.status === 'failed' && item.errorCode && (
@@ -247,7 +261,7 @@ function UploadRow({ item, showFolder }: { item: UploadItem; showFolder: boolean
             <span className="sr-only">（{item.name}）</span>
           </Button>
         )}
-        {(['available', 'quarantined', 'damaged'].includes(item.status) || item.scanSlow) && (
+        {(['available', 'quarantined', 'blocked', 'review', 'damaged'].includes(item.status) || item.scanSlow) && (
           <Button variant="outline" size="md" onClick={() => dismiss(item.key)}>
             {t('uploads.dismiss')}
             <span className="sr-only">（{item.name}）</span>

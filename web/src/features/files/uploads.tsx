@@ -6,7 +6,9 @@
  * (the server picks 「名前 (2).ext」) or キャンセル.
  *
  * After the last byte the file is held for the virus scan (MAL-01): the folder is polled until its
- * state leaves `held`, so the badge changes from 「ウイルス検査待ち」 to 「完了」 (or 隔離済み).
+ * state leaves `held`, so the badge changes from 「ウイルス検査待ち」 to 「完了」 (or 隔離済み, ブロック); a
+ * file the scan gate keeps held with a reason (type mismatch, encrypted, …) waits for an
+ * administrator: 「保留（管理者の確認待ち）」, and polling stops.
  *
  * The state lives above the pages, so moving between folders does not lose uploads in progress;
  * leaving the page while one runs asks for confirmation. Upload URLs are kept in memory only
@@ -31,7 +33,18 @@ export const SCAN_WAIT_MS = 2 * 60 * 1000;
 const PROGRESS_THROTTLE_MS = 200;
 
 export type UploadStatus =
-  'queued' | 'uploading' | 'retrying' | 'conflict' | 'failed' | 'held' | 'available' | 'quarantined' | 'damaged';
+  | 'queued'
+  | 'uploading'
+  | 'retrying'
+  | 'conflict'
+  | 'failed'
+  | 'held'
+  | 'available'
+  | 'quarantined'
+  | 'blocked'
+  /** Held with a reason: an administrator decides (MAL-03). */
+  | 'review'
+  | 'damaged';
 
 export interface UploadItem {
   key: string;
@@ -68,7 +81,7 @@ interface UploadsContextValue {
 const UploadsContext = createContext<UploadsContextValue | null>(null);
 
 const ACTIVE: ReadonlySet<UploadStatus> = new Set(['uploading', 'retrying']);
-const FINISHED: ReadonlySet<UploadStatus> = new Set(['available', 'quarantined', 'damaged']);
+const FINISHED: ReadonlySet<UploadStatus> = new Set(['available', 'quarantined', 'blocked', 'review', 'damaged']);
 
 interface Entry {
   file: File;
@@ -285,8 +298,8 @@ export function UploadsProvider({ children }: { children: ReactNode }) {
       let file = listings.get(item.folder.id)?.find((f) => f.id === item.fileId);
       if (!file && listings.has(item.folder.id)) file = await fetchFile(item.fileId!).catch(() => undefined);
       const state = file?.latest.state;
-      if (file && state && state !== 'held') {
-        patch(item.key, { status: state, name: file.name });
+      if (file && state && (state !== 'held' || file.latest.holdReason)) {
+        patch(item.key, { status: state === 'held' ? 'review' : state, name: file.name });
         changed = true;
       } else if (Date.now() - (item.heldSince ?? 0) > SCAN_WAIT_MS) {
         patch(item.key, { scanSlow: true, ...(file ? { name: file.name } : {}) });

@@ -1,7 +1,7 @@
 /**
  * The signed-in home: greeting, the previous sign-in (time in Japan time, IP address, zone) and the
  * failed attempts since then (AC-12), so a user notices someone else's activity; a password expiry
- * warning; the tenant's login banner.
+ * warning; the tenant's login banner; and the notices about the user's files and requests (お知らせ).
  */
 import { useTranslation } from 'react-i18next';
 import { routeLink } from '../../app/router';
@@ -11,6 +11,7 @@ import { currentLanguage } from '../../i18n/i18n';
 import { linkClass } from '../../ui/link';
 import { NotificationBanner } from '../../ui/notification-banner';
 import { PageHeading, SectionHeading } from '../../ui/page-heading';
+import { NoticesSection } from '../notifications/notices-section';
 import { useMe } from './session';
 
 export function HomePage() {
@@ -71,6 +72,8 @@ export function HomePage() {
         </NotificationBanner>
       )}
 
+      {me.user.role !== 'operator' && <NoticesSection />}
+
       <section aria-labelledby="last-login" className="flex flex-col gap-4" data-testid="last-login">
         <SectionHeading id="last-login">{t('home.lastLoginTitle')}</SectionHeading>
         {last ? (
@@ -106,6 +109,20 @@ export function HomePage() {
               {t('app.nav.account')}
             </a>
           </li>
+          {(me.user.role === 'tenant_admin' || me.user.role === 'auditor') && (
+            <li>
+              <a className={linkClass} {...routeLink('/admin/quarantine')}>
+                {t('app.nav.adminQuarantine')}
+              </a>
+            </li>
+          )}
+          {me.user.role === 'approver' && (
+            <li>
+              <a className={linkClass} {...routeLink('/admin/quarantine')}>
+                {t('app.nav.approverRequests')}
+              </a>
+            </li>
+          )}
           {me.user.role === 'tenant_admin' && (
             <>
               <li>

@@ -1,7 +1,9 @@
 /**
  * The tenant's security policy for tenant admins (AC-09, AC-10, AC-13, AC-16, AC-17, AC-01):
  * password rules, session limits, MFA, IP allow-lists per zone and role, the two-person rule for
- * registrations and the login banner. Every number shows its allowed range; the form is checked
+ * registrations, the login banner, and the malware and 無害化 rules (MAL-03 … MAL-10: types refused
+ * by their content, mismatched, encrypted and unsupported files, internet → LGWAN 無害化, how long
+ * originals are kept, the two-person rule for releases, guidance for staff). Every number shows its allowed range; the form is checked
  * here first and then by the server, whose failing paths are shown on the fields. Saving is a
  * sensitive change and may ask for step-up.
  */
@@ -10,7 +12,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, downloadFile, errorCode } from '../../api/api-client';
 import { useDocumentTitle } from '../../app/use-document-title';
 import { Button } from '../../ui/button';
-import { Checkbox, Fieldset, SelectField, TextareaField, TextField } from '../../ui/form';
+import { Checkbox, Fieldset, RadioGroup, SelectField, TextareaField, TextField } from '../../ui/form';
 import { ErrorBanner, SuccessBanner } from '../../ui/messages';
 import { NotificationBanner } from '../../ui/notification-banner';
 import { PageHeading } from '../../ui/page-heading';
@@ -80,6 +82,55 @@ type ExtraPath = keyof typeof EXTRA_NUMBERS;
 const EXTRA_PATHS = Object.keys(EXTRA_NUMBERS) as ExtraPath[];
 const ACCEPTABLE_USE_MAX = 20_000;
 
+/** Block-list categories and the malware defaults, as in src/malware/true-type.ts and src/tenants/tenant-settings.ts. */
+const TYPE_CATEGORIES = [
+  'executable',
+  'script',
+  'shortcut',
+  'disk_image',
+  'html',
+  'archive',
+  'office_macro',
+  'office',
+  'pdf',
+  'image',
+  'text',
+  'media',
+  'other',
+] as const;
+type TypeCategory = (typeof TYPE_CATEGORIES)[number];
+const isTypeCategory = (c: unknown): c is TypeCategory => (TYPE_CATEGORIES as readonly unknown[]).includes(c);
+const DEFAULT_BLOCKED: TypeCategory[] = ['executable', 'script', 'shortcut', 'disk_image', 'html'];
+const RETENTION = { min: 1, max: 365, def: 14 } as const;
+const GUIDANCE_MAX = 4000;
+type HoldOrBlock = 'hold' | 'block';
+
+interface MalwareForm {
+  blockedTypes: TypeCategory[];
+  typeMismatch: HoldOrBlock;
+  encrypted: HoldOrBlock;
+  sanitiseInternetToLgwan: boolean;
+  unsupported: HoldOrBlock;
+  originalRetentionDays: string;
+  twoPersonRelease: boolean;
+  guidance: string;
+}
+
+function malwareForm(policy: TenantPolicy): MalwareForm {
+  const m = (policy.malware ?? {}) as Partial<Record<keyof MalwareForm, unknown>>;
+  const choice = (v: unknown, def: HoldOrBlock): HoldOrBlock => (v === 'hold' || v === 'block' ? v : def);
+  return {
+    blockedTypes: Array.isArray(m.blockedTypes) ? m.blockedTypes.filter(isTypeCategory) : [...DEFAULT_BLOCKED],
+    typeMismatch: choice(m.typeMismatch, 'hold'),
+    encrypted: choice(m.encrypted, 'block'),
+    sanitiseInternetToLgwan: typeof m.sanitiseInternetToLgwan === 'boolean' ? m.sanitiseInternetToLgwan : true,
+    unsupported: choice(m.unsupported, 'block'),
+    originalRetentionDays: String(typeof m.originalRetentionDays === 'number' ? m.originalRetentionDays : RETENTION.def),
+    twoPersonRelease: m.twoPersonRelease === true,
+    guidance: typeof m.guidance === 'string' ? m.guidance : '',
+  };
+}
+
 interface DeviceRuleForm {
   on: boolean;
   roles: TenantRole[];
@@ -107,6 +158,7 @@ interface PolicyForm {
   ipRules: RuleForm[];
   twoPersonRule: boolean;
   loginBanner: string;
+  malware: MalwareForm;
 }
 
 let ruleKeys = 0;
@@ -148,6 +200,7 @@ function toForm(policy: TenantPolicy): PolicyForm {
     ipRules: policy.ipRules.map((r) => ({ key: ++ruleKeys, zone: r.zone, roles: [...r.roles], cidrs: r.cidrs.join('\n') })),
     twoPersonRule: policy.twoPersonRule,
     loginBanner: policy.loginBanner,
+    malware: malwareForm(policy),
   };
 }
 
@@ -240,6 +293,11 @@ export function PolicyPage() {
     if (pem && !/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----$/.test(pem))
       found.caPem = t('admin.policy.caPemError');
     if (!pem && ZONES.some((z) => f.deviceRules[z].on)) found.caPem = t('admin.policy.caPemRequired');
+    const retentionRaw = f.malware.originalRetentionDays.normalize('NFKC').trim();
+    const retention = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) : NaN;
+    if (!(retention >= RETENTION.min && retention <= RETENTION.max))
+      found['malware.originalRetentionDays'] = t('admin.policy.rangeError', RETENTION);
+    if ([...f.malware.guidance].length > GUIDANCE_MAX) found['malware.guidance'] = t('admin.policy.malware.guidanceError');
     if (Object.keys(found).length) return { policy: null, errors: found };
     return {
       errors: {},
@@ -280,6 +338,17 @@ export function PolicyPage() {
           caPem: pem ? `${pem}\n` : '',
           requiredFor: ZONES.filter((z) => f.deviceRules[z].on).map((z) => ({ zone: z, roles: f.deviceRules[z].roles })),
         },
+        malware: {
+          ...(f.loaded.malware as object),
+          blockedTypes: TYPE_CATEGORIES.filter((c) => f.malware.blockedTypes.includes(c)),
+          typeMismatch: f.malware.typeMismatch,
+          encrypted: f.malware.encrypted,
+          sanitiseInternetToLgwan: f.malware.sanitiseInternetToLgwan,
+          unsupported: f.malware.unsupported,
+          originalRetentionDays: retention,
+          twoPersonRelease: f.malware.twoPersonRelease,
+          guidance: f.malware.guidance,
+        },
       },
     };
   }
@@ -302,6 +371,9 @@ export function PolicyPage() {
       if (extraPath) found[extraPath] = t('admin.policy.rangeError', EXTRA_NUMBERS[extraPath]);
       if (path.startsWith('deviceCerts.caPem')) found.caPem = t('admin.policy.caPemError');
       if (path.startsWith('acceptableUse')) found.acceptableUse = t('admin.policy.acceptableUseError');
+      if (path.startsWith('malware.originalRetentionDays'))
+        found['malware.originalRetentionDays'] = t('admin.policy.rangeError', RETENTION);
+      if (path.startsWith('malware.guidance')) found['malware.guidance'] = t('admin.policy.malware.guidanceError');
     }
     return found;
   }
@@ -380,6 +452,12 @@ export function PolicyPage() {
     }
   }
 
+  const setMalware = (patch: Partial<MalwareForm>) => update({ malware: { ...form.malware, ...patch } });
+  const holdOrBlock = (kind: 'typeMismatch' | 'encrypted' | 'unsupported') =>
+    (['hold', 'block'] as const).map((v) => ({
+      value: v,
+      label: t(`admin.policy.malware.${kind}Options.${v}`),
+    }));
   const validity = Number(form.numbers['password.validityDays'].normalize('NFKC').trim());
   const sectionBox = 'rounded-8 border border-solid-gray-420 p-4 sm:p-6';
 
@@ -544,6 +622,105 @@ export function PolicyPage() {
           >
             {t('admin.policy.twoPersonRule')}
           </Checkbox>
+        </Fieldset>
+
+        <Fieldset legend={t('admin.policy.malware.title')} className={sectionBox} data-testid="policy-malware">
+          <p className="text-std-16N-170">{t('admin.policy.malware.lead')}</p>
+          <Fieldset legend={t('admin.policy.malware.blockedTypes')} size="group" data-testid="malware-blocked-types">
+            <p className="text-std-16N-170 text-solid-gray-700">{t('admin.policy.malware.blockedTypesHint')}</p>
+            <div className="grid grid-cols-1 gap-x-6 sm:grid-cols-2">
+              {TYPE_CATEGORIES.map((c) => (
+                <Checkbox
+                  key={c}
+                  checked={form.malware.blockedTypes.includes(c)}
+                  onChange={(e) =>
+                    setMalware({
+                      blockedTypes: e.target.checked
+                        ? [...form.malware.blockedTypes, c]
+                        : form.malware.blockedTypes.filter((x) => x !== c),
+                    })
+                  }
+                  data-category={c}
+                >
+                  {t(`admin.policy.malware.types.${c}`)}
+                </Checkbox>
+              ))}
+            </div>
+          </Fieldset>
+          <RadioGroup
+            legend={t('admin.policy.malware.typeMismatch')}
+            hint={t('admin.policy.malware.typeMismatchHint')}
+            name="malware.typeMismatch"
+            value={form.malware.typeMismatch}
+            options={holdOrBlock('typeMismatch')}
+            onChange={(v) => setMalware({ typeMismatch: v })}
+            data-testid="malware-type-mismatch"
+          />
+          <RadioGroup
+            legend={t('admin.policy.malware.encrypted')}
+            hint={t('admin.policy.malware.encryptedHint')}
+            name="malware.encrypted"
+            value={form.malware.encrypted}
+            options={holdOrBlock('encrypted')}
+            onChange={(v) => setMalware({ encrypted: v })}
+            data-testid="malware-encrypted"
+          />
+          <Checkbox
+            checked={form.malware.sanitiseInternetToLgwan}
+            onChange={(e) => setMalware({ sanitiseInternetToLgwan: e.target.checked })}
+            hint={t('admin.policy.malware.sanitiseHint')}
+            data-testid="malware-sanitise"
+          >
+            {t('admin.policy.malware.sanitise')}
+          </Checkbox>
+          {!form.malware.sanitiseInternetToLgwan && (
+            <NotificationBanner
+              tone="warning"
+              iconLabel={t('icon.warning')}
+              title={t('admin.policy.malware.sanitiseOffTitle')}
+              headingLevel="h3"
+              data-testid="sanitise-off-warning"
+            >
+              <p>{t('admin.policy.malware.sanitiseOff')}</p>
+            </NotificationBanner>
+          )}
+          <RadioGroup
+            legend={t('admin.policy.malware.unsupported')}
+            hint={t('admin.policy.malware.unsupportedHint')}
+            name="malware.unsupported"
+            value={form.malware.unsupported}
+            options={holdOrBlock('unsupported')}
+            onChange={(v) => setMalware({ unsupported: v })}
+            data-testid="malware-unsupported"
+          />
+          <TextField
+            label={t('admin.policy.malware.retention')}
+            hint={`${t('admin.policy.malware.retentionHint')} ${t('admin.policy.range', RETENTION)}`}
+            required
+            inputMode="numeric"
+            value={form.malware.originalRetentionDays}
+            onChange={(e) => setMalware({ originalRetentionDays: e.target.value })}
+            error={errors['malware.originalRetentionDays']}
+            className="max-w-40"
+            name="malware.originalRetentionDays"
+          />
+          <Checkbox
+            checked={form.malware.twoPersonRelease}
+            onChange={(e) => setMalware({ twoPersonRelease: e.target.checked })}
+            hint={t('admin.policy.malware.twoPersonReleaseHint')}
+            data-testid="malware-two-person"
+          >
+            {t('admin.policy.malware.twoPersonRelease')}
+          </Checkbox>
+          <TextareaField
+            label={t('admin.policy.malware.guidance')}
+            hint={t('admin.policy.malware.guidanceHint')}
+            rows={5}
+            value={form.malware.guidance}
+            onChange={(e) => setMalware({ guidance: e.target.value })}
+            error={errors['malware.guidance']}
+            maxLength={GUIDANCE_MAX}
+          />
         </Fieldset>
 
         <Fieldset legend={t('admin.policy.bannerTitle')} className={sectionBox}>

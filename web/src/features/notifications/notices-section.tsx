@@ -1,0 +1,157 @@
+/**
+ * お知らせ on the home page: the in-app notices about the user's files (quarantined, blocked, held
+ * for review, 無害化 results, released) and about their requests (original approved, rejected),
+ * newest first, unread ones marked, each worded here from its kind and parameters (the server
+ * sends no text). 「すべて既読にする」 marks every one read.
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { TFunction } from 'i18next';
+import { errorCode } from '../../api/api-client';
+import { routeLink } from '../../app/router';
+import { Badge } from '../../ui/badge';
+import { Button } from '../../ui/button';
+import { linkClass } from '../../ui/link';
+import { ErrorBanner } from '../../ui/messages';
+import { SectionHeading } from '../../ui/page-heading';
+import { When } from '../files/file-bits';
+import { holdReasonText } from '../malware/malware-bits';
+import { fetchNotices, markNoticesRead, type Notice } from './notifications.api';
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+
+/** The sentence for one notice; a kind this UI does not know yet still shows that something happened. */
+export function noticeText(t: TFunction, n: Notice): string {
+  const p = n.params;
+  const name = str(p.name);
+  const version = t('fileDetail.versionN', { n: str(p.version) || '?' });
+  const file = name ? t('malware.quarantine.fileVersion', { name, version }) : t('notices.unnamedFile', { version });
+  switch (n.kind) {
+    case 'file.quarantined':
+      return p.rescan === true
+        ? t('notices.kinds.quarantinedRescan', { file, signature: str(p.signature) || '—' })
+        : t('notices.kinds.quarantined', { file, signature: str(p.signature) || '—' });
+    case 'file.blocked':
+    case 'file.held_for_review': {
+      const reason = holdReasonText(t, {
+        state: n.kind === 'file.blocked' ? 'blocked' : 'held',
+        holdReason: str(p.reason) || null,
+        signature: null,
+      });
+      return t(n.kind === 'file.blocked' ? 'notices.kinds.blocked' : 'notices.kinds.heldForReview', { file, reason });
+    }
+    case 'file.sanitise_failed':
+      return t('notices.kinds.sanitiseFailed', { file });
+    case 'file.sanitise_blocked':
+      return t('notices.kinds.sanitiseBlocked', { file });
+    case 'file.sanitise_sanitised_with_loss':
+      return t('notices.kinds.sanitisedWithLoss', { file });
+    case 'file.released':
+      return t('notices.kinds.released', { file });
+    case 'file.original_approved':
+      return t('notices.kinds.originalApproved', { file });
+    case 'approval.rejected': {
+      const what = p.kind === 'release' ? t('notices.kinds.rejectedRelease') : t('notices.kinds.rejectedOriginal');
+      const comment = str(p.comment).trim();
+      return comment ? t('notices.kinds.rejectedWithComment', { what, comment }) : t('notices.kinds.rejected', { what });
+    }
+    default:
+      return t('notices.kinds.other', { kind: n.kind });
+  }
+}
+
+export function NoticesSection() {
+  const { t } = useTranslation();
+  const [notices, setNotices] = useState<{ items: Notice[]; unread: number } | null>(null);
+  const [failure, setFailure] = useState<{ code: string; n: number } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const load = useCallback(async (signal?: AbortSignal) => {
+    try {
+      setNotices(await fetchNotices(signal));
+    } catch (err) {
+      if (!signal?.aborted) setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1 }));
+    }
+  }, []);
+
+  useEffect(() => {
+    const abort = new AbortController();
+    void load(abort.signal);
+    return () => abort.abort();
+  }, [load]);
+
+  async function readAll() {
+    if (busy) return;
+    setBusy(true);
+    try {
+      await markNoticesRead('all');
+      setFailure(null);
+      await load();
+    } catch (err) {
+      setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1 }));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section aria-labelledby="notices-title" className="flex flex-col gap-4" data-testid="notices">
+      <SectionHeading id="notices-title">
+        {t('notices.title')}
+        {notices && notices.unread > 0 && (
+          <span className="ml-3 align-middle" data-testid="notices-unread">
+            <Badge tone="warning">{t('notices.unreadCount', { count: notices.unread })}</Badge>
+          </span>
+        )}
+      </SectionHeading>
+      {failure && <ErrorBanner key={failure.n} title={t('notices.errorTitle')} code={failure.code} focus={false} />}
+      {notices === null && !failure && <p className="text-std-16N-170">{t('app.loading')}</p>}
+      {notices?.items.length === 0 && (
+        <p className="text-std-16N-170" data-testid="notices-none">
+          {t('notices.none')}
+        </p>
+      )}
+      {notices && notices.items.length > 0 && (
+        <>
+          <ul className="flex flex-col border-t border-solid-gray-420">
+            {notices.items.map((n) => {
+              const fileId = str(n.params.fileId);
+              return (
+                <li
+                  key={n.id}
+                  className="flex flex-col gap-1 border-b border-solid-gray-420 py-3"
+                  data-testid="notice"
+                  data-kind={n.kind}
+                  data-read={n.readAt ? 'true' : 'false'}
+                >
+                  <p className="flex flex-wrap items-center gap-x-3 gap-y-1 text-dns-14N-130 text-solid-gray-700">
+                    <When iso={n.createdAt} />
+                    {!n.readAt && <Badge tone="warning">{t('notices.unread')}</Badge>}
+                  </p>
+                  <p className="text-std-16N-170 text-solid-gray-900 wrap-anywhere" data-testid="notice-text">
+                    {noticeText(t, n)}
+                  </p>
+                  {fileId && /^[0-9a-f-]{36}$/i.test(fileId) && (
+                    <p className="text-std-16N-170">
+                      <a className={linkClass} {...routeLink(`/files/${fileId}`)}>
+                        {t('notices.openFile')}
+                        {str(n.params.name) && <span className="sr-only">（{str(n.params.name)}）</span>}
+                      </a>
+                    </p>
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+          {notices.unread > 0 && (
+            <div>
+              <Button variant="outline" size="md" busy={busy} onClick={() => void readAll()} data-testid="notices-read-all">
+                {t('notices.readAll')}
+              </Button>
+            </div>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
