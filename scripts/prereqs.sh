@@ -3,6 +3,7 @@
 #   - Chromium and Japanese fonts for the browser tests (never a downloaded browser)
 #   - PostgreSQL on 127.0.0.1:5432 where the role "postgres" connects without a password, with a database "test"
 #   - ClamAV's clamd (started by test/services/clamd.sh with its own test signatures)
+#   - poppler-utils (pdftoppm) for the strict PDF 無害化 mode that rebuilds pages as images
 #   - Ceph RGW for the S3 tests: radosgw, ceph-mon and ceph-osd (started by test/services/rgw.sh)
 # Starts PostgreSQL only if it is not already answering. The packages' own services (clamav-daemon,
 # clamav-freshclam, ceph-*) are kept from starting during the install; the tests run their own.
@@ -14,6 +15,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || missing+=(fonts-noto-cjk)
 command -v pg_isready >/dev/null 2>&1 || missing+=(postgresql)
 command -v clamd >/dev/null 2>&1 || missing+=(clamav clamav-daemon)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v radosgw >/dev/null 2>&1 || missing+=(radosgw)
 command -v ceph-mon >/dev/null 2>&1 || missing+=(ceph-mon)
 command -v ceph-osd >/dev/null 2>&1 || missing+=(ceph-osd)

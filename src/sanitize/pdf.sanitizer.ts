@@ -11,8 +11,10 @@
  *   - XFA forms (/XFA in the AcroForm).
  * Encrypted PDFs are not opened (the tenant's encrypted-content policy decides). The PDF is read
  * whole (pdf-lib works in memory), so files over PDF_MAX_BYTES are held for review instead.
- * A strict mode that rebuilds pages as images is not implemented (see docs/malware.md).
+ * In the tenant's strict mode every page is rendered to an image instead (pdftoppm, poppler-utils)
+ * and a new PDF is built from the images alone.
  */
+import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRef, PDFStream, PDFString, PDFHexString, type PDFObject } from 'pdf-lib';
 import {
@@ -44,12 +46,58 @@ const SAFE_URI = /^(https?:|mailto:)/i;
 export class PdfSanitizer implements Sanitizer {
   readonly engine = 'kura-pdf';
 
+  constructor(private readonly options: PdfSanitizerOptions = {}) {}
+
+  /**
+   * Strict mode: every page becomes a picture of itself (pdftoppm at 150 dpi) in a new PDF built
+   * from nothing but those images: no object of the original survives. Text is no longer
+   * selectable, hence `sanitised_with_loss`.
+   */
+  private async rasterise(source: SanitizeSource, bytes: Buffer, sink: SanitizeSink): Promise<SanitizeOutcome> {
+    let sizes: Array<{ width: number; height: number }>;
+    try {
+      const doc = await PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: false });
+      sizes = doc.getPages().map((p) => p.getSize());
+    } catch (err) {
+      const e = err as Error;
+      if (/encrypted/i.test(e.name) || /encrypted/i.test(e.message)) throw new SanitizeError('encrypted', 'encrypted PDF');
+      throw new SanitizeError('malformed', `not a readable PDF: ${e.message.slice(0, 160)}`);
+    }
+    if (sizes.length === 0) throw new SanitizeError('malformed', 'a PDF without pages');
+    if (sizes.length > STRICT_MAX_PAGES)
+      throw new SanitizeError('limit', `${sizes.length} pages (strict mode renders at most ${STRICT_MAX_PAGES})`);
+    const out = await PDFDocument.create();
+    const bin = this.options.pdftoppm ?? 'pdftoppm';
+    // A batch of pages per pdftoppm run keeps memory to a few page images at a time.
+    for (let first = 1; first <= sizes.length; first += 10) {
+      const last = Math.min(sizes.length, first + 9);
+      const pngs = await renderPages(bin, bytes, first, last, 120_000);
+      if (pngs.length !== last - first + 1)
+        throw new SanitizeError('malformed', `rendered ${pngs.length} of ${last - first + 1} pages`);
+      for (let i = 0; i < pngs.length; i++) {
+        const { width, height } = sizes[first - 1 + i]!;
+        const image = await out.embedPng(pngs[i]!);
+        out.addPage([width, height]).drawImage(image, { x: 0, y: 0, width, height });
+      }
+    }
+    const pdf = await out.save({ useObjectStreams: true });
+    await sink(Readable.from([Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength)]));
+    return {
+      result: 'sanitised_with_loss',
+      engine: `${this.engine}-strict`,
+      name: source.name,
+      contentType: 'application/pdf',
+      removed: [{ kind: 'rasterised', count: sizes.length }],
+    };
+  }
+
   handles(s: Pick<SanitizeSource, 'name' | 'detectedMime'>): boolean {
     return s.detectedMime === 'application/pdf';
   }
 
   async sanitize(source: SanitizeSource, sink: SanitizeSink): Promise<SanitizeOutcome> {
     const bytes = await readAllLimited(await source.open(), PDF_MAX_BYTES);
+    if (source.policy?.pdfMode === 'strict') return this.rasterise(source, bytes, sink);
     let doc: PDFDocument;
     try {
       doc = await PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: false });
@@ -177,6 +225,55 @@ function dropUnreachable(doc: PDFDocument): void {
     }
   }
   for (const [ref] of context.enumerateIndirectObjects()) if (!seen.has(ref.tag)) context.delete(ref);
+}
+
+/** Pages rendered in strict mode at most; a longer document is held for review. */
+export const STRICT_MAX_PAGES = 300;
+const STRICT_DPI = 150;
+
+export interface PdfSanitizerOptions {
+  /** pdftoppm (poppler-utils) for the strict mode. */
+  pdftoppm?: string;
+}
+
+/** Renders pages [first, last] of `pdf` to PNGs with pdftoppm, in memory (stdin → stdout; nothing on disk). */
+function renderPages(bin: string, pdf: Buffer, first: number, last: number, timeoutMs: number): Promise<Buffer[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['-png', '-r', String(STRICT_DPI), '-f', String(first), '-l', String(last), '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString().slice(0, 500)));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new SanitizeError('unsupported', `strict PDF mode needs pdftoppm (poppler-utils): ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0)
+        return reject(new SanitizeError('malformed', `pages could not be rendered (${signal ?? code}): ${err.trim()}`));
+      resolve(splitPngs(Buffer.concat(out)));
+    });
+    child.stdin.on('error', () => {});
+    child.stdin.end(pdf);
+  });
+}
+
+/** Splits concatenated PNG files at the end of each IEND chunk. */
+function splitPngs(all: Buffer): Buffer[] {
+  const pngs: Buffer[] = [];
+  let start = 0;
+  for (;;) {
+    const i = all.indexOf('IEND', start, 'latin1');
+    if (i < 0) break;
+    const end = i + 8; // 'IEND' + CRC
+    pngs.push(all.subarray(start, end));
+    start = end;
+  }
+  return pngs;
 }
 
 function nameOf(o: PDFObject | undefined): string | null {

@@ -51,6 +51,7 @@ export class SanitizeService {
       detectedMime: v.detected_type,
       open: () => vault.open(blob),
       openRange: (start, end) => vault.openRange(blob, start, end),
+      policy: { pdfMode: settings.pdfMode },
     };
     const engine = pickSanitizer(this.deps.engines, source);
     let stored: StoredBlob | null = null;

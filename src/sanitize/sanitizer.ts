@@ -21,6 +21,8 @@ export interface SanitizeSource {
   open(): Promise<Readable>;
   /** Plaintext bytes [start, end] (inclusive), decrypting only the segments they touch. */
   openRange(start: number, end: number): Promise<Readable>;
+  /** The tenant's choices that change how a format is rebuilt. */
+  policy?: { pdfMode?: 'standard' | 'strict' };
 }
 
 export interface Removed {

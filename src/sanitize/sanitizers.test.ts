@@ -188,6 +188,25 @@ describe('PDF 無害化 (MAL-07)', () => {
     );
   });
 
+  it('rebuilds every page as an image in the strict mode: nothing of the original survives [MAL-07]', async () => {
+    const input = await dangerousPdf();
+    const src = { ...sourceOf('通知.pdf', input, 'application/pdf'), policy: { pdfMode: 'strict' as const } };
+    const { outcome, out } = await run(new PdfSanitizer(), src);
+    expect(outcome).toMatchObject({
+      result: 'sanitised_with_loss',
+      engine: 'kura-pdf-strict',
+      removed: [{ kind: 'rasterised', count: 1 }],
+    });
+    const again = await PDFDocument.load(out);
+    expect(again.getPageCount()).toBe(1);
+    expect(again.getPage(0).getSize()).toEqual({ width: 200, height: 200 });
+    const text = out.toString('latin1');
+    for (const gone of ['JavaScript', 'OpenAction', 'Launch', 'EmbeddedFile', 'invoice.exe', 'cmd.exe', '/URI', '/Annots'])
+      expect(text, gone).not.toContain(gone);
+    const missing = new PdfSanitizer({ pdftoppm: '/nonexistent/pdftoppm' });
+    await expect(run(missing, src)).rejects.toMatchObject({ code: 'unsupported' });
+  });
+
   it('fails clearly on a PDF whose structure is broken beyond reading [MAL-07]', async () => {
     await expect(
       run(new PdfSanitizer(), sourceOf('broken.pdf', Buffer.from('%PDF-1.7\n garbage without objects'), 'application/pdf')),

@@ -117,6 +117,8 @@ export const MalwareSettings = z.object({
   sanitiseInternetToLgwan: z.boolean().default(true),
   /** Formats no sanitiser handles: block, or hold for an administrator's review. */
   unsupported: z.enum(['block', 'hold']).default('block'),
+  /** PDFs: `standard` removes active content and rewrites the file; `strict` rebuilds every page as an image. */
+  pdfMode: z.enum(['standard', 'strict']).default('standard'),
   /** Days the original of a sanitised file is kept (encrypted, retrievable only with an approval). */
   originalRetentionDays: z.number().int().min(1).max(365).default(14),
   /** A release from quarantine needs a second administrator. */
