@@ -449,6 +449,12 @@ export async function createServices(
       await scanGate.rescanVersion(job.tenantId as TenantId, String(job.payload.versionId));
     },
     'malware.signature_check': async () => {
+      // Scale-out pool: PING every host, so one that came back is used again and a dead one is skipped.
+      if (scanner instanceof ScannerPool) {
+        const health = await scanner.health();
+        const down = health.filter((h) => !h.ok).length;
+        if (down) logger.warn({ down, of: health.length }, 'clamd pool members not answering');
+      }
       await signatures.check();
     },
     'files.purge_originals': async () => {
