@@ -86,7 +86,8 @@ export class RecoveryService {
           items.push({ fileId: f.id, name: f.name, action: 'none_clean', fromVersion: newest?.version ?? null, toVersion: null });
         continue;
       }
-      const revert = newest !== null && newest.version !== target.version;
+      // Content, not version numbers: after a restore the newest version already holds the old bytes.
+      const revert = newest !== null && newest.version !== target.version && newest.sha256 !== target.sha256;
       if (trashedSince)
         items.push({
           fileId: f.id,

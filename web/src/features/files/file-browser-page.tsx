@@ -12,6 +12,7 @@ import { useTranslation } from 'react-i18next';
 import { ApiError, errorCode } from '../../api/api-client';
 import { navigate, routeLink } from '../../app/router';
 import { useDocumentTitle } from '../../app/use-document-title';
+import { formatDateTime } from '../../i18n/format';
 import { currentLanguage } from '../../i18n/i18n';
 import { Breadcrumbs } from '../../ui/breadcrumbs';
 import { Button } from '../../ui/button';
@@ -43,7 +44,9 @@ import {
   type FolderListing,
   type FolderRef,
   type Quota,
+  type RecoveryPlan,
 } from './files.api';
+import { countRestore, RestorePointDialog } from './restore-point-dialog';
 import { ShareDialog } from './share-dialog';
 import { UploadControls, UploadList } from './upload-panel';
 import { SCAN_POLL_MS, SCAN_WAIT_MS, useUploads } from './uploads';
@@ -73,6 +76,7 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
   const [copying, setCopying] = useState<FileItem | null>(null);
   const [deleting, setDeleting] = useState<Item | null>(null);
   const [sharing, setSharing] = useState<Folder | null>(null);
+  const [restoring, setRestoring] = useState<Folder | null>(null);
   const [conflict, setConflict] = useState<{ file: FileItem; to: FolderRef } | null>(null);
   const [busy, setBusy] = useState(false);
   const heldWatch = useRef(Date.now());
@@ -203,6 +207,14 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
     }
   }
 
+  async function restored(result: RecoveryPlan) {
+    const folder = restoring;
+    setRestoring(null);
+    const counts = countRestore(result.items);
+    const at = formatDateTime(new Date(result.at), currentLanguage());
+    await done(t('files.restorePoint.done', { name: folder?.name ?? '', at, ...counts }), counts.trashed > 0);
+  }
+
   // The server leaves out the folders above the highest one the user may open (a folder shared deep in someone's tree).
   const path = shown?.path ?? [];
   const downloads = featureOn(me, 'downloads');
@@ -263,6 +275,19 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
             {shown && (
               <Button variant="outline" size="md" onClick={() => setSharing(shown.folder)} data-testid="share-button">
                 {t('files.share')}
+              </Button>
+            )}
+            {shown && role === 'manager' && (
+              <Button
+                variant="outline"
+                size="md"
+                onClick={() => {
+                  setOutcome(null);
+                  setRestoring(shown.folder);
+                }}
+                data-testid="restore-point-button"
+              >
+                {t('files.restorePoint.open')}
               </Button>
             )}
           </div>
@@ -346,6 +371,7 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
         onCancel={() => setConflict(null)}
       />
       <ShareDialog folder={sharing} onClose={() => setSharing(null)} />
+      <RestorePointDialog folder={restoring} onDone={restored} onCancel={() => setRestoring(null)} />
     </div>
   );
 

@@ -39,3 +39,27 @@ export function formatDateTimeShort(date: Date, language: Language): string {
     hourCycle: 'h23',
   }).format(date);
 }
+
+/** Japan has had no daylight saving time since 1951: Japan time is always UTC+9. */
+const JAPAN_OFFSET_MS = 9 * 60 * 60 * 1000;
+
+/** The value of a `datetime-local` input showing `date` in Japan time, to the minute: `2026-05-01T09:30`. */
+export function japanInputValue(date: Date): string {
+  return new Date(date.getTime() + JAPAN_OFFSET_MS).toISOString().slice(0, 16);
+}
+
+/**
+ * A `datetime-local` value (`2026-05-01T09:30` or with seconds) read as Japan time, whatever the
+ * browser's zone, as ISO 8601 with its offset: `2026-05-01T09:30:00+09:00`. Null when it is not a
+ * real date and time.
+ */
+export function japanInputToIso(value: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/.exec(value);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s = '00'] = m;
+  const iso = `${y}-${mo}-${d}T${h}:${mi}:${s}+09:00`;
+  const time = Date.parse(iso);
+  // Date.parse rolls 2月30日 over to 3月2日; a real date comes back to the same fields.
+  if (Number.isNaN(time) || japanInputValue(new Date(time)) !== `${y}-${mo}-${d}T${h}:${mi}`) return null;
+  return iso;
+}

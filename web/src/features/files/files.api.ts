@@ -258,3 +258,36 @@ export async function requestOriginal(id: string, version: number, reason: strin
   return obj<{ id: string }>(await postJson(`/api/v1/files/${enc(id)}/versions/${version}/original-requests`, { reason }), 'id')
     .id;
 }
+
+/**
+ * What point-in-time recovery (MAL-09) does to one file: revert = a new version with the content it
+ * had at the chosen time (the newer versions stay in the history); trash = created after that time,
+ * moved to the trash; untrash = deleted after that time, brought back (untrash_revert = both);
+ * none_clean = no clean version existed at that time, so it is left as it is.
+ */
+export type RecoveryAction = 'revert' | 'trash' | 'untrash' | 'untrash_revert' | 'none_clean';
+
+export interface RecoveryItem {
+  fileId: string;
+  name: string;
+  action: RecoveryAction;
+  fromVersion: number | null;
+  toVersion: number | null;
+}
+
+export interface RecoveryPlan {
+  folderId: string;
+  /** The point in time, as the server read it (UTC). */
+  at: string;
+  /** False for a dry run (the plan only). */
+  applied: boolean;
+  items: RecoveryItem[];
+}
+
+/**
+ * Returns a folder and everything below it to its state at `at` (ISO 8601 with offset), or with
+ * `dryRun` only says what would change. Needs the 管理者 role on the folder.
+ */
+export async function restoreToPoint(folderId: string, at: string, dryRun: boolean): Promise<RecoveryPlan> {
+  return obj<RecoveryPlan>(await postJson(`/api/v1/folders/${enc(folderId)}/restore-point`, { at, dryRun }), 'items');
+}

@@ -111,6 +111,7 @@ interface MalwareForm {
   encrypted: HoldOrBlock;
   sanitiseInternetToLgwan: boolean;
   unsupported: HoldOrBlock;
+  pdfMode: 'standard' | 'strict';
   originalRetentionDays: string;
   twoPersonRelease: boolean;
   guidance: string;
@@ -125,6 +126,7 @@ function malwareForm(policy: TenantPolicy): MalwareForm {
     encrypted: choice(m.encrypted, 'block'),
     sanitiseInternetToLgwan: typeof m.sanitiseInternetToLgwan === 'boolean' ? m.sanitiseInternetToLgwan : true,
     unsupported: choice(m.unsupported, 'block'),
+    pdfMode: m.pdfMode === 'strict' ? 'strict' : 'standard',
     originalRetentionDays: String(typeof m.originalRetentionDays === 'number' ? m.originalRetentionDays : RETENTION.def),
     twoPersonRelease: m.twoPersonRelease === true,
     guidance: typeof m.guidance === 'string' ? m.guidance : '',
@@ -345,6 +347,7 @@ export function PolicyPage() {
           encrypted: f.malware.encrypted,
           sanitiseInternetToLgwan: f.malware.sanitiseInternetToLgwan,
           unsupported: f.malware.unsupported,
+          pdfMode: f.malware.pdfMode,
           originalRetentionDays: retention,
           twoPersonRelease: f.malware.twoPersonRelease,
           guidance: f.malware.guidance,
@@ -692,6 +695,18 @@ export function PolicyPage() {
             options={holdOrBlock('unsupported')}
             onChange={(v) => setMalware({ unsupported: v })}
             data-testid="malware-unsupported"
+          />
+          <RadioGroup
+            legend={t('admin.policy.malware.pdfMode')}
+            hint={t('admin.policy.malware.pdfModeHint')}
+            name="malware.pdfMode"
+            value={form.malware.pdfMode}
+            options={(['standard', 'strict'] as const).map((v) => ({
+              value: v,
+              label: t(`admin.policy.malware.pdfModeOptions.${v}`),
+            }))}
+            onChange={(v) => setMalware({ pdfMode: v })}
+            data-testid="malware-pdf-mode"
           />
           <TextField
             label={t('admin.policy.malware.retention')}

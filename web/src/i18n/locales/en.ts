@@ -648,6 +648,10 @@ export const en: Messages = {
           media: 'Audio and video',
           other: 'Other formats',
         },
+        pdfMode: 'PDF 無害化',
+        pdfModeHint:
+          'Standard removes scripts, embedded files and other active content and rewrites the file. Strict rebuilds every page as an image (text can no longer be selected or searched).',
+        pdfModeOptions: { standard: 'Standard (remove active content)', strict: 'Strict (every page as an image)' },
         typeMismatch: 'Files whose extension does not match their content',
         typeMismatchHint: 'For example, a PDF named “.jpg”.',
         typeMismatchOptions: {
@@ -853,6 +857,46 @@ export const en: Messages = {
       selected: 'Selected folder: {{name}}',
       chooseFolder: 'Choose a folder.',
       noRights: 'You cannot edit this folder. Choose another one.',
+    },
+    restorePoint: {
+      open: 'Restore to a point in time',
+      title: 'Restore “{{name}}” to a point in time',
+      lead: 'Returns the files in this folder, and in the folders inside it, to how they were at the time you choose. Use it when files have been overwritten, for example by ransomware.',
+      explainRevert:
+        'A file whose content changed after that time gets its content from that time back as a new version. The newer versions are not deleted; they stay in the version history.',
+      explainTrash: 'Files added after that time are moved to the trash.',
+      explainUntrash: 'Files deleted after that time are brought back from the trash.',
+      explainNoneClean: 'Files that had no version passed by the virus scan at that time are left as they are.',
+      at: 'Date and time to restore to (Japan time)',
+      atHint:
+        'Set to 24 hours ago to begin with; you can give seconds too. “Review changes” shows what will happen to each file before anything is restored.',
+      atInvalid: 'Enter a valid date and time.',
+      atFuture: 'Choose a date and time in the past.',
+      check: 'Review changes',
+      planTitle: 'Returning to {{at}} will do the following',
+      caption: 'What happens to each file when returning to {{at}}',
+      col: {
+        name: 'File name',
+        action: 'What will happen',
+        versions: 'Version (now → restored)',
+      },
+      actions: {
+        revert: 'Return to the version from that time',
+        trash: 'Move to the trash (added after that time)',
+        untrash: 'Bring back from the trash (deleted after that time)',
+        untrash_revert: 'Bring back from the trash and return to the version from that time',
+        none_clean: 'Left unchanged: no safe version existed at that time',
+      },
+      versionTo: ' to ',
+      noVersion: 'no version',
+      summary:
+        'Returned to an earlier version: {{reverted}}; moved to the trash: {{trashed}}; brought back from the trash: {{untrashed}}; left unchanged: {{unchanged}}',
+      nothing: 'Nothing would change.',
+      apply: 'Restore',
+      close: 'Close',
+      errorTitle: 'The folder could not be restored',
+      invalidHint: 'Check that the date and time is not in the future.',
+      done: '“{{name}}” was restored to {{at}} (returned to an earlier version: {{reverted}}; moved to the trash: {{trashed}}; brought back from the trash: {{untrashed}}; left unchanged: {{unchanged}}).',
     },
   },
   uploads: {
