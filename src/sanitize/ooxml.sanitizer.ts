@@ -190,11 +190,19 @@ export class OoxmlSanitizer implements Sanitizer {
     out.outputStream.on('error', (err: Error) => body.destroy(err));
     const stored = sink(body);
     stored.catch(() => {});
+    // If storing fails (e.g. the output outgrows its limit) yazl stops reading: stop waiting for it.
+    const sinkFailed = stored.then(
+      () => new Promise<never>(() => {}),
+      (err: unknown) => Promise.reject(err instanceof Error ? err : new Error(String(err))),
+    );
+    sinkFailed.catch(() => {});
     try {
       for (const e of entries) {
         if (dropped.has(e.fileName) || e.fileName.endsWith('/')) continue;
-        // Parts stored uncompressed, and media that is compressed already, are not deflated again.
-        const opts = { mtime: e.getLastModDate(), compress: e.compressionMethod !== 0 && !ALREADY_COMPRESSED.test(e.fileName) };
+        // Parts stored uncompressed, and media that really is compressed already (it barely shrank in
+        // the source), are not deflated again; anything that compressed well is, whatever its name.
+        const incompressible = ALREADY_COMPRESSED.test(e.fileName) && e.uncompressedSize <= 1.2 * e.compressedSize;
+        const opts = { mtime: e.getLastModDate(), compress: e.compressionMethod !== 0 && !incompressible };
         if (e.fileName === '[Content_Types].xml') out.addBuffer(Buffer.from(contentTypes.xml, 'utf8'), e.fileName, opts);
         else if (relsOut.has(e.fileName)) out.addBuffer(relsOut.get(e.fileName)!, e.fileName, opts);
         else if (/\.xml$/i.test(e.fileName) && needsEdit(e.fileName)) {
@@ -210,7 +218,7 @@ export class OoxmlSanitizer implements Sanitizer {
             stream.once('error', reject);
           });
           out.addReadStream(stream, e.fileName, opts);
-          await done;
+          await Promise.race([done, sinkFailed]);
         }
       }
       out.end();

@@ -4,6 +4,7 @@
  * JavaScript, OpenAction, additional actions, a Launch action and an embedded file; a JPEG with GPS
  * EXIF; Shift_JIS CSV; and the bad inputs (zip bomb, not a zip, truncated image, broken PDF).
  */
+import { randomBytes } from '../crypto/primitives.js';
 import { Readable } from 'node:stream';
 import { XMLValidator } from 'fast-xml-parser';
 import { PDFDocument, PDFName, PDFString } from 'pdf-lib';
@@ -120,6 +121,18 @@ describe('OOXML 無害化 (MAL-07)', () => {
     expect(outcome).toMatchObject({ result: 'sanitised', name: 'a.docx', removed: [] });
     expect((await unzip(out)).get('word/document.xml')).toContain('<w:t>ok</w:t>');
   });
+
+  it('stops instead of hanging when the rebuilt file cannot be stored [MAL-05]', async () => {
+    const big = await zipOf({
+      '[Content_Types].xml': '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+      'word/media/a.png': randomBytes(2 * MiB),
+      'word/media/b.png': randomBytes(2 * MiB),
+    });
+    const failing = new OoxmlSanitizer().sanitize(sourceOf('a.docx', big, 'application/zip'), async (body) => {
+      for await (const _ of body) throw new Error('store refused');
+    });
+    await expect(failing).rejects.toThrow('store refused');
+  }, 10_000);
 
   it('refuses zip bombs and non-zips without inflating them [MAL-05]', async () => {
     // One entry that expands ~1000×: refused from the central directory, before any inflation.
