@@ -134,6 +134,8 @@ export class BlobVault {
     const source = await this.deps.store.get(blobKey(blob.tenant_id, blob.id));
     const decrypt = createDecryptStream(dek, { tenantId: blob.tenant_id, blobId: blob.id });
     source.on('error', (err) => decrypt.destroy(err));
+    // A reader that stops early (type detection, a scanner that answered) must not leave the file open.
+    decrypt.once('close', () => source.destroy());
     return source.pipe(decrypt);
   }
 
@@ -147,6 +149,7 @@ export class BlobVault {
     const source = await this.deps.store.get(key, { start: plan.cipherStart, end: plan.cipherEnd });
     const decrypt = createRangeDecryptStream(dek, { tenantId: blob.tenant_id, blobId: blob.id }, header, plan);
     source.on('error', (err) => decrypt.destroy(err));
+    decrypt.once('close', () => source.destroy());
     return source.pipe(decrypt);
   }
 
