@@ -360,7 +360,7 @@ export async function createServices(
     clock,
     audit,
     jobs,
-    transport: createMailTransport(config),
+    transport: await createMailTransport(config),
     from: config.mail.from,
     baseUrl: () => publicBaseUrl('lgwan'),
   });

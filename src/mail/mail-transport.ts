@@ -1,11 +1,12 @@
 /** The SMTP transport from the configuration (nodemailer), or null when mail is not configured. */
 import { readFileSync } from 'node:fs';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { ResolvedConfig } from '../config/load-config.js';
 
-export function createMailTransport(config: ResolvedConfig): Transporter | null {
+export async function createMailTransport(config: ResolvedConfig): Promise<Transporter | null> {
   const smtp = config.mail.smtp;
   if (!smtp) return null;
+  const { default: nodemailer } = await import('nodemailer');
   return nodemailer.createTransport({
     host: smtp.host,
     port: smtp.port,

@@ -268,7 +268,7 @@ describe('engine choice (MAL-07)', () => {
       pickSanitizer(engines, { name: 'a.docm', detectedMime: 'application/vnd.ms-word.document.macroenabled.12' })?.engine,
     ).toBe('kura-ooxml');
     expect(pickSanitizer(engines, { name: 'a.pdf', detectedMime: 'application/pdf' })?.engine).toBe('kura-pdf');
-    expect(pickSanitizer(engines, { name: 'a.jpg', detectedMime: 'image/jpeg' })?.engine).toMatch(/^sharp-/);
+    expect(pickSanitizer(engines, { name: 'a.jpg', detectedMime: 'image/jpeg' })?.engine).toBe('sharp');
     expect(pickSanitizer(engines, { name: 'a.csv', detectedMime: null })?.engine).toBe('kura-text');
     expect(pickSanitizer(engines, { name: 'a.zip', detectedMime: 'application/zip' })).toBeNull();
     expect(pickSanitizer(engines, { name: 'a.xlsb', detectedMime: 'application/zip' })).toBeNull();
