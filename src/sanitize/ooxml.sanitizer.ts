@@ -41,6 +41,8 @@ export const OOXML_LIMITS = {
   /** An entry larger than this must not expand more than `ratio` times its compressed size. */
   ratioFloorBytes: 10 * 1024 * 1024,
   ratio: 200,
+  /** Relationships in one .rels part. */
+  relationships: 10_000,
   /** XML parts that are edited are read whole: larger ones make the file fail. */
   xmlPartBytes: 64 * 1024 * 1024,
 };
@@ -152,30 +154,35 @@ export class OoxmlSanitizer implements Sanitizer {
       const xml = (await readEntry(zip, e, OOXML_LIMITS.xmlPartBytes)).toString('utf8');
       const owner = relsOwner(e.fileName);
       const ids = new Set<string>();
-      let out = xml;
-      for (const rel of parseRels(xml)) {
+      let count = 0;
+      // One pass over the relationships; each is kept, rewritten or dropped.
+      const out = xml.replace(REL_RE, (relXml) => {
+        if (++count > OOXML_LIMITS.relationships) throw new SanitizeError('limit', `${e.fileName} has too many relationships`);
+        const rel = relOf(relXml);
         const targetPart = rel.external ? null : resolveTarget(owner, rel.target);
         const hyperlink = /\/hyperlink$/i.test(rel.type);
         if (rel.external && hyperlink && !SAFE_LINK.test(rel.target.trim())) {
-          out = out.replace(rel.xml, rel.xml.replace(/Target="[^"]*"/, 'Target="#"'));
           noteRemoved(removed, 'external_link', shortTarget(rel.target));
-        } else if (
+          return relXml.replace(/Target="[^"]*"/, 'Target="#"');
+        }
+        if (!(
           DROPPED_REL_TYPES.test(rel.type) ||
           (rel.external && !hyperlink) ||
           (targetPart !== null && dropped.has(targetPart))
-        ) {
-          out = out.replace(rel.xml, '');
-          ids.add(rel.id);
-          if (rel.external)
-            noteRemoved(removed, 'external_relationship', `${rel.type.split('/').pop()}: ${shortTarget(rel.target)}`);
-          if (targetPart && !dropped.has(targetPart) && names.has(targetPart) && DROPPED_REL_TYPES.test(rel.type)) {
-            dropped.add(targetPart);
-            noteRemoved(removed, kindOfRelType(rel.type), targetPart);
-            loss = true;
-          }
+        ))
+          return relXml;
+        ids.add(rel.id);
+        if (rel.external)
+          noteRemoved(removed, 'external_relationship', `${rel.type.split('/').pop()}: ${shortTarget(rel.target)}`);
+        if (targetPart && !dropped.has(targetPart) && names.has(targetPart) && DROPPED_REL_TYPES.test(rel.type)) {
+          dropped.add(targetPart);
+          noteRemoved(removed, kindOfRelType(rel.type), targetPart);
+          loss = true;
         }
-      }
-      relsOut.set(e.fileName, Buffer.from(out, 'utf8'));
+        return '';
+      });
+      // Only changed relationship parts are kept in memory; the others are copied through.
+      if (out !== xml) relsOut.set(e.fileName, Buffer.from(out, 'utf8'));
       if (ids.size && owner !== null) droppedIds.set(owner, ids);
     }
     // 3. Content types.
@@ -339,14 +346,20 @@ function resolveTarget(owner: string | null, target: string): string {
 
 const attr = (xml: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(xml)?.[1] ?? '';
 
-function parseRels(xml: string): Rel[] {
-  return [...xml.matchAll(/<Relationship\b[^>]*?(?:\/>|>[\s\S]*?<\/Relationship>)/g)].map((m) => ({
-    xml: m[0],
-    id: attr(m[0], 'Id'),
-    type: attr(m[0], 'Type'),
-    target: unescapeXml(attr(m[0], 'Target')),
-    external: /\bTargetMode="External"/i.test(m[0]),
-  }));
+/**
+ * Every pattern over part XML is linear: no quantifier can run across a tag boundary (`[^<>]`), so a
+ * hostile part (an unclosed tag repeated a million times) costs one pass, not one pass per tag.
+ */
+const REL_RE = /<Relationship\b[^<>]*\/>|<Relationship\b[^<>]*>[^<]*<\/Relationship>/g;
+
+function relOf(xml: string): Rel {
+  return {
+    xml,
+    id: attr(xml, 'Id'),
+    type: attr(xml, 'Type'),
+    target: unescapeXml(attr(xml, 'Target')),
+    external: /\bTargetMode="External"/i.test(xml),
+  };
 }
 
 function kindOfRelType(type: string): string {
@@ -360,7 +373,7 @@ function kindOfRelType(type: string): string {
 
 function fixContentTypes(xml: string, dropped: Set<string>): { xml: string; converted: string | null } {
   let converted: string | null = null;
-  let out = xml.replace(/<Override\b[^>]*\/>/g, (tag) => {
+  let out = xml.replace(/<Override\b[^<>]*\/>/g, (tag) => {
     const part = attr(tag, 'PartName').replace(/^\//, '');
     if (dropped.has(decodeURIComponent(part))) return '';
     const type = attr(tag, 'ContentType');
@@ -371,7 +384,7 @@ function fixContentTypes(xml: string, dropped: Set<string>): { xml: string; conv
     }
     return tag;
   });
-  out = out.replace(/<Default\b[^>]*\/>/g, (tag) =>
+  out = out.replace(/<Default\b[^<>]*\/>/g, (tag) =>
     /ContentType="application\/vnd\.ms-office\.(vbaProject|activeX)/i.test(tag) ? '' : tag,
   );
   return { xml: out, converted };
@@ -391,40 +404,52 @@ function editPart(name: string, xml: string, ids: Set<string>, removed: Removed[
   let loss = false;
   let out = xml;
   // Elements that referenced a dropped relationship (OLE objects, controls, macro sheets, remote templates).
-  for (const id of ids) {
-    const re = new RegExp(
-      `<([\\w]+:)?([\\w]+)\\b[^>]*?\\br:(?:id|link)="${escapeRe(id)}"[^>]*?(?:\\/>|>[\\s\\S]*?<\\/\\1?\\2>)`,
-      'g',
+  if (ids.size) {
+    out = removeElements(
+      out,
+      (tag) => {
+        const ref = /\br:(?:id|link)="([^"]*)"/.exec(tag)?.[1];
+        return ref !== undefined && ids.has(ref);
+      },
+      (local) => {
+        if (/^(OLEObject|oleObj|oleObject|control|sheet|attachedTemplate)$/.test(local)) loss = true;
+      },
     );
-    out = out.replace(re, (m, _p, local: string) => {
-      if (/^(OLEObject|oleObj|oleObject|control|sheet|attachedTemplate)$/.test(local)) loss = true;
-      return '';
-    });
   }
   if (name.startsWith('word/')) {
     // Complex fields: the code between begin and separate/end, possibly split over many runs.
-    out = out.replace(
-      /(<w:fldChar\b[^>]*w:fldCharType="begin"[^>]*\/>)([\s\S]*?)(<w:fldChar\b[^>]*w:fldCharType="(?:separate|end)"[^>]*\/>)/g,
-      (all, begin: string, mid: string, end: string) => {
-        const code = [...mid.matchAll(/<w:instrText\b[^>]*>([^<]*)<\/w:instrText>/g)].map((m) => unescapeXml(m[1]!)).join('');
-        const m = EXTERNAL_FIELD.exec(code.replace(/\s+/g, ' '));
-        if (!m) return all;
-        noteRemoved(removed, /^DDE/i.test(m[1]!) ? 'dde_field' : 'external_field', m[1]!.toUpperCase());
-        loss = true;
-        return begin + mid.replace(/(<w:instrText\b[^>]*>)[^<]*(<\/w:instrText>)/g, '$1$2') + end;
-      },
-    );
-    out = out.replace(/<w:fldSimple\b([^>]*)>([\s\S]*?)<\/w:fldSimple>/g, (all, attrs: string, inner: string) => {
-      const m = EXTERNAL_FIELD.exec(unescapeXml(attr(attrs, 'w:instr')));
-      if (!m) return all;
+    const marks = [...out.matchAll(/<w:fldChar\b[^<>]*\/>/g)].map((m) => ({
+      start: m.index,
+      end: m.index + m[0].length,
+      type: attr(m[0], 'w:fldCharType'),
+    }));
+    const parts: string[] = [];
+    let pos = 0;
+    for (let i = 0; i < marks.length; i++) {
+      if (marks[i]!.type !== 'begin') continue;
+      const close = marks.slice(i + 1).find((x) => x.type === 'separate' || x.type === 'end');
+      if (!close) break;
+      const mid = out.slice(marks[i]!.end, close.start);
+      const code = [...mid.matchAll(/<w:instrText\b[^<>]*>([^<]*)<\/w:instrText>/g)].map((m) => unescapeXml(m[1]!)).join('');
+      const m = EXTERNAL_FIELD.exec(code.replace(/\s+/g, ' '));
+      if (!m) continue;
       noteRemoved(removed, /^DDE/i.test(m[1]!) ? 'dde_field' : 'external_field', m[1]!.toUpperCase());
       loss = true;
-      return inner;
+      parts.push(out.slice(pos, marks[i]!.end), mid.replace(/(<w:instrText\b[^<>]*>)[^<]*(<\/w:instrText>)/g, '$1$2'));
+      pos = close.start;
+    }
+    out = parts.join('') + out.slice(pos);
+    // Simple fields: unwrap the field, keep what it shows.
+    out = unwrapElements(out, 'w:fldSimple', (tag) => {
+      const m = EXTERNAL_FIELD.exec(unescapeXml(attr(tag, 'w:instr')));
+      if (!m) return false;
+      noteRemoved(removed, /^DDE/i.test(m[1]!) ? 'dde_field' : 'external_field', m[1]!.toUpperCase());
+      loss = true;
+      return true;
     });
   }
   if (name.startsWith('xl/')) {
-    out = out.replace(/<f\b[^>]*>([^<]*)<\/f>|<f\b[^>]*\/>/g, (all, formula?: string) => {
-      if (!formula) return all;
+    out = out.replace(/<f\b[^<>]*>([^<]*)<\/f>/g, (all, formula: string) => {
       const f = unescapeXml(formula);
       if (/\bDDE\s*\(/i.test(f) || /[A-Za-z0-9_.]+\|\s*'?[^!]*'?\s*!/.test(f)) {
         noteRemoved(removed, 'dde_field', 'formula');
@@ -433,23 +458,52 @@ function editPart(name: string, xml: string, ids: Set<string>, removed: Removed[
       }
       return all;
     });
-    out = out.replace(
-      /<definedName\b[^>]*\bname="(?:_xlnm\.)?Auto_(?:Open|Close|Activate|Deactivate)[^"]*"[^>]*>[\s\S]*?<\/definedName>/gi,
-      () => {
-        noteRemoved(removed, 'auto_macro_name');
-        return '';
-      },
-    );
+    out = out.replace(/<definedName\b[^<>]*>[^<]*<\/definedName>/g, (all) => {
+      if (!/\bname="(?:_xlnm\.)?Auto_(?:Open|Close|Activate|Deactivate)/i.test(all)) return all;
+      noteRemoved(removed, 'auto_macro_name');
+      return '';
+    });
   }
   return { xml: out, loss };
 }
 
-function unescapeXml(s: string): string {
-  return s.replace(/&(lt|gt|amp|quot|apos);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" })[e]!);
+/** Removes each element whose start tag matches (with its content up to the matching end tag, not nested). */
+function removeElements(xml: string, matches: (tag: string) => boolean, onRemove: (localName: string) => void): string {
+  const parts: string[] = [];
+  let pos = 0;
+  for (const m of xml.matchAll(/<([\w]+:)?(\w+)\b[^<>]*>/g)) {
+    if (m.index < pos || !matches(m[0])) continue;
+    let end = m.index + m[0].length;
+    if (!m[0].endsWith('/>')) {
+      const closeTag = `</${m[1] ?? ''}${m[2]}>`;
+      const close = xml.indexOf(closeTag, end);
+      if (close < 0) continue;
+      end = close + closeTag.length;
+    }
+    onRemove(m[2]!);
+    parts.push(xml.slice(pos, m.index));
+    pos = end;
+  }
+  return parts.join('') + xml.slice(pos);
 }
 
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Replaces `<tag …>inner</tag>` by `inner` where the start tag matches. */
+function unwrapElements(xml: string, tag: string, matches: (startTag: string) => boolean): string {
+  const parts: string[] = [];
+  let pos = 0;
+  const closeTag = `</${tag}>`;
+  for (const m of xml.matchAll(new RegExp(`<${tag}\\b[^<>]*>`, 'g'))) {
+    if (m.index < pos || m[0].endsWith('/>') || !matches(m[0])) continue;
+    const close = xml.indexOf(closeTag, m.index + m[0].length);
+    if (close < 0) continue;
+    parts.push(xml.slice(pos, m.index), xml.slice(m.index + m[0].length, close));
+    pos = close + closeTag.length;
+  }
+  return parts.join('') + xml.slice(pos);
+}
+
+function unescapeXml(s: string): string {
+  return s.replace(/&(lt|gt|amp|quot|apos);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" })[e]!);
 }
 
 function shortTarget(t: string): string {

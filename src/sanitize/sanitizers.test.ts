@@ -122,6 +122,17 @@ describe('OOXML 無害化 (MAL-07)', () => {
     expect((await unzip(out)).get('word/document.xml')).toContain('<w:t>ok</w:t>');
   });
 
+  it('edits hostile XML in one pass: unclosed tags repeated a hundred thousand times do not stall it [MAL-05]', async () => {
+    const hostile = await zipOf({
+      '[Content_Types].xml': '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+      'xl/worksheets/sheet1.xml': '<f '.repeat(100_000) + '<definedName '.repeat(50_000),
+      'xl/_rels/workbook.xml.rels': '<Relationships><Relationship '.repeat(30_000),
+      'word/document.xml': '<w:fldChar w:fldCharType="begin"/>'.repeat(20_000) + '<w:fldSimple '.repeat(50_000),
+    });
+    const { outcome } = await run(new OoxmlSanitizer(), sourceOf('a.xlsx', hostile, 'application/zip'));
+    expect(outcome.result).toBe('sanitised');
+  }, 15_000);
+
   it('stops instead of hanging when the rebuilt file cannot be stored [MAL-05]', async () => {
     const big = await zipOf({
       '[Content_Types].xml': '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
