@@ -292,6 +292,7 @@ export class FileRepository {
       .selectFrom('file_versions')
       .select(VERSION_COLUMNS)
       .where('tenant_id', '=', tenantId)
+      .where('state', '=', 'available')
       .where('sanitize_state', 'in', ['sanitised', 'sanitised_with_loss'])
       .where('sanitized_blob_id', 'is not', null)
       .where('created_at', '<', before)
@@ -300,6 +301,36 @@ export class FileRepository {
       .limit(limit)
       .execute();
     return rows.map(versionOut);
+  }
+
+  /** Sets 無害化 pending on an available version that has no result yet; false if someone else did. */
+  async markSanitizePending(tenantId: string, versionId: string, exec: Executor): Promise<boolean> {
+    const r = await exec
+      .updateTable('file_versions')
+      .set({ sanitize_state: 'pending' })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', versionId)
+      .where('state', '=', 'available')
+      .where('sanitize_state', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Records a 無害化 result only while the version is still pending; false if another run finished first. */
+  async finishSanitize(
+    tenantId: string,
+    versionId: string,
+    patch: Partial<Omit<VersionRow, 'id' | 'tenant_id' | 'file_id' | 'version' | 'uploaded_by' | 'created_at'>>,
+    exec: Executor,
+  ): Promise<boolean> {
+    const r = await exec
+      .updateTable('file_versions')
+      .set(patch)
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', versionId)
+      .where('sanitize_state', '=', 'pending')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
   /** Versions waiting for their first scan, across tenants (the scan backlog metric). */

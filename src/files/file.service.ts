@@ -401,12 +401,19 @@ export class FileService {
   ): Promise<FileDto> {
     const { file } = await this.deps.access.requireFile(actor, fileId, 'viewer');
     await this.deps.access.requireFolder(actor, input.folderId, 'editor');
-    const [latest] = await this.deps.files.versions(actor.tenantId, fileId);
-    if (!latest || latest.state === 'quarantined' || latest.state === 'damaged') throw new AppError('file.not_available');
-    await this.requireRoom(actor, latest.size);
+    const [read] = await this.deps.files.versions(actor.tenantId, fileId);
+    // Only a clean version, or one still waiting for its first scan: a copy must not bypass a hold or a block.
+    const copyable = (v: VersionRow | undefined) =>
+      v && (v.state === 'available' || (v.state === 'held' && v.hold_reason === null));
+    if (!copyable(read)) throw new AppError('file.not_available');
+    await this.refuseBlockedName(actor, validName(input.name ?? file.name));
+    await this.requireRoom(actor, read!.size);
     const copyId = randomId();
     await this.deps.database.transaction(async (trx) => {
       const at = this.now();
+      // Again inside the transaction: a rescan or the retention purge may have changed it meanwhile.
+      const latest = (await this.deps.files.versions(actor.tenantId, fileId, trx))[0];
+      if (!latest || !copyable(latest)) throw new AppError('file.not_available');
       const name = await this.deps.folderService.resolveName(
         actor.tenantId,
         input.folderId,
@@ -579,13 +586,18 @@ export class FileService {
           sanitised: true,
         };
       case null:
-        // Uploaded while the rule was off: rebuild it now.
+        // Uploaded while the rule was off: rebuild it now (once, however many downloads ask at the same time).
         await this.deps.database.transaction(async (trx) => {
-          if (await this.deps.files.updateVersion(actor.tenantId, v.id, { sanitize_state: 'pending' }, trx, 'available'))
-            await this.deps.jobs.enqueue(
-              { kind: SANITIZE_JOB, tenantId: actor.tenantId, payload: { versionId: v.id }, maxAttempts: 5 },
-              trx,
-            );
+          if (!(await this.deps.files.markSanitizePending(actor.tenantId, v.id, trx))) return;
+          await this.deps.jobs.enqueue(
+            { kind: SANITIZE_JOB, tenantId: actor.tenantId, payload: { versionId: v.id }, maxAttempts: 5 },
+            trx,
+          );
+          await this.deps.audit.append(trx, actor, {
+            action: 'file.sanitise_requested',
+            target: { type: 'file', id: v.file_id },
+            details: { version: v.version, reason: 'internet-origin version delivered on LGWAN' },
+          });
         });
         this.deps.jobs.notify();
         throw new AppError('file.sanitising');

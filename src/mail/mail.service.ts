@@ -84,6 +84,7 @@ export class MailService {
       .selectFrom('mail_outbox')
       .selectAll()
       .where('tenant_id', '=', tenantId)
+      .where('tenant_id', '=', tenantId)
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row || row.state === 'sent') return;
@@ -91,6 +92,7 @@ export class MailService {
       await db
         .updateTable('mail_outbox')
         .set({ state: 'unsent', last_error: 'mail is not configured' })
+        .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .execute();
       return;
@@ -112,6 +114,7 @@ export class MailService {
           message_id: info.messageId ?? null,
           last_error: null,
         })
+        .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .execute();
     } catch (err) {
@@ -120,6 +123,7 @@ export class MailService {
       await db
         .updateTable('mail_outbox')
         .set({ state: final ? 'failed' : 'queued', attempts, last_error: message })
+        .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .execute();
       if (final) {

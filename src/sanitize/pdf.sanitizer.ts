@@ -34,6 +34,10 @@ const N = (s: string) => PDFName.of(s);
 const DANGEROUS_ACTIONS = new Set([
   'JavaScript',
   'Launch',
+  // Remote go-to and threads open another file (\\\\server\\share\\x.pdf leaks NTLM credentials).
+  'GoToR',
+  'Thread',
+  'GoTo3DView',
   'ImportData',
   'SubmitForm',
   'GoToE',
@@ -239,9 +243,14 @@ export interface PdfSanitizerOptions {
 /** Renders pages [first, last] of `pdf` to PNGs with pdftoppm, in memory (stdin → stdout; nothing on disk). */
 function renderPages(bin: string, pdf: Buffer, first: number, last: number, timeoutMs: number): Promise<Buffer[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['-png', '-r', String(STRICT_DPI), '-f', String(first), '-l', String(last), '-'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    // -scale-to caps the longer side of every page image: a huge page cannot become gigabytes of pixels.
+    const child = spawn(
+      bin,
+      ['-png', '-r', String(STRICT_DPI), '-scale-to', '2400', '-f', String(first), '-l', String(last), '-'],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const out: Buffer[] = [];
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -97,6 +97,31 @@ export class SanitizeService {
     const committed = await database.transaction(async (trx) => {
       const fresh = await files.findVersion(tenantId, versionId, trx);
       if (!fresh || fresh.sanitize_state !== 'pending') return false;
+      const report = {
+        engine: outcome.engine,
+        removed: outcome.removed,
+        ...(ok ? {} : { reason: (outcome as { reason: string }).reason }),
+      };
+      // Conditional on still pending: of two runs (a retried job, a second node) only one records.
+      const won = await files.finishSanitize(
+        tenantId,
+        versionId,
+        {
+          sanitize_state: outcome.result,
+          sanitize_report: JSON.stringify(report),
+          ...(ok && done
+            ? {
+                sanitized_blob_id: done.blobId,
+                sanitized_size: done.plainSize,
+                sanitized_sha256: done.sha256,
+                sanitized_name: (outcome as { name: string }).name,
+                sanitized_content_type: (outcome as { contentType: string }).contentType,
+              }
+            : {}),
+        },
+        trx,
+      );
+      if (!won) return false;
       if (ok && done) {
         await files.deleteIntent(tenantId, done.blobId, trx);
         await files.insertBlob(
@@ -116,29 +141,6 @@ export class SanitizeService {
           trx,
         );
       }
-      const report = {
-        engine: outcome.engine,
-        removed: outcome.removed,
-        ...(ok ? {} : { reason: (outcome as { reason: string }).reason }),
-      };
-      await files.updateVersion(
-        tenantId,
-        versionId,
-        {
-          sanitize_state: outcome.result,
-          sanitize_report: JSON.stringify(report),
-          ...(ok && done
-            ? {
-                sanitized_blob_id: done.blobId,
-                sanitized_size: done.plainSize,
-                sanitized_sha256: done.sha256,
-                sanitized_name: (outcome as { name: string }).name,
-                sanitized_content_type: (outcome as { contentType: string }).contentType,
-              }
-            : {}),
-        },
-        trx,
-      );
       await audit.append(trx, actor, {
         action: ok ? 'file.sanitised' : outcome.result === 'blocked' ? 'file.sanitise_blocked' : 'file.sanitise_failed',
         target: { type: 'file', id: v.file_id },

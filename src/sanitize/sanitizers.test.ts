@@ -190,7 +190,13 @@ describe('PDF 無害化 (MAL-07)', () => {
       Rect: [50, 50, 90, 90],
       A: ctx.obj({ S: 'URI', URI: PDFString.of('https://www.city.example.lg.jp/') }),
     });
-    page.node.set(PDFName.of('Annots'), ctx.obj([ctx.register(launch), ctx.register(web)]));
+    const remote = ctx.obj({
+      Type: 'Annot',
+      Subtype: 'Link',
+      Rect: [0, 50, 50, 90],
+      A: ctx.obj({ S: 'GoToR', F: PDFString.of('attacker-share/x.pdf') }),
+    });
+    page.node.set(PDFName.of('Annots'), ctx.obj([ctx.register(launch), ctx.register(web), ctx.register(remote)]));
     await doc.attach(Buffer.from('MZ payload'), 'invoice.exe', { mimeType: 'application/octet-stream' });
     return Buffer.from(await doc.save({ useObjectStreams: false }));
   }
@@ -201,7 +207,18 @@ describe('PDF 無害化 (MAL-07)', () => {
     const { outcome, out } = await run(new PdfSanitizer(), sourceOf('通知.pdf', input, 'application/pdf'));
     expect(outcome).toMatchObject({ result: 'sanitised_with_loss', name: '通知.pdf', contentType: 'application/pdf' });
     const text = out.toString('latin1');
-    for (const gone of ['/JavaScript', '/OpenAction', '/JS ', '/AA', '/Launch', '/EmbeddedFile', 'invoice.exe', 'cmd.exe'])
+    for (const gone of [
+      '/JavaScript',
+      '/OpenAction',
+      '/JS ',
+      '/AA',
+      '/Launch',
+      '/GoToR',
+      'attacker-share',
+      '/EmbeddedFile',
+      'invoice.exe',
+      'cmd.exe',
+    ])
       expect(text, gone).not.toContain(gone);
     expect(text).toContain('https://www.city.example.lg.jp/');
     const again = await PDFDocument.load(out);
@@ -262,6 +279,14 @@ describe('image and text 無害化 (MAL-07)', () => {
     await expect(
       run(new ImageSanitizer(), sourceOf('cut.png', png.subarray(0, png.length / 2), 'image/png')),
     ).rejects.toMatchObject({ code: 'malformed' });
+  });
+
+  it('defuses formula cells in CSV (=cmd|… becomes text) but leaves numbers alone [MAL-07]', async () => {
+    const csv = Buffer.from('名前,式\n山田,=cmd|\' /C calc\'!A0\n佐藤,"@SUM(A1)"\n鈴木,-12\n');
+    const { outcome, out } = await run(new TextSanitizer(), sourceOf('表.csv', csv, null));
+    expect(out.toString('utf8')).toBe("\ufeff名前,式\n山田,'=cmd|' /C calc'!A0\n佐藤,\"'@SUM(A1)\"\n鈴木,-12\n");
+    if (outcome.result !== 'sanitised') throw new Error('unexpected');
+    expect(outcome.removed).toContainEqual({ kind: 'csv_formula', count: 2 });
   });
 
   it('turns Shift_JIS CSV into UTF-8 with a BOM and drops control characters [MAL-07]', async () => {

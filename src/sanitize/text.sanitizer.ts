@@ -42,6 +42,15 @@ export class TextSanitizer implements Sanitizer {
       noteRemoved(removed, 'control_characters', undefined, controls);
     }
     const csv = ['csv', 'tsv'].includes(extensionOf(source.name));
+    if (csv) {
+      // Formula injection: a cell starting with = + - @ (e.g. =cmd|'/c calc'!A1) becomes text in spreadsheet programs.
+      let formulas = 0;
+      body = body.replace(/(^|[,\t\n])("?)([=+\-@])(?=[^\d\s,\t\n])/g, (_m, sep: string, q: string, c: string) => {
+        formulas++;
+        return `${sep}${q}'${c}`;
+      });
+      if (formulas) noteRemoved(removed, 'csv_formula', undefined, formulas);
+    }
     await sink(Readable.from([Buffer.from((csv ? '\ufeff' : '') + body, 'utf8')]));
     return {
       result: 'sanitised',
