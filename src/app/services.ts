@@ -386,6 +386,7 @@ export async function createServices(
     folders: folderRepo,
     access: fileAccess,
     folderService: folders,
+    jobs,
   });
   const quarantine = new QuarantineService({
     db: database.db,

@@ -507,7 +507,7 @@ export class FileService {
     if (v.state !== 'available') throw new AppError('file.not_available', v.state);
     const serve = await this.deliverable(actor, v, file.name, opts.original === true);
     const blob = await this.deps.files.findBlob(actor.tenantId, serve.blobId);
-    if (!blob) return this.integrityFault(actor, file, v, 'blob row missing');
+    if (!blob) return this.integrityFault(actor, file, v, 'blob row missing', serve.blobId);
     const range = opts.range?.(serve.size) ?? null;
     await this.deps.database.transaction((trx) =>
       this.deps.audit.append(trx, actor, {
@@ -527,18 +527,19 @@ export class FileService {
     try {
       stream = range ? await this.deps.vault.openRange(blob, range.start, range.end) : await this.deps.vault.open(blob);
     } catch (err) {
-      if ((err as Error).name === 'BlobNotFoundError') return this.integrityFault(actor, file, v, 'blob missing from the store');
+      if ((err as Error).name === 'BlobNotFoundError')
+        return this.integrityFault(actor, file, v, 'blob missing from the store', serve.blobId);
       throw err;
     }
     if (!range) {
       // Whole downloads are checked against the recorded SHA-256 as they stream; a mismatch aborts the response.
       const check = new VerifyStream(serve.sha256, serve.size);
       stream.on('error', (err) => {
-        void this.recordFault(actor, file, v, (err as Error).message).catch(() => {});
+        void this.recordFault(actor, file, v, (err as Error).message, serve.blobId).catch(() => {});
         check.destroy(err);
       });
       check.on('error', (err) => {
-        if (err instanceof IntegrityError) void this.recordFault(actor, file, v, err.message).catch(() => {});
+        if (err instanceof IntegrityError) void this.recordFault(actor, file, v, err.message, serve.blobId).catch(() => {});
       });
       stream = stream.pipe(check);
     }
@@ -608,23 +609,40 @@ export class FileService {
     }
   }
 
-  private async integrityFault(actor: Actor, file: FileRow, v: VersionRow, reason: string): Promise<never> {
-    await this.recordFault(actor, file, v, reason);
+  private async integrityFault(actor: Actor, file: FileRow, v: VersionRow, reason: string, blobId = v.blob_id): Promise<never> {
+    const recorded = await this.recordFault(actor, file, v, reason, blobId);
+    // The version moved on meanwhile (its original was purged after the retention period): not a fault.
+    if (!recorded) throw new AppError('file.not_available', 'the version changed while it was opened');
     throw new AppError('file.integrity_failed', reason);
   }
 
-  /** Marks the version damaged and writes a fault event (TLS-02); never serves other bytes instead. */
-  async recordFault(actor: Actor, file: Pick<FileRow, 'id'>, v: VersionRow, reason: string): Promise<void> {
-    await this.deps.database.transaction(async (trx) => {
-      await this.deps.files.updateVersion(actor.tenantId, v.id, { state: 'damaged' }, trx);
-      await this.deps.files.markBlob(actor.tenantId, v.blob_id, { damaged_at: this.now(), damage: reason.slice(0, 200) }, trx);
+  /**
+   * Records a broken blob (TLS-02) and writes a fault event; never serves other bytes instead. The
+   * original broken → the version is `damaged`; its sanitised rebuild broken → only the 無害化 result
+   * is `failed` (the original is intact). Returns false when the version no longer uses that blob.
+   */
+  async recordFault(
+    actor: Actor,
+    file: Pick<FileRow, 'id'>,
+    v: VersionRow,
+    reason: string,
+    blobId = v.blob_id,
+  ): Promise<boolean> {
+    return this.deps.database.transaction(async (trx) => {
+      const now = await this.deps.files.findVersion(actor.tenantId, v.id, trx);
+      if (!now || (now.blob_id !== blobId && now.sanitized_blob_id !== blobId)) return false;
+      const sanitised = now.sanitized_blob_id === blobId && now.blob_id !== blobId;
+      if (sanitised) await this.deps.files.updateVersion(actor.tenantId, v.id, { sanitize_state: 'failed' }, trx);
+      else await this.deps.files.updateVersion(actor.tenantId, v.id, { state: 'damaged' }, trx);
+      await this.deps.files.markBlob(actor.tenantId, blobId, { damaged_at: this.now(), damage: reason.slice(0, 200) }, trx);
       await this.deps.audit.append(trx, systemActor(actor.tenantId as TenantId), {
         action: 'file.integrity_failed',
         target: { type: 'file', id: file.id },
         outcome: 'error',
         reason: 'file.integrity_failed',
-        details: { version: v.version, blobId: v.blob_id, reason: reason.slice(0, 200), detectedBy: actor.type },
+        details: { version: v.version, blobId, sanitised, reason: reason.slice(0, 200), detectedBy: actor.type },
       });
+      return true;
     });
   }
 }

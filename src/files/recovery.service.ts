@@ -16,6 +16,8 @@ import type { FileRepository, VersionRow } from './file.repository.js';
 import type { FolderRepository } from './folder.repository.js';
 import type { FolderService } from './folder.service.js';
 import { nameKey } from './names.js';
+import type { JobQueue } from '../jobs/job-queue.js';
+import { SANITIZE_JOB } from './file.service.js';
 
 export const RECOVERY_MAX_FILES = 5000;
 
@@ -43,6 +45,7 @@ export interface RecoveryServiceDeps {
   folders: FolderRepository;
   access: FileAccess;
   folderService: FolderService;
+  jobs: JobQueue;
 }
 
 export class RecoveryService {
@@ -118,13 +121,17 @@ export class RecoveryService {
             );
           }
           if (item.action === 'revert' || item.action === 'untrash_revert') {
-            const target = versions.get(f.id)!.find((v) => v.version === item.toVersion)!;
+            // Re-read inside the transaction: a rescan may have quarantined it, the retention purge changed its blob.
+            const planned = versions.get(f.id)!.find((v) => v.version === item.toVersion)!;
+            const target = await this.deps.files.findVersion(tenantId, planned.id, trx);
+            if (!target || target.state !== 'available') throw new AppError('file.not_available', `${f.name} v${item.toVersion}`);
             const { id: _id, tenant_id: _t, version: _v, created_at: _c, uploaded_by: _u, ...content } = target;
+            const newId = randomId();
             await this.deps.files.insertVersion(
               tenantId,
               {
                 ...content,
-                id: randomId(),
+                id: newId,
                 version: await this.deps.files.nextVersion(tenantId, f.id, trx),
                 uploaded_by: actor.id!,
                 created_at: now,
@@ -132,6 +139,8 @@ export class RecoveryService {
               trx,
             );
             await this.deps.files.update(tenantId, f.id, { updated_at: now }, trx);
+            if (target.sanitize_state === 'pending')
+              await this.deps.jobs.enqueue({ kind: SANITIZE_JOB, tenantId, payload: { versionId: newId }, maxAttempts: 5 }, trx);
           }
         }
         await this.deps.audit.append(trx, actor, {

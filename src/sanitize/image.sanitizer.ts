@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import sharp from 'sharp';
 import {
   noteRemoved,
+  readAllLimited,
   SanitizeError,
   type Removed,
   type SanitizeOutcome,
@@ -26,6 +27,8 @@ const FORMATS: Record<string, { format: 'jpeg' | 'png' | 'gif' | 'webp' | 'tiff'
 };
 /** 100 megapixels: any real document scan or photo; more is refused as a decompression bomb. */
 export const IMAGE_MAX_PIXELS = 100_000_000;
+/** Larger image files are held for review instead of being decoded. */
+export const IMAGE_MAX_BYTES = 256 * 1024 * 1024;
 
 export class ImageSanitizer implements Sanitizer {
   readonly engine = `sharp-${sharp.versions.sharp ?? 'unknown'}`;
@@ -38,17 +41,19 @@ export class ImageSanitizer implements Sanitizer {
     const f = FORMATS[source.detectedMime!]!;
     const removed: Removed[] = [];
     // First pass: what metadata is there (to report it), reading only the header.
-    const probe = sharp({ limitInputPixels: IMAGE_MAX_PIXELS, failOn: 'error' });
-    (await source.open()).pipe(probe);
-    const meta = await probe.metadata().catch((err: Error) => {
-      throw new SanitizeError('malformed', `not a readable image: ${err.message.slice(0, 120)}`);
-    });
+    // sharp buffers a streamed input whole anyway: read it once, within a bound, and decode from memory.
+    const input = await readAllLimited(await source.open(), IMAGE_MAX_BYTES);
+    const meta = await sharp(input, { limitInputPixels: IMAGE_MAX_PIXELS, failOn: 'error' })
+      .metadata()
+      .catch((err: Error) => {
+        throw new SanitizeError('malformed', `not a readable image: ${err.message.slice(0, 120)}`);
+      });
     if (meta.exif) noteRemoved(removed, 'exif');
     if (meta.xmp) noteRemoved(removed, 'xmp');
     if (meta.iptc) noteRemoved(removed, 'iptc');
     if (meta.icc) noteRemoved(removed, 'icc_profile');
     if (meta.comments?.length) noteRemoved(removed, 'comment', undefined, meta.comments.length);
-    const image = sharp({
+    const image = sharp(input, {
       limitInputPixels: IMAGE_MAX_PIXELS,
       failOn: 'error',
       animated: f.format === 'gif' || f.format === 'webp',
@@ -56,9 +61,8 @@ export class ImageSanitizer implements Sanitizer {
       .rotate()
       .toFormat(f.format);
     const out = new PassThrough();
-    const input = await source.open();
     try {
-      await Promise.all([pipeline(input, image, out), sink(out)]);
+      await Promise.all([pipeline(image, out), sink(out)]);
     } catch (err) {
       out.destroy();
       throw new SanitizeError('malformed', `image could not be re-encoded: ${(err as Error).message.slice(0, 160)}`);
