@@ -550,6 +550,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           ['sanitized_content_type', 'text'],
           ['sanitized_name', 'text'],
           ['sanitize_report', 'text'],
+          ['sanitized_at', 'text'],
           ['released_by', 'text'],
           ['released_at', 'text'],
           ['release_reason', 'text'],

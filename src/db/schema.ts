@@ -372,6 +372,8 @@ export interface FileVersionsTable {
   sanitized_name: string | null;
   /** JSON: { engine, removed: [{ kind, count, detail }], loss, reason } */
   sanitize_report: string | null;
+  /** When the 無害化 result was recorded (the original's retention counts from here). */
+  sanitized_at: string | null;
   released_by: string | null;
   released_at: string | null;
   release_reason: string | null;

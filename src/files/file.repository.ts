@@ -46,6 +46,7 @@ const VERSION_COLUMNS = [
   'sanitized_content_type',
   'sanitized_name',
   'sanitize_report',
+  'sanitized_at',
   'released_by',
   'released_at',
   'release_reason',
@@ -281,7 +282,7 @@ export class FileRepository {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  /** Sanitised internet-origin versions older than `before` that still keep their original (MAL-07 retention). */
+  /** Sanitised internet-origin versions sanitised before `before` that still keep their original (MAL-07 retention). */
   async sanitisedOriginalsBefore(
     tenantId: string,
     before: string,
@@ -295,7 +296,7 @@ export class FileRepository {
       .where('state', '=', 'available')
       .where('sanitize_state', 'in', ['sanitised', 'sanitised_with_loss'])
       .where('sanitized_blob_id', 'is not', null)
-      .where('created_at', '<', before)
+      .where('sanitized_at', '<', before)
       .whereRef('blob_id', '!=', 'sanitized_blob_id')
       .orderBy('created_at')
       .limit(limit)

@@ -658,6 +658,7 @@ export const NO_MALWARE_FIELDS = {
   sanitized_content_type: null,
   sanitized_name: null,
   sanitize_report: null,
+  sanitized_at: null,
   released_by: null,
   released_at: null,
   release_reason: null,

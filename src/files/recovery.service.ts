@@ -56,10 +56,11 @@ export class RecoveryService {
     const now = this.deps.clock.now().toISOString();
     if (at > now) throw new AppError('request.invalid', 'the restore point is in the future');
     const tenantId = actor.tenantId;
-    const folderIds = [
-      folderId,
-      ...(await this.deps.folders.descendants(tenantId, folderId)).filter((f) => !f.deleted_at).map((f) => f.id),
-    ];
+    // Subfolders in the trash, and everything below them, stay as they are (breadth first: parents come first).
+    const live = new Set([folderId]);
+    for (const f of await this.deps.folders.descendants(tenantId, folderId))
+      if (!f.deleted_at && f.parent_id !== null && live.has(f.parent_id)) live.add(f.id);
+    const folderIds = [...live];
     const files = await this.deps.files.inFolders(tenantId, folderIds);
     if (files.length > RECOVERY_MAX_FILES)
       throw new AppError('request.too_large', `${files.length} files: restore subfolders one at a time`);

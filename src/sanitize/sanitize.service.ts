@@ -109,6 +109,7 @@ export class SanitizeService {
         {
           sanitize_state: outcome.result,
           sanitize_report: JSON.stringify(report),
+          sanitized_at: at,
           ...(ok && done
             ? {
                 sanitized_blob_id: done.blobId,
@@ -172,8 +173,8 @@ export class SanitizeService {
   }
 
   /**
-   * After the tenant's retention (default 14 days) the original of a sanitised internet-origin
-   * version is removed (MAL-07): the version then holds only its sanitised rebuild, on both zones.
+   * After the tenant's retention (default 14 days from its 無害化) the original of a sanitised
+   * internet-origin version is removed (MAL-07): the version then holds only its sanitised rebuild, on both zones.
    * The original's blob is deleted once nothing else (a copy) uses it. Returns how many were purged.
    */
   async purgeOriginals(tenantId: TenantId, limit = 500): Promise<number> {
