@@ -38,9 +38,10 @@
  * BENCH_KURA_TRACE_GC=off (the server otherwise runs with --trace-gc, whose lines in its log give
  * the full/young GC counts per phase) · BENCH_KEEP_TMP=1 (keep the temp dir and logs).
  */
+import { writeRandomFile } from './lib/data.js';
 import { execFile, execFileSync } from 'node:child_process';
-import { createHash, randomFillSync, type Hash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -130,21 +131,6 @@ const median = (xs: number[]) => {
 const round = (x: number, d = 3) => +x.toFixed(d);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (line: string) => console.error(`[files] ${line}`);
-
-/** Random bytes into `file` (8 MiB at a time, not fsynced: it is read back from the page cache, as nginx will). */
-function writeRandomFile(file: string, bytes: number): void {
-  const fd = openSync(file, 'w', 0o600);
-  const buf = Buffer.allocUnsafe(8 * MiB);
-  try {
-    for (let off = 0; off < bytes; off += buf.length) {
-      const n = Math.min(buf.length, bytes - off);
-      randomFillSync(buf, 0, n);
-      writeSync(fd, buf, 0, n);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * CPU cost of the unavoidable work per GB on this machine, in this run (the bench process, one
