@@ -23,6 +23,19 @@ export interface Actor {
   readonly zone?: Zone | null;
   readonly userAgent?: string | null;
   readonly requestId?: string | null;
+  /**
+   * An outside party uploading through a staff member's request link (LG-03) acts on that member's
+   * behalf: the folder access, quota and ownership of what they upload are the member's, while the
+   * audit trail shows the outside party.
+   */
+  readonly onBehalfOf?: string | null;
+}
+
+/** The user whose folders, quota and ownership an action uses: the user, or the member an outside party acts for. */
+export function userIdOf(actor: Actor): string {
+  const id = actor.type === 'external' ? actor.onBehalfOf : actor.type === 'user' ? actor.id : null;
+  if (!id) throw new Error(`actor ${actor.type} acts for no user`);
+  return id;
 }
 
 /** The actor for work the service does on its own (jobs, start-up, CLI without a signed-in user). */

@@ -618,6 +618,173 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('mail_outbox_tenant').on('mail_outbox').columns(['tenant_id', 'created_at']).execute();
       },
     },
+    '0009_exchange': {
+      async up(db: AnyDb) {
+        // Classification labels (PII-01) on files and folders, and the personal-data check of each version (PII-02).
+        await db.schema.alterTable('files').addColumn('labels', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+        await db.schema.alterTable('folders').addColumn('labels', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+        for (const [name, type] of [
+          ['pii_state', 'text'],
+          ['pii_hits', 'text'],
+          ['pii_checked_at', 'text'],
+        ] as const) {
+          await db.schema.alterTable('file_versions').addColumn(name, type).execute();
+        }
+        // Upload request links (受け取り, LG-03): one per outside party; tokens and codes stored hashed.
+        await db.schema
+          .createTable('exchange_requests')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('created_by', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('folder_id', 'text', (c) => c.notNull().references('folders.id'))
+          .addColumn('title', 'text', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('recipient_email', 'text', (c) => c.notNull())
+          .addColumn('lang', 'text', (c) => c.notNull())
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('require_code', 'integer', (c) => c.notNull())
+          .addColumn('allowed_types', 'text', (c) => c.notNull())
+          .addColumn('max_bytes', 'bigint', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('closed_at', 'text')
+          .addColumn('code_hash', 'text')
+          .addColumn('code_expires_at', 'text')
+          .addColumn('code_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('locked_until', 'text')
+          .addColumn('session_hash', 'text')
+          .addColumn('session_expires_at', 'text')
+          .addColumn('last_download_at', 'text')
+          .addColumn('delete_at', 'text')
+          .addColumn('deletion_notified_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('exchange_requests_owner')
+          .on('exchange_requests')
+          .columns(['tenant_id', 'created_by', 'created_at'])
+          .execute();
+        await db.schema
+          .createTable('exchange_request_files')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('request_id', 'text', (c) => c.notNull().references('exchange_requests.id'))
+          .addColumn('file_id', 'text', (c) => c.notNull().references('files.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addColumn('uploaded_at', 'text', (c) => c.notNull())
+          .addColumn('ip', 'text')
+          .addColumn('downloaded_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('exchange_request_files_request')
+          .on('exchange_request_files')
+          .columns(['tenant_id', 'request_id'])
+          .execute();
+        // Share links to outside parties (送信, TLS-03, HR-05): purpose, expiry, limits, approval, recipients.
+        await db.schema
+          .createTable('exchange_shares')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('created_by', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('purpose', 'text', (c) => c.notNull())
+          .addColumn('message', 'text', (c) => c.notNull())
+          .addColumn('lang', 'text', (c) => c.notNull())
+          .addColumn('verification', 'text', (c) => c.notNull())
+          .addColumn('password_hash', 'text')
+          .addColumn('max_downloads', 'integer', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('approval_mode', 'text')
+          .addColumn('approval_groups', 'text', (c) => c.notNull())
+          .addColumn('approval_reasons', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('approval_expires_at', 'text')
+          .addColumn('activated_at', 'text')
+          .addColumn('expires_at', 'text', (c) => c.notNull())
+          .addColumn('expiry_days', 'integer', (c) => c.notNull())
+          .addColumn('closed_at', 'text')
+          .addColumn('last_download_at', 'text')
+          .addColumn('delete_at', 'text')
+          .addColumn('deletion_notified_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('exchange_shares_owner')
+          .on('exchange_shares')
+          .columns(['tenant_id', 'created_by', 'created_at'])
+          .execute();
+        await db.schema.createIndex('exchange_shares_state').on('exchange_shares').columns(['state', 'expires_at']).execute();
+        await db.schema
+          .createTable('exchange_share_files')
+          .addColumn('share_id', 'text', (c) => c.notNull().references('exchange_shares.id'))
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('file_id', 'text', (c) => c.notNull().references('files.id'))
+          .addColumn('version_id', 'text', (c) => c.notNull().references('file_versions.id'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('sha256', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('exchange_share_files_pk', ['share_id', 'file_id'])
+          .execute();
+        await db.schema
+          .createTable('exchange_recipients')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('share_id', 'text', (c) => c.notNull().references('exchange_shares.id'))
+          .addColumn('email', 'text', (c) => c.notNull())
+          .addColumn('domain', 'text', (c) => c.notNull())
+          .addColumn('token_hash', 'text', (c) => c.unique())
+          .addColumn('downloads', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('last_download_at', 'text')
+          .addColumn('verified_at', 'text')
+          .addColumn('code_hash', 'text')
+          .addColumn('code_expires_at', 'text')
+          .addColumn('code_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('locked_until', 'text')
+          .addColumn('session_hash', 'text')
+          .addColumn('session_expires_at', 'text')
+          .execute();
+        await db.schema
+          .createIndex('exchange_recipients_share')
+          .on('exchange_recipients')
+          .columns(['tenant_id', 'share_id'])
+          .execute();
+        await db.schema
+          .createTable('exchange_downloads')
+          .addColumn('recipient_id', 'text', (c) => c.notNull().references('exchange_recipients.id'))
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('file_id', 'text', (c) => c.notNull())
+          .addColumn('count', 'integer', (c) => c.notNull())
+          .addColumn('last_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('exchange_downloads_pk', ['recipient_id', 'file_id'])
+          .execute();
+        // 上長承認: approvers per group (with deputies) and each decision.
+        await db.schema
+          .createTable('exchange_approvers')
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('group_id', 'text', (c) => c.notNull().references('groups.id'))
+          .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('deputy', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('exchange_approvers_pk', ['tenant_id', 'group_id', 'user_id'])
+          .execute();
+        await db.schema
+          .createTable('exchange_decisions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('share_id', 'text', (c) => c.notNull().references('exchange_shares.id'))
+          .addColumn('approver_id', 'text', (c) => c.notNull().references('users.id'))
+          .addColumn('group_id', 'text')
+          .addColumn('decision', 'text', (c) => c.notNull())
+          .addColumn('comment', 'text', (c) => c.notNull())
+          .addColumn('decided_at', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('exchange_decisions_share')
+          .on('exchange_decisions')
+          .columns(['tenant_id', 'share_id'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -292,6 +292,8 @@ export interface FoldersTable {
   /** Set when the folder itself was moved to the trash (its contents go with it). */
   deleted_at: string | null;
   deleted_by: string | null;
+  /** JSON array of classification labels set on the folder itself (PII-01); files and subfolders inherit them. */
+  labels: string;
 }
 
 export type FolderRole = 'viewer' | 'editor' | 'manager';
@@ -334,6 +336,8 @@ export interface FilesTable {
   updated_at: string;
   deleted_at: string | null;
   deleted_by: string | null;
+  /** JSON array of classification labels set on the file itself (PII-01). */
+  labels: string;
 }
 
 /** held → available (clean) | quarantined (infected); damaged when the scrubber or a download finds the blob broken. */
@@ -377,6 +381,146 @@ export interface FileVersionsTable {
   released_by: string | null;
   released_at: string | null;
   release_reason: string | null;
+  /** Personal-data check (PII-02): null = not yet queued · pending · clear · hit · unsupported (no text to extract). */
+  pii_state: PiiState | null;
+  /** JSON: [{ kind: 'my_number' | pattern name, count }] (never the matched text). */
+  pii_hits: string | null;
+  pii_checked_at: string | null;
+}
+
+export type PiiState = 'pending' | 'clear' | 'hit' | 'unsupported';
+
+/** An upload request link (受け取り): an outside party uploads into `folder_id` for `created_by`. */
+export interface ExchangeRequestsTable {
+  id: string;
+  tenant_id: string;
+  created_by: string;
+  folder_id: string;
+  title: string;
+  message: string;
+  recipient_email: string;
+  lang: string;
+  token_hash: string;
+  require_code: number;
+  /** JSON array of type categories (empty = every type the tenant allows). */
+  allowed_types: string;
+  max_bytes: number;
+  state: 'open' | 'closed' | 'revoked' | 'deleted';
+  created_at: string;
+  expires_at: string;
+  closed_at: string | null;
+  code_hash: string | null;
+  code_expires_at: string | null;
+  code_attempts: number;
+  locked_until: string | null;
+  session_hash: string | null;
+  session_expires_at: string | null;
+  last_download_at: string | null;
+  /** HR-05: when the received files are deleted (N days after the last download or the expiry). */
+  delete_at: string | null;
+  deletion_notified_at: string | null;
+}
+
+export interface ExchangeRequestFilesTable {
+  id: string;
+  tenant_id: string;
+  request_id: string;
+  file_id: string;
+  name: string;
+  size: number;
+  sha256: string;
+  uploaded_at: string;
+  ip: string | null;
+  downloaded_at: string | null;
+}
+
+export type ShareState = 'pending' | 'active' | 'rejected' | 'expired' | 'revoked' | 'deleted';
+
+/** A share to outside parties (送信): purpose, limits and approval; one row per recipient below. */
+export interface ExchangeSharesTable {
+  id: string;
+  tenant_id: string;
+  created_by: string;
+  purpose: string;
+  message: string;
+  lang: string;
+  /** code: one-time code by mail (default) · password: a password the sender passes on by another channel. */
+  verification: 'code' | 'password';
+  password_hash: string | null;
+  max_downloads: number;
+  state: ShareState;
+  /** any | all, or null when no approval was needed. */
+  approval_mode: string | null;
+  /** JSON array of group ids whose approvers decide. */
+  approval_groups: string;
+  /** JSON array of why approval is needed (policy, label:…, size, domain:…). */
+  approval_reasons: string;
+  created_at: string;
+  approval_expires_at: string | null;
+  activated_at: string | null;
+  expires_at: string;
+  expiry_days: number;
+  closed_at: string | null;
+  last_download_at: string | null;
+  delete_at: string | null;
+  deletion_notified_at: string | null;
+}
+
+export interface ExchangeShareFilesTable {
+  share_id: string;
+  tenant_id: string;
+  file_id: string;
+  version_id: string;
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+export interface ExchangeRecipientsTable {
+  id: string;
+  tenant_id: string;
+  share_id: string;
+  email: string;
+  domain: string;
+  /** Null until the share is sent (after approval) and after deletion. */
+  token_hash: string | null;
+  downloads: number;
+  last_download_at: string | null;
+  verified_at: string | null;
+  code_hash: string | null;
+  code_expires_at: string | null;
+  code_attempts: number;
+  locked_until: string | null;
+  session_hash: string | null;
+  session_expires_at: string | null;
+}
+
+/** Downloads per recipient and file (the limit is per file). */
+export interface ExchangeDownloadsTable {
+  recipient_id: string;
+  tenant_id: string;
+  file_id: string;
+  count: number;
+  last_at: string;
+}
+
+export interface ExchangeApproversTable {
+  tenant_id: string;
+  group_id: string;
+  user_id: string;
+  deputy: number;
+  created_at: string;
+}
+
+export interface ExchangeDecisionsTable {
+  id: string;
+  tenant_id: string;
+  share_id: string;
+  approver_id: string;
+  group_id: string | null;
+  decision: 'approved' | 'rejected';
+  comment: string;
+  decided_at: string;
 }
 
 export interface MalwareApprovalsTable {
@@ -454,6 +598,14 @@ export interface BlobIntentsTable {
 }
 
 export interface DB {
+  exchange_requests: ExchangeRequestsTable;
+  exchange_request_files: ExchangeRequestFilesTable;
+  exchange_shares: ExchangeSharesTable;
+  exchange_share_files: ExchangeShareFilesTable;
+  exchange_recipients: ExchangeRecipientsTable;
+  exchange_approvers: ExchangeApproversTable;
+  exchange_downloads: ExchangeDownloadsTable;
+  exchange_decisions: ExchangeDecisionsTable;
   blob_intents: BlobIntentsTable;
   groups: GroupsTable;
   group_members: GroupMembersTable;

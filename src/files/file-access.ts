@@ -5,7 +5,7 @@
  * the user can see answers `folder.forbidden`.
  */
 import { AppError } from '../core/errors.js';
-import type { Actor } from '../core/types.js';
+import { userIdOf, type Actor } from '../core/types.js';
 import type { Executor } from '../db/database.js';
 import type { FolderRole } from '../db/schema.js';
 import { atLeast, effectiveRole } from './access.js';
@@ -46,8 +46,9 @@ export class FileAccess {
     if (path[path.length - 1]!.parent_id !== null) return null;
     const trashedAt = path.findIndex((p) => p.deleted_at !== null);
     if (trashedAt >= 0 && !(opts.allowTrashed && trashedAt === 0)) return null;
-    if (actor.type !== 'user' || !actor.id) return null;
-    const groups = new Set(await this.deps.folders.groupIdsOf(actor.tenantId, actor.id, exec));
+    const userId = actor.type === 'user' || actor.type === 'external' ? userIdOf(actor) : null;
+    if (!userId) return null;
+    const groups = new Set(await this.deps.folders.groupIdsOf(actor.tenantId, userId, exec));
     const grants = await this.deps.folders.grantsOn(
       actor.tenantId,
       path.map((p) => p.id),
@@ -60,11 +61,11 @@ export class FileAccess {
       subjectId: g.subject_id,
       role: g.role,
     }));
-    const role = effectiveRole(nodes, views, actor.id, groups);
+    const role = effectiveRole(nodes, views, userId, groups);
     if (!role) return null;
     // Roles only flow downwards: the highest folder with a role of its own (from its own chain) is where the visible path starts.
     let visible = 1;
-    while (visible < path.length && effectiveRole(nodes.slice(visible), views, actor.id, groups)) visible++;
+    while (visible < path.length && effectiveRole(nodes.slice(visible), views, userId, groups)) visible++;
     return { folder: path[0]!, path, visiblePath: path.slice(0, visible), role };
   }
 

@@ -17,6 +17,7 @@ const FILE_COLUMNS = [
   'updated_at',
   'deleted_at',
   'deleted_by',
+  'labels',
 ] as const;
 const VERSION_COLUMNS = [
   'id',
@@ -50,6 +51,9 @@ const VERSION_COLUMNS = [
   'released_by',
   'released_at',
   'release_reason',
+  'pii_state',
+  'pii_hits',
+  'pii_checked_at',
 ] as const;
 const BLOB_COLUMNS = [
   'id',

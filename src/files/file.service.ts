@@ -10,7 +10,7 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { categoryOfName } from '../malware/true-type.js';
 import { AppError } from '../core/errors.js';
-import { systemActor, type Actor, type TenantId, type Zone } from '../core/types.js';
+import { systemActor, userIdOf, type Actor, type TenantId, type Zone } from '../core/types.js';
 import { createSha256, randomId } from '../crypto/index.js';
 import type { Database, Executor } from '../db/database.js';
 import type { DB } from '../db/schema.js';
@@ -87,7 +87,7 @@ export class FileService {
 
   async quota(actor: Actor) {
     const settings = (await this.deps.policy.get(actor.tenantId)).files;
-    const [tenantUsed, userUsed] = await Promise.all([this.used(actor.tenantId), this.used(actor.tenantId, actor.id!)]);
+    const [tenantUsed, userUsed] = await Promise.all([this.used(actor.tenantId), this.used(actor.tenantId, userIdOf(actor))]);
     return {
       tenant: { usedBytes: tenantUsed, limitBytes: settings.tenantQuotaBytes },
       user: { usedBytes: userUsed, limitBytes: settings.userQuotaBytes },
@@ -111,7 +111,7 @@ export class FileService {
     const q = quotas ?? (await this.deps.policy.get(actor.tenantId)).files;
     let room = this.deps.maxFileBytes;
     if (q.tenantQuotaBytes > 0) room = Math.min(room, q.tenantQuotaBytes - (await this.used(actor.tenantId, undefined, exec)));
-    if (q.userQuotaBytes > 0) room = Math.min(room, q.userQuotaBytes - (await this.used(actor.tenantId, actor.id!, exec)));
+    if (q.userQuotaBytes > 0) room = Math.min(room, q.userQuotaBytes - (await this.used(actor.tenantId, userIdOf(actor), exec)));
     return Math.max(0, room);
   }
 
@@ -266,7 +266,7 @@ export class FileService {
         scanned_at: null,
         ...NO_MALWARE_FIELDS,
         origin_zone: input.zone,
-        uploaded_by: actor.id!,
+        uploaded_by: userIdOf(actor),
         created_at: at,
       },
       trx,
@@ -280,7 +280,15 @@ export class FileService {
     return fileId;
   }
 
-  private insertFile(trx: Transaction<DB>, actor: Actor, id: string, folderId: string, name: string, at: string): Promise<void> {
+  private insertFile(
+    trx: Transaction<DB>,
+    actor: Actor,
+    id: string,
+    folderId: string,
+    name: string,
+    at: string,
+    labels = '[]',
+  ): Promise<void> {
     return this.deps.files.insert(
       actor.tenantId,
       {
@@ -288,11 +296,12 @@ export class FileService {
         folder_id: folderId,
         name,
         name_key: nameKey(name),
-        created_by: actor.id!,
+        created_by: userIdOf(actor),
         created_at: at,
         updated_at: at,
         deleted_at: null,
         deleted_by: null,
+        labels,
       },
       trx,
     );
@@ -421,7 +430,7 @@ export class FileService {
         input.onConflict,
         trx,
       );
-      await this.insertFile(trx, actor, copyId, input.folderId, name, at);
+      await this.insertFile(trx, actor, copyId, input.folderId, name, at, file.labels);
       const versionId = randomId();
       await this.deps.files.insertVersion(
         actor.tenantId,
@@ -662,6 +671,9 @@ export const NO_MALWARE_FIELDS = {
   released_by: null,
   released_at: null,
   release_reason: null,
+  pii_state: null,
+  pii_hits: null,
+  pii_checked_at: null,
 } as const;
 
 function withoutTenant<T extends { tenant_id: string }>(row: T): Omit<T, 'tenant_id'> {

@@ -17,6 +17,7 @@ const FOLDER_COLUMNS = [
   'updated_at',
   'deleted_at',
   'deleted_by',
+  'labels',
 ] as const;
 
 /** Deepest folder nesting; also bounds every walk up the tree. */

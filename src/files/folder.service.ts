@@ -85,6 +85,7 @@ export class FolderService {
           updated_at: at,
           deleted_at: null,
           deleted_by: null,
+          labels: '[]',
         },
         trx,
       );

@@ -16,7 +16,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
-import { systemActor, type Actor, type TenantId, type Zone } from '../core/types.js';
+import { systemActor, userIdOf, type Actor, type TenantId, type Zone } from '../core/types.js';
 import {
   createDecryptStream,
   createSha256,
@@ -111,7 +111,7 @@ export class UploadService {
     key.dek.fill(0);
     const row: Omit<UploadRow, 'tenant_id'> = {
       id,
-      user_id: actor.id!,
+      user_id: userIdOf(actor),
       folder_id: input.folderId,
       file_id: input.fileId ?? null,
       name,
@@ -142,7 +142,7 @@ export class UploadService {
 
   private async own(actor: Actor, id: string): Promise<UploadRow> {
     const row = await this.deps.uploads.find(actor.tenantId, id);
-    if (!row || row.user_id !== actor.id || (row.state === 'open' && row.expires_at < this.deps.clock.now().toISOString())) {
+    if (!row || row.user_id !== userIdOf(actor) || (row.state === 'open' && row.expires_at < this.deps.clock.now().toISOString())) {
       throw new AppError('upload.not_found');
     }
     return row;

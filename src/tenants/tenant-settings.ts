@@ -128,6 +128,87 @@ export const MalwareSettings = z.object({
 });
 export type MalwareSettings = z.infer<typeof MalwareSettings>;
 
+const Domain = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(\*\.)?([a-z0-9-]+\.)+[a-z0-9-]+$/, 'a domain such as example.jp or *.example.jp');
+
+/**
+ * File exchange with outside parties (LG-03, TLS-03, HR-05): domain lists, when a share needs 上長承認
+ * and how, and when exchanged copies are deleted.
+ */
+export const ExchangeSettings = z.object({
+  /** Recipient domains allowed (empty = any not denied); `*.example.jp` covers subdomains. */
+  allowDomains: z.array(Domain).max(500).default([]),
+  denyDomains: z.array(Domain).max(500).default([]),
+  approval: z
+    .object({
+      /** always: every share to outside parties (default) · rules: only when a rule below matches · never. */
+      required: z.enum(['always', 'rules', 'never']).default('always'),
+      /** rules: a file carrying one of these labels needs approval. */
+      labels: z.array(z.string().min(1).max(40)).max(50).default([]),
+      /** rules: shares larger than this many bytes in total (0 = no size rule). */
+      minBytes: z.number().int().min(0).default(0),
+      /** rules: recipients in these domains. */
+      domains: z.array(Domain).max(500).default([]),
+      /** any: one approver of the sender's groups decides · all: one approver from each of the sender's approval groups. */
+      mode: z.enum(['any', 'all']).default('any'),
+      /** A request not decided within this many hours expires. */
+      pendingHours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 30)
+        .default(72),
+    })
+    .default({ required: 'always', labels: [], minBytes: 0, domains: [], mode: 'any', pendingHours: 72 }),
+  /** HR-05: exchanged copies are deleted this many days after the last download or the expiry. */
+  deleteAfterDays: z.number().int().min(1).max(365).default(7),
+  /** Downloads per recipient when the sender does not choose (a sender may choose fewer). */
+  maxDownloads: z.number().int().min(1).max(100).default(5),
+});
+export type ExchangeSettings = z.infer<typeof ExchangeSettings>;
+
+/** A tenant-defined personal-data pattern (PII-02): a name, a regular expression and the label a hit suggests. */
+export const PiiPattern = z.object({
+  name: z.string().min(1).max(60),
+  regex: z
+    .string()
+    .min(1)
+    .max(500)
+    .refine((r) => {
+      try {
+        new RegExp(r, 'u');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'a valid regular expression'),
+  label: z.string().min(1).max(40),
+});
+
+/**
+ * Classification labels (PII-01) and personal-data detection (PII-02). A file carries one level
+ * and any flags; folders pass theirs down. Labels drive the exchange policy.
+ */
+export const LabelSettings = z.object({
+  levels: z.array(z.string().min(1).max(40)).min(1).max(10).default(['機密性1', '機密性2', '機密性3']),
+  /** The level a file has when neither it nor a folder above it sets one (HR-04: every file has a label). */
+  defaultLevel: z.string().min(1).max(40).default('機密性2'),
+  flags: z.array(z.string().min(1).max(40)).max(20).default(['個人情報', '要配慮個人情報', '特定個人情報']),
+  /** Labels that forbid any share to outside parties (`share.label_forbids_external`). */
+  externalForbidden: z.array(z.string().min(1).max(40)).max(30).default(['機密性3', '特定個人情報']),
+  /** Labels that force 上長承認 on a share whatever the approval rule. */
+  approvalForced: z.array(z.string().min(1).max(40)).max(30).default(['個人情報', '要配慮個人情報']),
+  /** A My Number hit: suggest the 特定個人情報 label to the uploader, or set it. */
+  myNumber: z.enum(['suggest', 'enforce']).default('suggest'),
+  /** The label a My Number hit suggests or sets. */
+  myNumberLabel: z.string().min(1).max(40).default('特定個人情報'),
+  patterns: z.array(PiiPattern).max(50).default([]),
+});
+export type LabelSettings = z.infer<typeof LabelSettings>;
+
 export const TenantSettings = z.object({
   password: PasswordPolicy.default(PasswordPolicy.parse({})),
   session: SessionPolicy.default(SessionPolicy.parse({})),
@@ -149,6 +230,8 @@ export const TenantSettings = z.object({
   features: FeatureSettings.default(FeatureSettings.parse({})),
   files: FileSettings.default(FileSettings.parse({})),
   malware: MalwareSettings.default(MalwareSettings.parse({})),
+  exchange: ExchangeSettings.default(ExchangeSettings.parse({})),
+  labels: LabelSettings.default(LabelSettings.parse({})),
   /**
    * Device restriction (AC-11): the tenant's own CA (PEM) and where a client certificate it issued
    * is required. Rules name a zone and optionally roles (empty = every role).
