@@ -74,6 +74,11 @@ import { Scrubber } from '../files/scrubber.service.js';
 import { KeyRotationService, REWRAP_JOB } from '../files/key-rotation.service.js';
 import { GroupService } from '../identity/group.service.js';
 import type { TenantId } from '../core/types.js';
+import { ExchangeRepository } from '../exchange/exchange.repository.js';
+import { RequestService } from '../exchange/request.service.js';
+import { ShareService, type LabelSource } from '../exchange/share.service.js';
+import { EXCHANGE_HOUSEKEEPING_JOB, ExchangeRetention } from '../exchange/retention.service.js';
+import { LabelService, PII_JOB } from '../labels/label.service.js';
 
 export interface Services {
   config: ResolvedConfig;
@@ -119,6 +124,11 @@ export interface Services {
   uploads: UploadService;
   scrubber: Scrubber;
   keyRotation: KeyRotationService;
+  requests: RequestService;
+  shares: ShareService;
+  /** Classification labels and the personal-data check (PII-01, PII-02). */
+  labels: LabelService;
+  exchangeRetention: ExchangeRetention;
   /** Base URL of a zone for links (configured publicUrl, else https://localhost:port). */
   publicBaseUrl: (zone: Zone) => string;
   jobs: JobQueue;
@@ -188,6 +198,7 @@ export const SCHEDULES = [
   { name: 'malware.signature_check', kind: 'malware.signature_check', intervalMs: 3_600_000 },
   { name: 'malware.rescan_due', kind: 'malware.rescan_due', intervalMs: 24 * 3_600_000 },
   { name: 'files.purge_originals', kind: 'files.purge_originals', intervalMs: 24 * 3_600_000 },
+  { name: EXCHANGE_HOUSEKEEPING_JOB, kind: EXCHANGE_HOUSEKEEPING_JOB, intervalMs: 3_600_000 },
 ] as const;
 
 export async function createServices(
@@ -415,6 +426,66 @@ export async function createServices(
   const scrubber = new Scrubber({ database, clock, audit, files: fileRepo, vault });
   const keyRotation = new KeyRotationService({ database, clock, audit, keyring, files: fileRepo, jobs });
 
+  // File exchange with outside parties (issue 6).
+  const exchangeRepo = new ExchangeRepository(database.db);
+  const labels = new LabelService({
+    database,
+    clock,
+    audit,
+    files: fileRepo,
+    folders: folderRepo,
+    access: fileAccess,
+    policy: tenantPolicy,
+    notifications,
+    jobs,
+    vault,
+  });
+  const labelSource: LabelSource = labels;
+  const requests = new RequestService({
+    database,
+    clock,
+    audit,
+    exchange: exchangeRepo,
+    files: fileService,
+    fileRepo,
+    folders,
+    users: userRepository,
+    tenants: tenantRepo,
+    policy: tenantPolicy,
+    mail,
+    notifications,
+    publicBaseUrl,
+    maxFileBytes: config.uploads.maxFileBytes,
+  });
+  const shares = new ShareService({
+    database,
+    clock,
+    audit,
+    exchange: exchangeRepo,
+    files: fileService,
+    fileRepo,
+    folderRepo,
+    access: fileAccess,
+    users: userRepository,
+    tenants: tenantRepo,
+    policy: tenantPolicy,
+    mail,
+    notifications,
+    labels: labelSource,
+    publicBaseUrl,
+  });
+  const exchangeRetention = new ExchangeRetention({
+    database,
+    clock,
+    audit,
+    exchange: exchangeRepo,
+    fileRepo,
+    users: userRepository,
+    policy: tenantPolicy,
+    mail,
+    notifications,
+  });
+
   const readiness = new ReadinessService({
     database,
     blobs: blobStore,
@@ -479,6 +550,12 @@ export async function createServices(
     'files.scrub': async () => {
       await scrubber.run();
     },
+    [PII_JOB]: async (job) => {
+      await labels.checkVersion(job.tenantId as TenantId, String(job.payload.versionId));
+    },
+    [EXCHANGE_HOUSEKEEPING_JOB]: async () => {
+      await exchangeRetention.run();
+    },
   };
   return {
     config,
@@ -523,6 +600,10 @@ export async function createServices(
     uploads,
     scrubber,
     keyRotation,
+    requests,
+    shares,
+    labels,
+    exchangeRetention,
     publicBaseUrl,
     jobs,
     scheduler,

@@ -10,6 +10,7 @@ import {
   createHmac,
   hkdfSync,
   randomBytes as nodeRandomBytes,
+  randomInt,
   randomUUID,
   timingSafeEqual,
 } from 'node:crypto';
@@ -31,6 +32,13 @@ export function randomId(): string {
 /** A URL-safe random token with `bytes` bytes of entropy (default 256 bits). */
 export function randomToken(bytes = 32): string {
   return nodeRandomBytes(bytes).toString('base64url');
+}
+
+/** A uniformly random string of `n` decimal digits (one-time codes). */
+export function randomDigits(n: number): string {
+  let out = '';
+  for (let i = 0; i < n; i++) out += String(randomInt(10));
+  return out;
 }
 
 export function sha256(data: Buffer | Uint8Array | string): Buffer {

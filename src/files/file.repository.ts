@@ -138,7 +138,7 @@ export class FileRepository {
   async update(
     tenantId: string,
     id: string,
-    patch: Partial<Pick<FileRow, 'name' | 'name_key' | 'folder_id' | 'deleted_at' | 'deleted_by' | 'updated_at'>>,
+    patch: Partial<Pick<FileRow, 'name' | 'name_key' | 'folder_id' | 'deleted_at' | 'deleted_by' | 'updated_at' | 'labels'>>,
     exec: Executor,
   ): Promise<void> {
     await exec.updateTable('files').set(patch).where('tenant_id', '=', tenantId).where('id', '=', id).execute();

@@ -25,6 +25,7 @@ import type { FileDto, VersionDto } from './files.schemas.js';
 import { pathRefs, type FolderService, type OnConflict } from './folder.service.js';
 import type { FolderRepository } from './folder.repository.js';
 import { nameKey, validName } from './names.js';
+import { effectiveLabelsOf } from '../labels/effective-labels.js';
 import type { UploadRepository } from './upload.repository.js';
 
 /** Scan jobs retry with the queue's backoff (capped at 1 h) for about a week before giving up (MAL-01: never released). */
@@ -333,6 +334,9 @@ export class FileService {
     const names = await this.userNames(tenantId, versions);
     const byFile = new Map<string, VersionRow[]>();
     for (const v of versions) byFile.set(v.file_id, [...(byFile.get(v.file_id) ?? []), v]);
+    // PII-01: the level and flags each file carries, its folders' included.
+    const labelSettings = (await this.deps.policy.get(tenantId)).labels;
+    const labels = await effectiveLabelsOf(this.deps.folders, labelSettings, tenantId, files);
     return files.flatMap((f) => {
       const vs = (byFile.get(f.id) ?? []).sort((a, b) => b.version - a.version);
       if (vs.length === 0) return [];
@@ -346,6 +350,8 @@ export class FileService {
           latest: versionDto(vs[0]!, names),
           availableVersion: vs.find((v) => v.state === 'available')?.version ?? null,
           deletedAt: f.deleted_at,
+          labels: labels.get(f.id)!,
+          pii: piiDto(vs[0]!),
         },
       ];
     });
@@ -514,14 +520,35 @@ export class FileService {
         : versions.find((x) => x.version === opts.version);
     if (!v) throw new AppError(opts.version === undefined && versions.length ? 'file.not_available' : 'file.not_found');
     if (v.state !== 'available') throw new AppError('file.not_available', v.state);
+    return this.serveVersion(actor, file, v, { range: opts.range, original: opts.original === true });
+  }
+
+  /**
+   * Streams one available version whose access the caller has already checked: downloads above,
+   * and the exchange (share links for outside parties, the approver's view), which audit with their
+   * own action. `inTransaction` runs with the audit event (e.g. the exchange's download counter).
+   */
+  async serveVersion(
+    actor: Actor,
+    file: FileRow,
+    v: VersionRow,
+    opts: {
+      range?: ((size: number) => { start: number; end: number } | null) | undefined;
+      original?: boolean;
+      audit?: { action: string; details: Record<string, unknown> };
+      inTransaction?: (trx: Transaction<DB>, range: { start: number; end: number } | null) => Promise<void>;
+    },
+  ): Promise<Download> {
+    if (v.state !== 'available') throw new AppError('file.not_available', v.state);
     const serve = await this.deliverable(actor, v, file.name, opts.original === true);
     const blob = await this.deps.files.findBlob(actor.tenantId, serve.blobId);
     if (!blob) return this.integrityFault(actor, file, v, 'blob row missing', serve.blobId);
     const range = opts.range?.(serve.size) ?? null;
-    await this.deps.database.transaction((trx) =>
-      this.deps.audit.append(trx, actor, {
-        action: 'file.downloaded',
-        target: { type: 'file', id: fileId },
+    await this.deps.database.transaction(async (trx) => {
+      await opts.inTransaction?.(trx, range);
+      await this.deps.audit.append(trx, actor, {
+        action: opts.audit?.action ?? 'file.downloaded',
+        target: { type: 'file', id: file.id },
         details: {
           version: v.version,
           size: serve.size,
@@ -529,9 +556,10 @@ export class FileService {
           sha256: serve.sha256,
           ...(serve.sanitised ? { sanitised: true } : {}),
           ...(opts.original ? { original: true } : {}),
+          ...opts.audit?.details,
         },
-      }),
-    );
+      });
+    });
     let stream: Readable;
     try {
       stream = range ? await this.deps.vault.openRange(blob, range.start, range.end) : await this.deps.vault.open(blob);
@@ -732,6 +760,21 @@ function versionDto(v: VersionRow, names: Map<string, string>): VersionDto {
     sanitize: v.sanitize_state === null ? null : sanitizeDto(v),
     released: v.released_at ? { at: v.released_at, by: v.released_by, reason: v.release_reason } : null,
   };
+}
+
+/** The personal-data check of a version (PII-02): kinds and counts only, never matched text. */
+function piiDto(v: VersionRow): FileDto['pii'] {
+  let hits: Array<{ kind: string; count: number }> = [];
+  try {
+    const parsed: unknown = v.pii_hits ? JSON.parse(v.pii_hits) : [];
+    if (Array.isArray(parsed))
+      hits = parsed
+        .filter((h): h is { kind: string; count: number } => typeof h?.kind === 'string' && typeof h?.count === 'number')
+        .map((h) => ({ kind: h.kind, count: h.count }));
+  } catch {
+    hits = [];
+  }
+  return { state: v.pii_state, hits };
 }
 
 function sanitizeDto(v: VersionRow): NonNullable<VersionDto['sanitize']> {

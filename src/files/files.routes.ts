@@ -1,7 +1,8 @@
 /** Folders, files, versions, downloads, trash and quotas (issue 4). Thin: schema, guard, one service call. */
 import multipart from '@fastify/multipart';
 import contentDisposition from 'content-disposition';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Download } from './file.service.js';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import parseRange from 'range-parser';
 import { z } from 'zod';
@@ -46,13 +47,47 @@ const TOP_LEVEL_CREATORS = new Set(['tenant_admin', 'staff', 'approver']);
  * A client that goes away mid-upload is not a fault of ours: its stream error becomes a 400 (nothing
  * was stored; the blob is removed) instead of a 500 with a fault event. Store failures stay 500s.
  */
-async function interrupted<T>(req: FastifyRequest, fn: () => Promise<T>): Promise<T> {
+export async function interrupted<T>(req: FastifyRequest, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
     if (!(err instanceof AppError) && req.raw.aborted) throw new AppError('upload.invalid', 'the client closed the connection');
     throw err;
   }
+}
+
+/** The single byte range a request asks for (RFC 9110 §14), as a function of the size; 416 when unsatisfiable. */
+export function rangeOf(req: FastifyRequest): (size: number) => { start: number; end: number } | null {
+  const rangeHeader = req.headers.range;
+  return (size) => {
+    if (typeof rangeHeader !== 'string' || size === 0) return null;
+    const parsed = parseRange(size, rangeHeader, { combine: true });
+    if (parsed === -1) throw new AppError('download.range_invalid');
+    // Malformed, non-byte or multiple ranges: ignore the header and send everything (RFC 9110 §14.2).
+    if (parsed === -2 || parsed.type !== 'bytes' || parsed.length !== 1) return null;
+    return { start: parsed[0]!.start, end: parsed[0]!.end };
+  };
+}
+
+/** Sends a download (issue 4 §7): attachment only, RFC 6266 filename*, one range, no caching anywhere. */
+export function sendDownload(reply: FastifyReply, d: Download): FastifyReply {
+  reply.header('content-type', d.contentType);
+  reply.header('content-disposition', contentDisposition(d.name, { type: 'attachment' }));
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('cache-control', 'no-store');
+  reply.header('etag', d.etag);
+  reply.header('accept-ranges', 'bytes');
+  reply.header('x-kura-sha256', d.sha256);
+  reply.header('x-kura-version', String(d.version));
+  if (d.sanitised) reply.header('x-kura-sanitised', '1');
+  if (d.range) {
+    reply.code(206);
+    reply.header('content-range', `bytes ${d.range.start}-${d.range.end}/${d.size}`);
+    reply.header('content-length', String(d.range.end - d.range.start + 1));
+  } else {
+    reply.header('content-length', String(d.size));
+  }
+  return reply.send(d.stream);
 }
 
 export async function registerFileRoutes(app: FastifyInstance, services: Services): Promise<void> {
@@ -195,36 +230,12 @@ export async function registerFileRoutes(app: FastifyInstance, services: Service
     },
     async (req, reply) => {
       requireFeature(req.principal!.settings, req.zone, 'downloads');
-      const rangeHeader = req.headers.range;
       const d = await files.download(actor(req), req.params.id, {
         version: req.query.version,
         original: req.query.original !== undefined,
-        range: (size) => {
-          if (typeof rangeHeader !== 'string' || size === 0) return null;
-          const parsed = parseRange(size, rangeHeader, { combine: true });
-          if (parsed === -1) throw new AppError('download.range_invalid');
-          // Malformed, non-byte or multiple ranges: ignore the header and send everything (RFC 9110 §14.2).
-          if (parsed === -2 || parsed.type !== 'bytes' || parsed.length !== 1) return null;
-          return { start: parsed[0]!.start, end: parsed[0]!.end };
-        },
+        range: rangeOf(req),
       });
-      reply.header('content-type', d.contentType);
-      reply.header('content-disposition', contentDisposition(d.name, { type: 'attachment' }));
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('cache-control', 'no-store');
-      reply.header('etag', d.etag);
-      reply.header('accept-ranges', 'bytes');
-      reply.header('x-kura-sha256', d.sha256);
-      reply.header('x-kura-version', String(d.version));
-      if (d.sanitised) reply.header('x-kura-sanitised', '1');
-      if (d.range) {
-        reply.code(206);
-        reply.header('content-range', `bytes ${d.range.start}-${d.range.end}/${d.size}`);
-        reply.header('content-length', String(d.range.end - d.range.start + 1));
-      } else {
-        reply.header('content-length', String(d.size));
-      }
-      return reply.send(d.stream);
+      return sendDownload(reply, d);
     },
   );
 

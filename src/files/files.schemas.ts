@@ -17,6 +17,8 @@ export const FolderDto = z.object({
   updatedAt: z.string(),
   /** The caller's effective role on this folder. */
   role: FolderRoleSchema,
+  /** Classification labels set on the folder itself (PII-01); everything below inherits them. */
+  labels: z.array(z.string()),
 });
 export type FolderDto = z.infer<typeof FolderDto>;
 
@@ -62,6 +64,18 @@ export const VersionDto = z.object({
 });
 export type VersionDto = z.infer<typeof VersionDto>;
 
+export const EffectiveLabelsDto = z.object({
+  /** The level that applies: the file's own, else the nearest folder's, else the tenant default. */
+  level: z.string(),
+  /** Flags of the file and every folder above it. */
+  flags: z.array(z.string()),
+  /** Labels set on the file itself. */
+  own: z.array(z.string()),
+  /** Labels set on the folders above it, nearest first. */
+  inherited: z.array(z.string()),
+});
+export const PiiStateSchema = z.enum(['pending', 'clear', 'hit', 'unsupported']);
+
 export const FileDto = z.object({
   id: z.string(),
   folderId: z.string(),
@@ -73,6 +87,13 @@ export const FileDto = z.object({
   /** The newest version that can be downloaded, if any. */
   availableVersion: z.number().int().nullable(),
   deletedAt: z.string().nullable(),
+  /** Classification labels (PII-01): the level and flags that apply, and where they come from. */
+  labels: EffectiveLabelsDto,
+  /** The personal-data check of the newest version (PII-02); null state = not checked (e.g. still held). */
+  pii: z.object({
+    state: PiiStateSchema.nullable(),
+    hits: z.array(z.object({ kind: z.string(), count: z.number().int() })),
+  }),
 });
 export type FileDto = z.infer<typeof FileDto>;
 

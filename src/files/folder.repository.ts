@@ -130,7 +130,9 @@ export class FolderRepository {
   async update(
     tenantId: string,
     id: string,
-    patch: Partial<Pick<FolderRow, 'name' | 'name_key' | 'parent_id' | 'owner_id' | 'deleted_at' | 'deleted_by' | 'updated_at'>>,
+    patch: Partial<
+      Pick<FolderRow, 'name' | 'name_key' | 'parent_id' | 'owner_id' | 'deleted_at' | 'deleted_by' | 'updated_at' | 'labels'>
+    >,
     exec: Executor,
   ): Promise<void> {
     await exec.updateTable('folders').set(patch).where('tenant_id', '=', tenantId).where('id', '=', id).execute();

@@ -19,6 +19,7 @@ import type { FolderDto, FolderListing } from './files.schemas.js';
 import type { FileService } from './file.service.js';
 import { MAX_FOLDER_DEPTH, type FolderRepository, type FolderRow } from './folder.repository.js';
 import { keepBothName, nameKey, validName } from './names.js';
+import { parseLabels } from '../labels/effective-labels.js';
 
 export type OnConflict = 'error' | 'keep_both';
 
@@ -419,6 +420,7 @@ export class FolderService {
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       role,
+      labels: parseLabels(r.labels),
     }));
   }
 }

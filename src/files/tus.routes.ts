@@ -4,12 +4,13 @@
  * `fileId` (a new version), `filetype`, `onConflict` (`error` | `keep_both`). The finishing PATCH
  * answers with `Kura-File-Id`.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { z } from 'zod';
 import type { Services } from '../app/services.js';
 import { AppError } from '../core/errors.js';
 import { requireAuth } from '../identity/auth.hooks.js';
-import type { UploadState } from './upload.service.js';
+import type { Actor } from '../core/types.js';
+import type { CreateUploadInput, UploadState } from './upload.service.js';
 
 const TUS_VERSION = '1.0.0';
 const OFFSET_TYPE = 'application/offset+octet-stream';
@@ -54,8 +55,49 @@ function tusHeaders(reply: FastifyReply, s?: UploadState): FastifyReply {
 }
 
 export async function registerTusRoutes(app: FastifyInstance, services: Services): Promise<void> {
-  const { uploads } = services;
   const guard = requireAuth(services, { scope: 'files:write' });
+  await registerTusEndpoint(app, services, {
+    base: '/api/v1/uploads',
+    guard,
+    actor: (req) => req.principal!.actor,
+    input: (req, meta, length) => {
+      const parsed = Metadata.safeParse(meta);
+      if (!parsed.success) throw new AppError('upload.invalid', 'Upload-Metadata needs filename and folderId');
+      const m = parsed.data;
+      return {
+        folderId: m.folderId,
+        fileId: m.fileId,
+        name: m.filename,
+        contentType: m.filetype ?? 'application/octet-stream',
+        onConflict: m.onConflict,
+        length,
+        zone: req.zone,
+      };
+    },
+  });
+}
+
+/** One tus endpoint: who uploads, and what a new session stores; the protocol handling is shared. */
+export interface TusEndpoint {
+  /** Path of the creation URL; sessions live under `${base}/:id`. May hold parameters (`:token`). */
+  base: string;
+  guard?: preHandlerAsyncHookHandler;
+  actor: (req: FastifyRequest) => Actor | Promise<Actor>;
+  /** The session to create from `Upload-Metadata` and `Upload-Length`; refuses (4xx) before any byte is stored. */
+  input: (
+    req: FastifyRequest,
+    meta: Record<string, string>,
+    length: number,
+    actor: Actor,
+  ) => CreateUploadInput | Promise<CreateUploadInput>;
+  /** Runs after the PATCH that completed the file (and again if a client repeats it); may add headers. */
+  finished?: (req: FastifyRequest, reply: FastifyReply, actor: Actor, s: UploadState) => Promise<void>;
+}
+
+export async function registerTusEndpoint(app: FastifyInstance, services: Services, ep: TusEndpoint): Promise<void> {
+  const { uploads } = services;
+  const guard = ep.guard ? [ep.guard] : [];
+  const location = (req: FastifyRequest, id: string) => `${req.url.split('?')[0]!.replace(/\/+$/, '')}/${id}`;
 
   await app.register(async (scope) => {
     // PATCH bodies stream straight into the upload service; nothing buffers them.
@@ -70,7 +112,7 @@ export async function registerTusRoutes(app: FastifyInstance, services: Services
       }
     });
 
-    scope.options('/api/v1/uploads', async (_req, reply) =>
+    scope.options(ep.base, async (_req, reply) =>
       reply
         .code(204)
         .header('tus-version', TUS_VERSION)
@@ -80,36 +122,28 @@ export async function registerTusRoutes(app: FastifyInstance, services: Services
         .send(),
     );
 
-    scope.post('/api/v1/uploads', { preHandler: guard }, async (req, reply) => {
+    scope.post(ep.base, { preHandler: guard }, async (req, reply) => {
       if (req.headers['upload-defer-length']) throw new AppError('upload.invalid', 'Upload-Defer-Length is not supported');
       const length = headerInt(req, 'upload-length');
       if (length === null) throw new AppError('upload.invalid', 'Upload-Length required');
-      const meta = Metadata.safeParse(parseUploadMetadata(req.headers['upload-metadata'] as string | undefined));
-      if (!meta.success) throw new AppError('upload.invalid', 'Upload-Metadata needs filename and folderId');
-      const m = meta.data;
-      const s = await uploads.create(req.principal!.actor, {
-        folderId: m.folderId,
-        fileId: m.fileId,
-        name: m.filename,
-        contentType: m.filetype ?? 'application/octet-stream',
-        onConflict: m.onConflict,
-        length,
-        zone: req.zone,
-      });
-      return tusHeaders(reply.code(201), s).header('location', `/api/v1/uploads/${s.id}`).send();
+      const meta = parseUploadMetadata(req.headers['upload-metadata'] as string | undefined);
+      const actor = await ep.actor(req);
+      const s = await uploads.create(actor, await ep.input(req, meta, length, actor));
+      if (s.fileId) await ep.finished?.(req, reply, actor, s);
+      return tusHeaders(reply.code(201), s).header('location', location(req, s.id)).send();
     });
 
     scope.route({
       method: 'HEAD',
-      url: '/api/v1/uploads/:id',
+      url: `${ep.base}/:id`,
       preHandler: guard,
       handler: async (req, reply) => {
         const { id } = IdParams.parse(req.params);
-        return tusHeaders(reply.code(200), await uploads.get(req.principal!.actor, id)).send();
+        return tusHeaders(reply.code(200), await uploads.get(await ep.actor(req), id)).send();
       },
     });
 
-    scope.patch('/api/v1/uploads/:id', { preHandler: guard }, async (req, reply) => {
+    scope.patch(`${ep.base}/:id`, { preHandler: guard }, async (req, reply) => {
       const { id } = IdParams.parse(req.params);
       if (req.headers['content-type'] !== OFFSET_TYPE) throw new AppError('request.unsupported_media_type');
       const offset = headerInt(req, 'upload-offset');
@@ -122,13 +156,15 @@ export async function registerTusRoutes(app: FastifyInstance, services: Services
         checksum = Buffer.from(value ?? '', 'base64');
         if (checksum.length !== 32) throw new AppError('upload.invalid', 'bad Upload-Checksum');
       }
-      const s = await uploads.append(req.principal!.actor, id, offset, req.raw, checksum);
+      const actor = await ep.actor(req);
+      const s = await uploads.append(actor, id, offset, req.raw, checksum);
+      if (s.fileId) await ep.finished?.(req, reply, actor, s);
       return tusHeaders(reply.code(204), s).send();
     });
 
-    scope.delete('/api/v1/uploads/:id', { preHandler: guard }, async (req, reply) => {
+    scope.delete(`${ep.base}/:id`, { preHandler: guard }, async (req, reply) => {
       const { id } = IdParams.parse(req.params);
-      await uploads.terminate(req.principal!.actor, id);
+      await uploads.terminate(await ep.actor(req), id);
       return tusHeaders(reply.code(204)).send();
     });
   });

@@ -25,6 +25,8 @@ import { registerTusRoutes } from '../files/tus.routes.js';
 import { registerFilesAdminRoutes } from '../files/files-admin.routes.js';
 import { registerMalwareRoutes } from '../malware/malware.routes.js';
 import { registerMailRoutes } from '../mail/mail.routes.js';
+import { registerExchangeRoutes } from '../exchange/exchange.routes.js';
+import { registerLabelRoutes } from '../labels/labels.routes.js';
 import { installErrorHandler, sendError } from './error-handler.js';
 import { registerWebUi } from './web-ui.js';
 
@@ -149,6 +151,8 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
   await registerFilesAdminRoutes(app, services);
   await registerMalwareRoutes(app, services);
   await registerMailRoutes(app, services);
+  await registerExchangeRoutes(app, services);
+  await registerLabelRoutes(app, services);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const servesUi = opts.webUi !== false && (await registerWebUi(app));

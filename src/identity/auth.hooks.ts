@@ -33,6 +33,13 @@ export async function installAuth(app: FastifyInstance, services: Services): Pro
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/api/')) return;
+    if (request.url.startsWith('/api/v1/ext/')) {
+      // Outside parties (file exchange): the link token and its code session are the credentials; a
+      // staff session in the same browser is ignored. A page of another site may not post here.
+      if (!SAFE_METHODS.has(request.method) && request.headers['sec-fetch-site'] === 'cross-site')
+        throw new AppError('auth.csrf_invalid');
+      return;
+    }
     const authz = request.headers.authorization;
     const bearer = typeof authz === 'string' && /^Bearer /i.test(authz) ? authz.slice(7).trim() : null;
     if (bearer) {

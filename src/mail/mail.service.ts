@@ -13,9 +13,10 @@ import { systemActor, type TenantId } from '../core/types.js';
 import { randomId } from '../crypto/primitives.js';
 import type { DB, MailOutboxTable } from '../db/schema.js';
 import type { JobQueue } from '../jobs/job-queue.js';
-import { renderMail, type MailLang } from './mail-templates.js';
+import { isSecretTemplate, renderMail, type MailLang } from './mail-templates.js';
 
 export const MAIL_JOB = 'mail.send';
+export const REDACTED_BODY = '(本文は送信後に削除されました / body removed after delivery)';
 const MAIL_MAX_ATTEMPTS = 8;
 type Executor = Kysely<DB> | Transaction<DB>;
 
@@ -38,6 +39,11 @@ export class MailService {
 
   get configured(): boolean {
     return this.deps.transport !== null;
+  }
+
+  /** Tells local workers that mails wait (after the queuing transaction committed). */
+  kick(): void {
+    this.deps.jobs.notify();
   }
 
   /** Renders and queues one mail per address in the caller's transaction. */
@@ -113,6 +119,8 @@ export class MailService {
           sent_at: clock.now().toISOString(),
           message_id: info.messageId ?? null,
           last_error: null,
+          // A one-time code or a link is not kept once delivered: the outbox shows that it was sent, not what.
+          ...(isSecretTemplate(row.template) ? { body: REDACTED_BODY } : {}),
         })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)

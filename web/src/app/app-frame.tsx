@@ -1,7 +1,9 @@
 /**
  * Page frame shared by every page: skip link, header (service name, signed-in user and sign-out,
  * language), the main menu when signed in (admin pages only for tenant admins; 棚卸し and 隔離・保留
- * ファイル for auditors too; the requests to decide for approvers), main, footer.
+ * ファイル for auditors too; the requests to decide for approvers; ファイル交換 — 受信箱, 送信済み,
+ * 受け取り依頼 — for the roles that use files, and 承認待ち（外部送信） for approvers and admins), main,
+ * footer.
  */
 import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -107,6 +109,12 @@ function MainNav({ role }: { role: string }) {
       : [
           { path: '/files', label: t('app.nav.files'), also: /^\/(folders|files)\// },
           { path: '/trash', label: t('app.nav.trash') },
+          { path: '/exchange/inbox', label: t('app.nav.exchangeInbox') },
+          { path: '/exchange/sent', label: t('app.nav.exchangeSent'), also: /^\/exchange\/send$/ },
+          { path: '/exchange/requests', label: t('app.nav.exchangeRequests') },
+          ...(role === 'approver' || role === 'tenant_admin'
+            ? [{ path: '/exchange/approvals', label: t('app.nav.exchangeApprovals') }]
+            : []),
         ];
   const items: Array<{ path: string; label: string; also?: RegExp }> = [
     { path: '/', label: t('app.nav.home') },
@@ -116,6 +124,7 @@ function MainNav({ role }: { role: string }) {
       ? [
           { path: '/admin/users', label: t('app.nav.adminUsers') },
           { path: '/admin/groups', label: t('app.nav.adminGroups') },
+          { path: '/admin/approvers', label: t('app.nav.adminApprovers') },
           { path: '/admin/folders', label: t('app.nav.adminFolders') },
           { path: '/admin/policy', label: t('app.nav.adminPolicy') },
           { path: '/admin/keys', label: t('app.nav.adminKeys') },

@@ -4,6 +4,10 @@
  * need the tenant_admin role (the server enforces it again on every call). Files: /files (the
  * top-level folders), /folders/:id, /files/:id (one file), /trash. /admin/quarantine (隔離・保留
  * ファイル) is for admins and auditors, and for approvers as their list of requests to decide.
+ * File exchange (docs/exchange.md): /exchange/inbox, /exchange/sent, /exchange/requests,
+ * /exchange/send?files=…, /exchange/approvals (approvers and admins), /admin/approvers. The pages
+ * outside parties open from a link, /x/r/<token> and /x/s/<token>, need no session and get their
+ * own frame without the staff menu; they never ask /me, so nothing sends them to /login.
  */
 import { useEffect, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -17,6 +21,15 @@ import { OperatorSupportPage } from '../features/admin/operator-support-page';
 import { FileBrowserPage } from '../features/files/file-browser-page';
 import { FileDetailPage } from '../features/files/file-detail-page';
 import { TrashPage } from '../features/files/trash-page';
+import { ApprovalsPage } from '../features/exchange/approvals-page';
+import { ApproversPage } from '../features/exchange/approvers-page';
+import { ExternalFrame, InvalidLink } from '../features/exchange/external-frame';
+import { ExternalRequestPage } from '../features/exchange/external-request-page';
+import { ExternalSharePage } from '../features/exchange/external-share-page';
+import { InboxPage } from '../features/exchange/inbox-page';
+import { RequestsPage } from '../features/exchange/requests-page';
+import { SendPage } from '../features/exchange/send-page';
+import { SentPage } from '../features/exchange/sent-page';
 import { UploadsProvider } from '../features/files/uploads';
 import { AccountPage } from '../features/identity/account-page';
 import { AdminUsersPage } from '../features/identity/admin-users-page';
@@ -41,6 +54,20 @@ const FILE_ROLES: Role[] = ['tenant_admin', 'auditor', 'approver', 'staff', 'gue
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const FOLDER_PATH = new RegExp(`^/folders/(${UUID})$`, 'i');
 const FILE_PATH = new RegExp(`^/files/(${UUID})$`, 'i');
+/** Pages for outside parties: a request link (r) or a share link (s); the token is base64url. */
+const EXTERNAL_PATH = /^\/x\/(r|s)\/([A-Za-z0-9_-]{16,128})$/;
+
+/** The page of an outside party's link, in its own frame (no session, no staff menu). */
+function externalPageFor(path: string): ReactNode {
+  const match = EXTERNAL_PATH.exec(path);
+  if (match?.[1] === 'r') return <ExternalRequestPage key={match[2]} token={match[2]!} />;
+  if (match?.[1] === 's') return <ExternalSharePage key={match[2]} token={match[2]!} />;
+  return (
+    <ExternalFrame>
+      <InvalidLink />
+    </ExternalFrame>
+  );
+}
 
 function pageFor(path: string): ReactNode {
   const folder = FOLDER_PATH.exec(path);
@@ -83,6 +110,42 @@ function pageFor(path: string): ReactNode {
       return (
         <RequireSession role={FILE_ROLES}>
           <TrashPage />
+        </RequireSession>
+      );
+    case '/exchange/inbox':
+      return (
+        <RequireSession role={FILE_ROLES}>
+          <InboxPage />
+        </RequireSession>
+      );
+    case '/exchange/sent':
+      return (
+        <RequireSession role={FILE_ROLES}>
+          <SentPage />
+        </RequireSession>
+      );
+    case '/exchange/requests':
+      return (
+        <RequireSession role={FILE_ROLES}>
+          <RequestsPage />
+        </RequireSession>
+      );
+    case '/exchange/send':
+      return (
+        <RequireSession role={FILE_ROLES}>
+          <SendPage key={window.location.search} />
+        </RequireSession>
+      );
+    case '/exchange/approvals':
+      return (
+        <RequireSession role={['tenant_admin', 'approver']}>
+          <ApprovalsPage />
+        </RequireSession>
+      );
+    case '/admin/approvers':
+      return (
+        <RequireSession role="tenant_admin">
+          <ApproversPage />
         </RequireSession>
       );
     case '/admin/groups':
@@ -207,6 +270,7 @@ function Forbidden() {
 
 function Routes() {
   const path = usePath();
+  if (path.startsWith('/x/')) return externalPageFor(path);
   return <AppFrame>{pageFor(path)}</AppFrame>;
 }
 

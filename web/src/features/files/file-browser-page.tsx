@@ -23,6 +23,7 @@ import { PageHeading } from '../../ui/page-heading';
 import { featureOn } from '../identity/identity.api';
 import { useMe } from '../identity/session';
 import { deliverable, FileMarkers } from '../malware/malware-bits';
+import { FolderLabelBadges, LabelBadges, LabelDialog, type LabelTarget } from '../labels/label-bits';
 import { FileIcon, FolderIcon, ConflictDialog, FolderPickerDialog, NameDialog } from './file-dialogs';
 import { formatBytes } from './file-format';
 import { DownloadsOffNote, FolderTree, QuotaSummary, VersionBadge, When } from './file-bits';
@@ -77,6 +78,7 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
   const [deleting, setDeleting] = useState<Item | null>(null);
   const [sharing, setSharing] = useState<Folder | null>(null);
   const [restoring, setRestoring] = useState<Folder | null>(null);
+  const [labeling, setLabeling] = useState<LabelTarget | null>(null);
   const [conflict, setConflict] = useState<{ file: FileItem; to: FolderRef } | null>(null);
   const [busy, setBusy] = useState(false);
   const heldWatch = useRef(Date.now());
@@ -242,6 +244,7 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
             {shown.folder.ownerName && ` ・ ${t('files.ownerIs', { name: shown.folder.ownerName })}`}
           </p>
         )}
+        {shown && <FolderLabelBadges labels={shown.folder.labels} />}
       </div>
       <QuotaSummary quota={quota} />
       {!downloads && <DownloadsOffNote />}
@@ -275,6 +278,19 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
             {shown && (
               <Button variant="outline" size="md" onClick={() => setSharing(shown.folder)} data-testid="share-button">
                 {t('files.share')}
+              </Button>
+            )}
+            {shown && role === 'manager' && (
+              <Button
+                variant="outline"
+                size="md"
+                onClick={() => {
+                  setOutcome(null);
+                  setLabeling({ kind: 'folder', id: shown.folder.id, name: shown.folder.name, labels: shown.folder.labels });
+                }}
+                data-testid="folder-labels-button"
+              >
+                {t('labels.edit')}
               </Button>
             )}
             {shown && role === 'manager' && (
@@ -372,6 +388,14 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
       />
       <ShareDialog folder={sharing} onClose={() => setSharing(null)} />
       <RestorePointDialog folder={restoring} onDone={restored} onCancel={() => setRestoring(null)} />
+      <LabelDialog
+        target={labeling}
+        onCancel={() => setLabeling(null)}
+        onDone={() => {
+          setLabeling(null);
+          void done(t('labels.saved'));
+        }}
+      />
     </div>
   );
 
@@ -392,13 +416,19 @@ export function FileBrowserPage({ folderId }: { folderId: string | null }) {
       case 'share':
         if (item.kind === 'folder') setSharing(item.folder);
         return;
+      case 'labels':
+        return setLabeling(
+          item.kind === 'folder'
+            ? { kind: 'folder', id: item.folder.id, name: item.folder.name, labels: item.folder.labels }
+            : { kind: 'file', id: item.file.id, name: item.file.name, labels: item.file.labels },
+        );
       case 'delete':
         return setDeleting(item);
     }
   }
 }
 
-type RowAction = 'open' | 'rename' | 'move' | 'copy' | 'share' | 'delete';
+type RowAction = 'open' | 'rename' | 'move' | 'copy' | 'share' | 'labels' | 'delete';
 
 function actionsFor(item: Item): RowAction[] {
   if (item.kind === 'folder') {
@@ -409,10 +439,11 @@ function actionsFor(item: Item): RowAction[] {
       ...(role !== 'viewer' ? (['rename'] as const) : []),
       ...(role === 'manager' ? (['move'] as const) : []),
       'share',
+      ...(role === 'manager' ? (['labels'] as const) : []),
       ...((top ? role === 'manager' : role !== 'viewer') ? (['delete'] as const) : []),
     ];
   }
-  return ['open', 'rename', 'move', 'copy', 'delete'];
+  return ['open', 'rename', 'move', 'copy', 'labels', 'delete'];
 }
 
 function ItemsTable({
@@ -509,6 +540,11 @@ function ItemsTable({
                       <span className="sr-only">（{t(`files.kind.${item.kind}`)}）</span>
                     </a>
                     {item.kind === 'file' && <FileMarkers name={item.file.name} latest={item.file.latest} />}
+                    {item.kind === 'file' ? (
+                      <LabelBadges labels={item.file.labels} />
+                    ) : (
+                      <FolderLabelBadges labels={item.folder.labels} />
+                    )}
                   </th>
                   {mode === 'roots' && item.kind === 'folder' ? (
                     <>

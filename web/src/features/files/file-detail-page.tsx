@@ -27,6 +27,7 @@ import { featureOn } from '../identity/identity.api';
 import { useMe } from '../identity/session';
 import { deliverable, FileWarnings, holdReasonText, SanitizeBlock, useGuidance } from '../malware/malware-bits';
 import { ReasonDialog } from '../malware/reason-dialog';
+import { LabelBadges, LabelDialog, PiiNotice } from '../labels/label-bits';
 import { DownloadsOffNote, VersionBadge, When } from './file-bits';
 import { formatBytes } from './file-format';
 import { contentUrl, fetchFile, originalUrl, requestOriginal, type FileDetail, type Sanitize, type Version } from './files.api';
@@ -55,6 +56,8 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
     { kind: 'requested'; n: number } | { kind: 'error'; title: string; code: string; n: number } | null
   >(null);
   const [fetchingOriginal, setFetchingOriginal] = useState<number | null>(null);
+  const [labeling, setLabeling] = useState(false);
+  const [labelsSaved, setLabelsSaved] = useState<{ text: string; n: number } | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const heldWatch = useRef(Date.now());
   useDocumentTitle(file?.name ?? t('fileDetail.title'));
@@ -76,12 +79,14 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
   // Waiting for the scan (a held version with a reason waits for an administrator instead) or for 無害化.
   const held = file?.latest.state === 'held' && !file.latest.holdReason;
   const sanitising = file?.versions.some((v) => v.sanitize?.state === 'pending') ?? false;
+  // PII-02: the personal-data check runs right after the scan; its suggestion appears when it is done.
+  const piiPending = file?.pii.state === 'pending';
   const watched = uploads.items.some((i) => i.status === 'held' && !i.scanSlow && i.fileId === fileId);
   useEffect(() => {
-    if (!(held || sanitising) || (held && watched) || Date.now() - heldWatch.current > SCAN_WAIT_MS) return;
+    if (!(held || sanitising || piiPending) || (held && watched) || Date.now() - heldWatch.current > SCAN_WAIT_MS) return;
     const timer = setTimeout(() => void load(), SCAN_POLL_MS);
     return () => clearTimeout(timer);
-  }, [held, sanitising, watched, file, load]);
+  }, [held, sanitising, piiPending, watched, file, load]);
 
   async function askForOriginal(reason: string) {
     if (!requesting) return;
@@ -143,6 +148,15 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
           <dd className="mb-3 sm:mb-0">
             <VersionBadge state={latest.state} holdReason={latest.holdReason} />
           </dd>
+          <dt className="font-bold text-solid-gray-900">{t('labels.title')}</dt>
+          <dd className="mb-3 sm:mb-0" data-testid="file-labels">
+            <LabelBadges labels={file.labels} />
+            {file.labels.inherited.length > 0 && (
+              <span className="mt-1 block text-dns-14N-130 text-solid-gray-700">
+                {t('labels.inheritedList', { labels: file.labels.inherited.join('、') })}
+              </span>
+            )}
+          </dd>
           <dt className="font-bold text-solid-gray-900">{t('malware.originZone')}</dt>
           <dd className="mb-3 sm:mb-0" data-testid="origin-zone">
             {latest.originZone === 'lgwan' || latest.originZone === 'internet'
@@ -187,6 +201,15 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
         </NotificationBanner>
       )}
       <FileWarnings name={file.name} latest={latest} guidance={guidance?.guidance ?? ''} />
+      {labelsSaved && <SuccessBanner key={labelsSaved.n} title={labelsSaved.text} data-testid="labels-saved" />}
+      <PiiNotice
+        file={file}
+        canEdit={canUpload}
+        onApplied={(labels) => {
+          setLabelsSaved((o) => ({ text: t('labels.pii.applied', { labels: labels.join('」「') }), n: (o?.n ?? 0) + 1 }));
+          void load();
+        }}
+      />
       {outcome?.kind === 'requested' && (
         <SuccessBanner key={outcome.n} title={t('malware.original.requested')} data-testid="original-requested">
           <p>{t('malware.original.requestedBody')}</p>
@@ -205,6 +228,11 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
               : t('fileDetail.downloadVersion', { n: availableVersion.version })}
           </a>
         )}
+        {featureOn(me, 'external_sharing') && availableVersion && (
+          <a {...routeLink(`/exchange/send?files=${file.id}`)} className={downloadClass} data-testid="send-external">
+            {t('exchange.send.action')}
+          </a>
+        )}
         {canUpload && (
           <>
             <input
@@ -220,6 +248,9 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
             />
             <Button variant="outline" size="md" onClick={() => inputRef.current?.click()} data-testid="new-version-button">
               {t('fileDetail.uploadVersion')}
+            </Button>
+            <Button variant="outline" size="md" onClick={() => setLabeling(true)} data-testid="labels-button">
+              {t('labels.edit')}
             </Button>
           </>
         )}
@@ -350,6 +381,15 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
         onSubmit={askForOriginal}
         onCancel={() => setRequesting(null)}
         data-testid="original-request-dialog"
+      />
+      <LabelDialog
+        target={labeling ? { kind: 'file', id: file.id, name: file.name, labels: file.labels } : null}
+        onCancel={() => setLabeling(false)}
+        onDone={() => {
+          setLabeling(false);
+          setLabelsSaved((o) => ({ text: t('labels.saved'), n: (o?.n ?? 0) + 1 }));
+          void load();
+        }}
       />
     </div>
   );

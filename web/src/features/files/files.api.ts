@@ -12,6 +12,15 @@ export const FOLDER_ROLES: readonly FolderRole[] = ['viewer', 'editor', 'manager
 export type VersionState = 'held' | 'available' | 'quarantined' | 'blocked' | 'damaged';
 export type SanitizeState = 'pending' | 'sanitised' | 'sanitised_with_loss' | 'failed' | 'blocked';
 export type OnConflict = 'error' | 'keep_both';
+export type PiiState = 'pending' | 'clear' | 'hit' | 'unsupported';
+
+/** As in src/labels/effective-labels.ts. */
+export interface EffectiveLabels {
+  level: string;
+  flags: string[];
+  own: string[];
+  inherited: string[];
+}
 
 export interface FolderRef {
   id: string;
@@ -28,6 +37,8 @@ export interface Folder {
   updatedAt: string;
   /** The caller's effective role on this folder. */
   role: FolderRole;
+  /** Classification labels set on the folder itself (PII-01); everything below inherits them. */
+  labels: string[];
 }
 
 export interface Version {
@@ -81,6 +92,10 @@ export interface FileItem {
   /** The newest version that can be downloaded, if any. */
   availableVersion: number | null;
   deletedAt: string | null;
+  /** Classification labels (PII-01): the level and flags that apply, and where they come from. */
+  labels: EffectiveLabels;
+  /** The personal-data check of the newest version (PII-02); kinds and counts only. */
+  pii: { state: PiiState | null; hits: Array<{ kind: string; count: number }> };
 }
 
 export interface FileDetail extends FileItem {

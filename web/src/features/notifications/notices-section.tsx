@@ -21,6 +21,13 @@ import { fetchNotices, markNoticesRead, type Notice } from './notifications.api'
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
 
 /** The sentence for one notice; a kind this UI does not know yet still shows that something happened. */
+/** What the personal-data check found: マイナンバー, or the names of the tenant's patterns. */
+function piiWhat(t: TFunction, kinds: unknown): string {
+  const list = Array.isArray(kinds) ? kinds.map(str) : [];
+  const names = list.filter((k) => k.startsWith('pattern:')).map((k) => k.slice('pattern:'.length));
+  return [...(list.includes('my_number') || list.length === 0 ? [t('notices.kinds.piiMyNumber')] : []), ...names].join('、');
+}
+
 export function noticeText(t: TFunction, n: Notice): string {
   const p = n.params;
   const name = str(p.name);
@@ -55,6 +62,13 @@ export function noticeText(t: TFunction, n: Notice): string {
       const comment = str(p.comment).trim();
       return comment ? t('notices.kinds.rejectedWithComment', { what, comment }) : t('notices.kinds.rejected', { what });
     }
+    case 'pii.suggested':
+      // PII-02: the check found a My Number or a tenant pattern; the label it suggests comes with the notice.
+      return t('notices.kinds.piiSuggested', {
+        file: name || t('notices.unnamedFile', { version: '?' }),
+        what: piiWhat(t, p.kinds),
+        label: str(p.label) || '—',
+      });
     default:
       return t('notices.kinds.other', { kind: n.kind });
   }

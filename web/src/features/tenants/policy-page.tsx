@@ -3,7 +3,8 @@
  * password rules, session limits, MFA, IP allow-lists per zone and role, the two-person rule for
  * registrations, the login banner, and the malware and 無害化 rules (MAL-03 … MAL-10: types refused
  * by their content, mismatched, encrypted and unsupported files, internet → LGWAN 無害化, how long
- * originals are kept, the two-person rule for releases, guidance for staff). Every number shows its allowed range; the form is checked
+ * originals are kept, the two-person rule for releases, guidance for staff), classification labels and
+ * personal-data detection (PII-01/02) and file exchange with outside parties (label-policy.tsx). Every number shows its allowed range; the form is checked
  * here first and then by the server, whose failing paths are shown on the fields. Saving is a
  * sensitive change and may ask for step-up.
  */
@@ -28,6 +29,19 @@ import {
   type TenantPolicy,
   type TotpAlgorithm,
 } from './policy.api';
+import { forgetLabelConfig } from '../labels/labels.api';
+import {
+  ExchangePolicySection,
+  exchangePolicyForm,
+  exchangePolicyValue,
+  labelExchangeServerError,
+  labelNames,
+  LabelPolicySection,
+  labelPolicyForm,
+  labelPolicyValue,
+  type ExchangePolicyForm,
+  type LabelPolicyForm,
+} from './label-policy';
 
 /** Ranges and defaults as in src/tenants/tenant-settings.ts (the server checks them again). */
 const NUMBER_FIELDS = {
@@ -161,6 +175,8 @@ interface PolicyForm {
   twoPersonRule: boolean;
   loginBanner: string;
   malware: MalwareForm;
+  labels: LabelPolicyForm;
+  exchange: ExchangePolicyForm;
 }
 
 let ruleKeys = 0;
@@ -203,6 +219,8 @@ function toForm(policy: TenantPolicy): PolicyForm {
     twoPersonRule: policy.twoPersonRule,
     loginBanner: policy.loginBanner,
     malware: malwareForm(policy),
+    labels: labelPolicyForm(policy),
+    exchange: exchangePolicyForm(policy),
   };
 }
 
@@ -300,7 +318,10 @@ export function PolicyPage() {
     if (!(retention >= RETENTION.min && retention <= RETENTION.max))
       found['malware.originalRetentionDays'] = t('admin.policy.rangeError', RETENTION);
     if ([...f.malware.guidance].length > GUIDANCE_MAX) found['malware.guidance'] = t('admin.policy.malware.guidanceError');
-    if (Object.keys(found).length) return { policy: null, errors: found };
+    const labels = labelPolicyValue(f.labels, f.loaded, t);
+    const exchange = exchangePolicyValue(f.exchange, f.loaded, labelNames(f.labels), t);
+    Object.assign(found, labels.errors, exchange.errors);
+    if (Object.keys(found).length || !labels.value || !exchange.value) return { policy: null, errors: found };
     return {
       errors: {},
       policy: {
@@ -352,6 +373,8 @@ export function PolicyPage() {
           twoPersonRelease: f.malware.twoPersonRelease,
           guidance: f.malware.guidance,
         },
+        labels: labels.value,
+        exchange: exchange.value,
       },
     };
   }
@@ -377,6 +400,8 @@ export function PolicyPage() {
       if (path.startsWith('malware.originalRetentionDays'))
         found['malware.originalRetentionDays'] = t('admin.policy.rangeError', RETENTION);
       if (path.startsWith('malware.guidance')) found['malware.guidance'] = t('admin.policy.malware.guidanceError');
+      const labelOrExchange = labelExchangeServerError(path, t);
+      if (labelOrExchange) found[labelOrExchange[0]] = labelOrExchange[1];
     }
     return found;
   }
@@ -393,6 +418,7 @@ export function PolicyPage() {
     setBusy(true);
     try {
       const saved = await run(() => savePolicy(policy));
+      forgetLabelConfig();
       setForm(toForm(saved));
       setOutcome({ kind: 'saved', n: ++counter.current });
     } catch (err) {
@@ -737,6 +763,21 @@ export function PolicyPage() {
             maxLength={GUIDANCE_MAX}
           />
         </Fieldset>
+
+        <LabelPolicySection
+          form={form.labels}
+          errors={errors}
+          onChange={(patch) => update({ labels: { ...form.labels, ...patch } })}
+          className={sectionBox}
+        />
+
+        <ExchangePolicySection
+          form={form.exchange}
+          labels={labelNames(form.labels)}
+          errors={errors}
+          onChange={(patch) => update({ exchange: { ...form.exchange, ...patch } })}
+          className={sectionBox}
+        />
 
         <Fieldset legend={t('admin.policy.bannerTitle')} className={sectionBox}>
           <TextareaField
