@@ -473,6 +473,7 @@ export async function createServices(
     notifications,
     labels: labelSource,
     publicBaseUrl,
+    recheck: (tenantId, versionId) => scanGate.rescanVersion(tenantId, versionId),
   });
   const exchangeRetention = new ExchangeRetention({
     database,

@@ -49,7 +49,12 @@ export interface ShareServiceDeps {
   notifications: NotificationRepository;
   labels: LabelSource;
   publicBaseUrl: (zone: Zone) => string;
+  /** Rescans a version with the current signatures (MAL-04: external downloads of old files re-check first). */
+  recheck: (tenantId: TenantId, versionId: string) => Promise<unknown>;
 }
+
+/** A version scanned longer ago than this is scanned again before an outside party downloads it. */
+export const RECHECK_AFTER_MS = 24 * 3_600_000;
 
 export interface ShareInput {
   fileIds: string[];
@@ -659,8 +664,18 @@ export class ShareService {
     if (!isFeatureEnabled(settings, 'internet', 'downloads')) throw new AppError('exchange.not_found');
     const sf = (await this.deps.exchange.shareFiles(share.tenant_id, [share.id])).find((f) => f.file_id === fileId);
     const file = sf && (await this.deps.fileRepo.find(share.tenant_id, fileId));
-    const v = sf && (await this.deps.fileRepo.findVersion(share.tenant_id, sf.version_id));
+    let v = sf && (await this.deps.fileRepo.findVersion(share.tenant_id, sf.version_id));
     if (!sf || !file || file.deleted_at !== null || !v || v.state !== 'available') throw new AppError('exchange.not_found');
+    if (!v.scanned_at || Date.parse(v.scanned_at) < this.now().getTime() - RECHECK_AFTER_MS) {
+      // MAL-04: an old file is scanned again with today's signatures first; unreachable scanner → 503, not the bytes.
+      try {
+        await this.deps.recheck(share.tenant_id as TenantId, v.id);
+      } catch {
+        throw new AppError('service.unavailable', 'rescan before external download failed');
+      }
+      v = await this.deps.fileRepo.findVersion(share.tenant_id, sf.version_id);
+      if (!v || v.state !== 'available') throw new AppError('exchange.not_found');
+    }
     const actor = this.externalActor(recipient, creds);
     const sender = await this.deps.users.findById(share.tenant_id, share.created_by);
     let counted = false;

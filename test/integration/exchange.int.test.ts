@@ -243,6 +243,49 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     expect(notes.body.items.some((n: { kind: string }) => n.kind === 'exchange.received')).toBe(true);
   });
 
+  it('upload request: a resumable (tus) upload by the outside party ends with a receipt and its SHA-256 [LG-03, TLS-02]', async () => {
+    const guest = new Outsider(internet);
+    const created = await staff.client.post('/api/v1/exchange/requests', {
+      title: 'tus',
+      recipientEmail: 'tus@citizen.example.jp',
+      expiresInDays: 2,
+      maxBytes: 100_000,
+      requireCode: false,
+      lang: 'en',
+    });
+    const token = /\/x\/r\/(.+)$/.exec(created.body.link)![1]!;
+    const data = Buffer.alloc(70_000, 0x41);
+    const tus = { 'tus-resumable': '1.0.0' };
+    const post = await guest.req('POST', `/api/v1/ext/requests/${token}/uploads`, undefined, {
+      ...tus,
+      'upload-length': String(data.length),
+      'upload-metadata': `filename ${Buffer.from('memo.txt').toString('base64')}`,
+    });
+    expect(post.status, JSON.stringify(post.body)).toBe(201);
+    const location = String(post.headers.location);
+    expect(location).toMatch(new RegExp(`^/api/v1/ext/requests/${token}/uploads/[0-9a-f-]{36}$`));
+    const patch = (offset: number, chunk: Buffer) =>
+      guest.req(
+        'PATCH',
+        location,
+        undefined,
+        { ...tus, 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' },
+        chunk,
+      );
+    expect((await patch(0, data.subarray(0, 65_536))).status).toBe(204);
+    expect((await guest.req('HEAD', location, undefined, tus)).headers['upload-offset']).toBe('65536');
+    // A wrong offset is refused (409).
+    expect((await patch(10, data.subarray(10))).status).toBe(409);
+    const done = await patch(65_536, data.subarray(65_536));
+    expect(done.status).toBe(204);
+    const view = await guest.req('GET', `/api/v1/ext/requests/${token}`);
+    expect(view.body.files).toEqual([
+      expect.objectContaining({ name: 'memo.txt', size: data.length, sha256: done.headers['kura-sha256'] }),
+    ]);
+    // On the LGWAN listener the same upload session is not reachable.
+    expect((await new Outsider(lgwan).req('HEAD', location, undefined, tus)).status).toBe(404);
+  });
+
   it('guessed, revoked and other-zone links all give the same 404 [TLS-03]', async () => {
     const guest = new Outsider(internet);
     const guessed = await guest.req('GET', `/api/v1/ext/requests/${'A'.repeat(43)}`);
@@ -451,6 +494,81 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     ).toBe(404);
     expect((await admin.client.get('/api/v1/exchange/approvers')).status).toBe(200);
     expect((await otherApprover.client.get('/api/v1/exchange/approvers')).status).toBe(403);
+  });
+
+  it('approvers per group with deputies; "all" needs one approval from each group; undecided requests expire [LG-03]', async () => {
+    const a1 = await m.member(tenant, 'approver');
+    const a2 = await m.member(tenant, 'approver');
+    const deputy = await m.member(tenant, 'approver');
+    const g1 = await admin.client.post('/api/v1/admin/groups', { name: '総務課', memberIds: [staff.id] });
+    const g2 = await admin.client.post('/api/v1/admin/groups', { name: '情報政策課', memberIds: [staff.id] });
+    expect(
+      (
+        await admin.client.req('PUT', `/api/v1/exchange/approvers/${g1.body.id}`, {
+          approvers: [{ userId: a1.id }, { userId: deputy.id, deputy: true }],
+        })
+      ).status,
+    ).toBe(204);
+    expect(
+      (await admin.client.req('PUT', `/api/v1/exchange/approvers/${g2.body.id}`, { approvers: [{ userId: a2.id }] })).status,
+    ).toBe(204);
+    // Staff cannot be approvers.
+    expect(
+      (await admin.client.req('PUT', `/api/v1/exchange/approvers/${g2.body.id}`, { approvers: [{ userId: staff.id }] })).body
+        .error.code,
+    ).toBe('approvers.invalid_user');
+    const current = await k.services.tenantPolicy.get(tenant.id);
+    await k.services.tenantPolicy.update(systemActor(tenant.id as TenantId), {
+      ...current,
+      exchange: { ...current.exchange, approval: { ...current.exchange.approval, mode: 'all', pendingHours: 1 } },
+    });
+    const input = shareInput([fileId], ['hanako@partner.example.jp']);
+    const preview = await staff.client.post('/api/v1/exchange/shares/preview', input);
+    expect(preview.body.approvers.map((x: { id: string }) => x.id).sort()).toEqual([a1.id, a2.id, deputy.id].sort());
+    // The tenant-wide approver is not asked once the sender's groups have their own.
+    expect(preview.body.approvers.map((x: { id: string }) => x.id)).not.toContain(approver.id);
+    const created = await staff.client.post('/api/v1/exchange/shares', { ...input, confirmedDomains: preview.body.domains });
+    expect((await approver.client.post(`/api/v1/exchange/approvals/${created.body.id}`, { decision: 'approve' })).status).toBe(
+      404,
+    );
+    const first = await deputy.client.post(`/api/v1/exchange/approvals/${created.body.id}`, { decision: 'approve' });
+    expect(first.body.state).toBe('pending');
+    // Deciding twice is refused.
+    expect(
+      (await deputy.client.post(`/api/v1/exchange/approvals/${created.body.id}`, { decision: 'approve' })).body.error.code,
+    ).toBe('share.not_pending');
+    const second = await a2.client.post(`/api/v1/exchange/approvals/${created.body.id}`, { decision: 'approve' });
+    expect(second.body.state).toBe('active');
+
+    // A request nobody decides expires after pendingHours; the sender is told.
+    const late = await staff.client.post('/api/v1/exchange/shares', { ...input, confirmedDomains: preview.body.domains });
+    expect(late.body.state).toBe('pending');
+    clock.advance(61 * 60_000);
+    await k.services.exchangeRetention.run();
+    const row = await k.services.database.db
+      .selectFrom('exchange_shares')
+      .select('state')
+      .where('id', '=', late.body.id)
+      .executeTakeFirstOrThrow();
+    expect(row.state).toBe('expired');
+    expect((await events(tenant.id, 'exchange.approval_expired')).length).toBe(1);
+    expect((await outbox(tenant.id, 'exchange.expired')).map((x) => x.to_address)).toEqual(['staff@city.example.lg.jp']);
+    await k.services.tenantPolicy.update(systemActor(tenant.id as TenantId), current);
+  });
+
+  it('an outside download of a file scanned more than a day ago rescans it first [MAL-04]', async () => {
+    const mail = (await outbox(tenant.id, 'exchange.share_link')).find((l) => l.to_address === 'hanako@partner.example.jp')!;
+    const token = /\/x\/s\/([A-Za-z0-9_-]{43})/.exec(mail.body)![1]!;
+    clock.advance(25 * 3_600_000);
+    const guest = new Outsider(internet);
+    await guest.req('POST', `/api/v1/ext/shares/${token}/code`);
+    await guest.req('POST', `/api/v1/ext/shares/${token}/verify`, {
+      code: await latestCode(tenant.id, 'hanako@partner.example.jp'),
+    });
+    const before = (await events(tenant.id, 'file.rescanned')).length;
+    const dl = await guest.req('GET', `/api/v1/ext/shares/${token}/files/${fileId}/content`);
+    expect(dl.status).toBe(200);
+    expect((await events(tenant.id, 'file.rescanned')).length).toBe(before + 1);
   });
 
   it('HR-05: exchanged copies are deleted N days after the last download or expiry, with notice the day before [HR-05, LG-03]', async () => {
