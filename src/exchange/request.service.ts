@@ -431,7 +431,7 @@ export class RequestService {
       throw new AppError('exchange.too_large', `${file.length} > ${row.max_bytes}`);
     const allowed = JSON.parse(row.allowed_types) as string[];
     const category = categoryOfName(file.name);
-    if (allowed.length && !allowed.includes(category)) throw new AppError('exchange.type_not_allowed', category);
+    if (allowed.length && !allowed.includes(category)) throw new AppError('exchange.type_not_allowed', category, [category]);
     return { actor: this.externalActor(row, creds), row };
   }
 

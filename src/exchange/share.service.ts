@@ -121,7 +121,7 @@ export class ShareService {
     for (const raw of input.recipients) {
       const r = normaliseEmail(raw);
       if (!r) throw new AppError('request.invalid', `recipient ${raw.slice(0, 80)}`);
-      if (!domainAllowed(r.domain, settings.exchange)) throw new AppError('share.domain_denied', r.domain);
+      if (!domainAllowed(r.domain, settings.exchange)) throw new AppError('share.domain_denied', r.domain, [r.domain]);
       recipients.set(r.email.toLowerCase(), r);
     }
     // Files: the caller edits them, the newest version is clean and checked, no label forbids the share.
@@ -139,7 +139,7 @@ export class ShareService {
       const l = labels.get(fileId);
       const all = l ? [l.level, ...l.flags] : [settings.labels.defaultLevel];
       const forbidden = forbiddenLabels(all, settings.labels);
-      if (forbidden.length) throw new AppError('share.label_forbids_external', forbidden.join(','));
+      if (forbidden.length) throw new AppError('share.label_forbids_external', forbidden.join(','), forbidden);
       files.push({ fileId, name: file.name, size: v.size, sha256: v.sha256, labels: all, version: v });
     }
     const domains = [...new Set([...recipients.values()].map((r) => r.domain))].sort();
@@ -736,6 +736,7 @@ export class ShareService {
       this.deps.users.list(tenantId),
     ]);
     const names = new Map(users.map((u) => [u.id, u.displayName]));
+    const labels = await this.deps.labels.effective(tenantId, [...new Set(files.map((f) => f.file_id))]);
     const out = [];
     for (const s of shares) {
       out.push({
@@ -768,7 +769,10 @@ export class ShareService {
         },
         files: files
           .filter((f) => f.share_id === s.id)
-          .map((f) => ({ fileId: f.file_id, name: f.name, size: f.size, sha256: f.sha256 })),
+          .map((f) => {
+            const l = labels.get(f.file_id);
+            return { fileId: f.file_id, name: f.name, size: f.size, sha256: f.sha256, labels: l ? [l.level, ...l.flags] : [] };
+          }),
         recipients: recipients
           .filter((r) => r.share_id === s.id)
           .map((r) => ({

@@ -26,6 +26,7 @@ import { pathRefs, type FolderService, type OnConflict } from './folder.service.
 import type { FolderRepository } from './folder.repository.js';
 import { nameKey, validName } from './names.js';
 import { effectiveLabelsOf } from '../labels/effective-labels.js';
+import { PII_JOB } from '../labels/label.service.js';
 import type { UploadRepository } from './upload.repository.js';
 
 /** Scan jobs retry with the queue's backoff (capped at 1 h) for about a week before giving up (MAL-01: never released). */
@@ -459,6 +460,9 @@ export class FileService {
           { kind: SANITIZE_JOB, tenantId: actor.tenantId, payload: { versionId }, maxAttempts: 5 },
           trx,
         );
+      // PII-02: the copy gets its own personal-data check when the original's has not finished.
+      if (latest.state === 'available' && latest.pii_state === 'pending')
+        await this.deps.jobs.enqueue({ kind: PII_JOB, tenantId: actor.tenantId, payload: { versionId } }, trx);
     });
     return this.dtoOf(actor.tenantId, copyId);
   }

@@ -18,6 +18,7 @@ import type { FolderService } from './folder.service.js';
 import { nameKey } from './names.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import { SANITIZE_JOB } from './file.service.js';
+import { PII_JOB } from '../labels/label.service.js';
 
 export const RECOVERY_MAX_FILES = 5000;
 
@@ -142,6 +143,9 @@ export class RecoveryService {
             await this.deps.files.update(tenantId, f.id, { updated_at: now }, trx);
             if (target.sanitize_state === 'pending')
               await this.deps.jobs.enqueue({ kind: SANITIZE_JOB, tenantId, payload: { versionId: newId }, maxAttempts: 5 }, trx);
+            // PII-02: a check still running for the old version runs for the restored one too.
+            if (target.pii_state === 'pending')
+              await this.deps.jobs.enqueue({ kind: PII_JOB, tenantId, payload: { versionId: newId } }, trx);
           }
         }
         await this.deps.audit.append(trx, actor, {

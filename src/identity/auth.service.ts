@@ -794,6 +794,7 @@ export class AuthService {
       loginBanner: p.settings.loginBanner,
       // The switches of the zone this session is on (AC-06): the UI hides what is off; the server refuses it anyway.
       features: p.settings.features[p.session.zone as Zone],
+      maxLinkExpiryDays: p.settings.features.maxLinkExpiryDays,
     };
   }
 

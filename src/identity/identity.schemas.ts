@@ -81,6 +81,8 @@ export const MeReply = z.object({
   csrfToken: z.string(),
   loginBanner: z.string(),
   features: z.record(z.enum(FEATURES), z.boolean()),
+  /** Longest expiry of a share or request link (AC-06). */
+  maxLinkExpiryDays: z.number().int(),
 });
 export type MeReply = z.infer<typeof MeReply>;
 

@@ -35,6 +35,16 @@ describe('personal-data scan of extracted text (PII-02)', () => {
     expect(r).toEqual({ hits: [{ kind: 'my_number', count: 1 }], timedOut: ['evil'] });
   });
 
+  it('spends at most its budget on all patterns together [PII-02]', () => {
+    const evil = ['e1', 'e2', 'e3'].map((name) => ({ name, regex: '(a+)+$' }));
+    const started = Date.now();
+    const r = scanText(`${'a'.repeat(40)}b`, evil, 400, 400);
+    // Without the budget this would take 1,200 ms.
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(r.timedOut).toEqual(['e1', 'e2', 'e3']);
+    expect(scanText('b', [{ name: 'ok', regex: 'b' }], 300, 0).timedOut).toEqual(['ok']);
+  });
+
   it('caps the matches it counts [PII-02]', () => {
     expect(countMatches('x'.repeat(MAX_MATCHES + 50), 'x')).toBe(MAX_MATCHES);
   });

@@ -154,7 +154,7 @@ const TEMPLATES: Record<string, Record<MailLang, Template>> = {
   },
   'exchange.downloaded': {
     ja: {
-      subject: (p) => `【Kura】送信したファイルがダウンロードされました`,
+      subject: () => `【Kura】送信したファイルがダウンロードされました`,
       body: (p) => `${p.recipient} さんが、ファイル「${p.name}」をダウンロードしました（${p.at}）。\n利用目的：${p.purpose}`,
     },
     en: {

@@ -19,7 +19,7 @@ import { launchChromium, newContext } from './support/browser.js';
 import { ensureWebBuilt } from './support/web-ui.js';
 
 const CLAMD = process.env.KURA_TEST_CLAMD ?? 'tcp://127.0.0.1:3311';
-const PASSWORD = 'Sakura-Tsugumi-5772';
+const PASSWORD = 'Hinoki-Tsubame-2718';
 const FOLDER = '福祉課の名簿';
 const FILE = '受給者一覧.csv';
 const MY = '123456789018'; // the well-known valid sample number
@@ -28,6 +28,7 @@ let dir: string;
 let kura: RunningKura | undefined;
 let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
+let admin: Page | undefined;
 const problems: string[] = [];
 
 beforeAll(async () => {
@@ -99,7 +100,7 @@ async function setUpAdmin(): Promise<Page> {
 
 describe('classification labels in the browser', () => {
   it('suggests 特定個人情報 for a My Number, sets it in one click, and shows the label badges [PII-01] [PII-02]', async () => {
-    const page = await setUpAdmin();
+    const page = (admin = await setUpAdmin());
     await page.getByRole('navigation', { name: 'メインメニュー' }).getByRole('link', { name: 'ファイル', exact: true }).click();
     await expectHeading(page, 'ファイル');
     await page.getByRole('button', { name: '新しいフォルダー' }).click();
@@ -151,6 +152,47 @@ describe('classification labels in the browser', () => {
     await page.getByTestId('files-success').waitFor();
     await expect.poll(() => badges(row(page, FILE))).toEqual(['機密性3', '特定個人情報', '要配慮個人情報']);
     expect(await row(page, FILE).locator('[data-label="要配慮個人情報"]').textContent()).toContain('（フォルダーから継承）');
+    expect(problems).toEqual([]);
+  });
+
+  it('lets an administrator set the label and file exchange rules on the policy page [PII-01] [PII-02] [HR-05]', async () => {
+    const page = admin!;
+    await page
+      .getByRole('navigation', { name: 'メインメニュー' })
+      .getByRole('link', { name: 'セキュリティ設定', exact: true })
+      .click();
+    await expectHeading(page, 'セキュリティ設定');
+    const labels = page.getByTestId('policy-labels');
+    await labels.getByRole('group', { name: 'ラベル', exact: true }).waitFor();
+    expect(await field(labels, '機密性の区分').inputValue()).toBe('機密性1\n機密性2\n機密性3');
+    expect(
+      await labels.getByTestId('labels-my-number').getByLabel('アップロードした職員にラベルの設定を提案する').isChecked(),
+    ).toBe(true);
+    expect(await labels.getByTestId('labels-external-forbidden').getByLabel('機密性3').isChecked()).toBe(true);
+    await labels.getByTestId('labels-my-number').getByLabel('ラベルを自動で設定する').check();
+    await labels.getByTestId('labels-pattern-add').click();
+    const pattern = labels.getByTestId('labels-pattern');
+    await field(pattern, '名前').fill('住民票コード');
+    // A broken expression is caught on the page, next to the field.
+    await field(pattern, '正規表現').fill('住民票コード(');
+    const exchange = page.getByTestId('policy-exchange');
+    await field(exchange, '送信を禁止するドメイン').fill('example.com\nfree-mail.example');
+    await field(exchange, '自動削除までの日数').fill('3');
+    await expectNoSeriousA11yViolations(page, 'policy page with the label and exchange sections');
+    await page.getByRole('button', { name: '設定を保存する' }).click();
+    await pattern.getByText('正しい正規表現を 500 文字以内で入力してください。').waitFor();
+    await field(pattern, '正規表現').fill('住民票コード[:：]?\\d{11}');
+    await page.getByRole('button', { name: '設定を保存する' }).click();
+    await page.getByTestId('policy-saved').waitFor({ timeout: 15_000 });
+
+    await page.reload();
+    await expectHeading(page, 'セキュリティ設定');
+    await expect.poll(() => page.getByTestId('labels-my-number').getByLabel('ラベルを自動で設定する').isChecked()).toBe(true);
+    expect(await field(page.getByTestId('labels-pattern'), '正規表現').inputValue()).toBe('住民票コード[:：]?\\d{11}');
+    expect(await field(page.getByTestId('policy-exchange'), '送信を禁止するドメイン').inputValue()).toBe(
+      'example.com\nfree-mail.example',
+    );
+    expect(await field(page.getByTestId('policy-exchange'), '自動削除までの日数').inputValue()).toBe('3');
     expect(problems).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@
  * Page frame shared by every page: skip link, header (service name, signed-in user and sign-out,
  * language), the main menu when signed in (admin pages only for tenant admins; 棚卸し and 隔離・保留
  * ファイル for auditors too; the requests to decide for approvers; ファイル交換 — 受信箱, 送信済み,
- * 受け取り依頼 — for the roles that use files, and 承認待ち（外部送信） for approvers and admins), main,
+ * 受け取り依頼 — for the roles that use files but guests, and 承認待ち（外部送信） for approvers and admins), main,
  * footer.
  */
 import { useState, type ReactNode } from 'react';
@@ -109,9 +109,13 @@ function MainNav({ role }: { role: string }) {
       : [
           { path: '/files', label: t('app.nav.files'), also: /^\/(folders|files)\// },
           { path: '/trash', label: t('app.nav.trash') },
-          { path: '/exchange/inbox', label: t('app.nav.exchangeInbox') },
-          { path: '/exchange/sent', label: t('app.nav.exchangeSent'), also: /^\/exchange\/send$/ },
-          { path: '/exchange/requests', label: t('app.nav.exchangeRequests') },
+          ...(role === 'guest'
+            ? []
+            : [
+                { path: '/exchange/inbox', label: t('app.nav.exchangeInbox') },
+                { path: '/exchange/sent', label: t('app.nav.exchangeSent'), also: /^\/exchange\/send$/ },
+                { path: '/exchange/requests', label: t('app.nav.exchangeRequests') },
+              ]),
           ...(role === 'approver' || role === 'tenant_admin'
             ? [{ path: '/exchange/approvals', label: t('app.nav.exchangeApprovals') }]
             : []),
@@ -129,6 +133,7 @@ function MainNav({ role }: { role: string }) {
           { path: '/admin/policy', label: t('app.nav.adminPolicy') },
           { path: '/admin/keys', label: t('app.nav.adminKeys') },
           { path: '/admin/tokens', label: t('app.nav.adminTokens') },
+          { path: '/admin/mail', label: t('app.nav.adminMail') },
           { path: '/admin/access-reviews', label: t('app.nav.adminReviews') },
           { path: '/admin/quarantine', label: t('app.nav.adminQuarantine') },
           { path: '/admin/support-access', label: t('app.nav.adminSupport') },

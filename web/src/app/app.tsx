@@ -13,6 +13,7 @@ import { useEffect, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { AccessReviewsPage } from '../features/admin/access-reviews-page';
 import { AdminTokensPage } from '../features/admin/admin-tokens-page';
+import { MailOutboxPage } from '../features/admin/mail-outbox-page';
 import { FolderOwnersPage } from '../features/admin/folder-owners-page';
 import { GroupsPage } from '../features/admin/groups-page';
 import { KeysPage } from '../features/admin/keys-page';
@@ -51,6 +52,9 @@ import { useDocumentTitle } from './use-document-title';
 
 /** Tenant roles that work with files (everyone but the provider's operators). */
 const FILE_ROLES: Role[] = ['tenant_admin', 'auditor', 'approver', 'staff', 'guest'];
+/** Roles of the exchange pages (src/exchange/exchange.routes.ts): auditors read, guests have none. */
+const EXCHANGE_READ_ROLES: Role[] = ['tenant_admin', 'auditor', 'approver', 'staff'];
+const EXCHANGE_WRITE_ROLES: Role[] = ['tenant_admin', 'approver', 'staff'];
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const FOLDER_PATH = new RegExp(`^/folders/(${UUID})$`, 'i');
 const FILE_PATH = new RegExp(`^/files/(${UUID})$`, 'i');
@@ -114,25 +118,25 @@ function pageFor(path: string): ReactNode {
       );
     case '/exchange/inbox':
       return (
-        <RequireSession role={FILE_ROLES}>
+        <RequireSession role={EXCHANGE_READ_ROLES}>
           <InboxPage />
         </RequireSession>
       );
     case '/exchange/sent':
       return (
-        <RequireSession role={FILE_ROLES}>
+        <RequireSession role={EXCHANGE_READ_ROLES}>
           <SentPage />
         </RequireSession>
       );
     case '/exchange/requests':
       return (
-        <RequireSession role={FILE_ROLES}>
+        <RequireSession role={EXCHANGE_READ_ROLES}>
           <RequestsPage />
         </RequireSession>
       );
     case '/exchange/send':
       return (
-        <RequireSession role={FILE_ROLES}>
+        <RequireSession role={EXCHANGE_WRITE_ROLES}>
           <SendPage key={window.location.search} />
         </RequireSession>
       );
@@ -182,6 +186,12 @@ function pageFor(path: string): ReactNode {
       return (
         <RequireSession role="tenant_admin">
           <PolicyPage />
+        </RequireSession>
+      );
+    case '/admin/mail':
+      return (
+        <RequireSession role="tenant_admin">
+          <MailOutboxPage />
         </RequireSession>
       );
     case '/admin/tokens':

@@ -45,7 +45,7 @@ import {
 } from './exchange-bits';
 
 const TITLE_MAX = 200;
-const MESSAGE_MAX = 2000;
+const MESSAGE_MAX = 4000;
 const DEFAULT_MAX_MB = 100;
 /** The largest size a request may accept in the form (100 GB); the tenant's file limits still apply. */
 const MAX_MB = 100 * 1024;
@@ -239,7 +239,13 @@ function RequestsTable({ requests, onRevoke }: { requests: RequestDto[]; onRevok
                 </td>
                 <td className={tdClass}>
                   {r.state === 'open' && (
-                    <Button variant="outline" size="md" onClick={() => onRevoke(r)} data-testid="revoke-request">
+                    <Button
+                      variant="outline"
+                      size="md"
+                      className="whitespace-nowrap"
+                      onClick={() => onRevoke(r)}
+                      data-testid="revoke-request"
+                    >
                       {t('exchange.requests.revoke')}
                       <span className="sr-only">（{r.title}）</span>
                     </Button>

@@ -57,7 +57,9 @@ import {
 } from './exchange-bits';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MESSAGE_MAX = 2000;
+const MESSAGE_MAX = 4000;
+/** The server's largest download limit per file (src/exchange/exchange.routes.ts). */
+const MAX_DOWNLOADS = 100;
 
 /** The file ids of `?files=a,b` (valid ids only, each once, at most the server's limit). */
 function selectedFileIds(): string[] {
@@ -302,9 +304,9 @@ function ShareForm({
       ...(Number.isInteger(dayCount) && dayCount >= 1 && dayCount <= maxDays
         ? {}
         : { days: t('exchange.daysRange', { max: maxDays }) }),
-      ...(limit === null || (Number.isInteger(limit) && limit >= 1 && limit <= 1000)
+      ...(limit === null || (Number.isInteger(limit) && limit >= 1 && limit <= MAX_DOWNLOADS)
         ? {}
-        : { maxDownloads: t('exchange.send.maxDownloadsRange', { max: 1000 }) }),
+        : { maxDownloads: t('exchange.send.maxDownloadsRange', { max: MAX_DOWNLOADS }) }),
       ...(verification === 'password' && [...password].length < LINK_PASSWORD_MIN
         ? { password: t('errors.share.password_weak') }
         : {}),
@@ -444,7 +446,7 @@ function ShareForm({
           type="number"
           inputMode="numeric"
           min={1}
-          max={1000}
+          max={MAX_DOWNLOADS}
           value={maxDownloads}
           onChange={(e) => setMaxDownloads(e.target.value)}
           error={errors.maxDownloads}

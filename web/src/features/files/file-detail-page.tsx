@@ -228,7 +228,7 @@ export function FileDetailPage({ fileId }: { fileId: string }) {
               : t('fileDetail.downloadVersion', { n: availableVersion.version })}
           </a>
         )}
-        {featureOn(me, 'external_sharing') && availableVersion && (
+        {featureOn(me, 'external_sharing') && me.user.role !== 'guest' && me.user.role !== 'auditor' && availableVersion && (
           <a {...routeLink(`/exchange/send?files=${file.id}`)} className={downloadClass} data-testid="send-external">
             {t('exchange.send.action')}
           </a>
