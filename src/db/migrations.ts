@@ -621,8 +621,14 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0009_exchange': {
       async up(db: AnyDb) {
         // Classification labels (PII-01) on files and folders, and the personal-data check of each version (PII-02).
-        await db.schema.alterTable('files').addColumn('labels', 'text', (c) => c.notNull().defaultTo('[]')).execute();
-        await db.schema.alterTable('folders').addColumn('labels', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+        await db.schema
+          .alterTable('files')
+          .addColumn('labels', 'text', (c) => c.notNull().defaultTo('[]'))
+          .execute();
+        await db.schema
+          .alterTable('folders')
+          .addColumn('labels', 'text', (c) => c.notNull().defaultTo('[]'))
+          .execute();
         for (const [name, type] of [
           ['pii_state', 'text'],
           ['pii_hits', 'text'],

@@ -81,6 +81,14 @@ interface Plan {
 }
 
 const MIN_LINK_PASSWORD = 12;
+/** Refusals by the tenant's rules (as opposed to bad input): each one is an audit event. */
+const POLICY_BLOCKS = new Set<string>([
+  'share.label_forbids_external',
+  'share.domain_denied',
+  'share.password_not_allowed',
+  'tenant.feature_disabled',
+  'exchange.expiry_too_long',
+]);
 
 export class ShareService {
   constructor(private readonly deps: ShareServiceDeps) {}
@@ -93,7 +101,7 @@ export class ShareService {
 
   /** Everything the confirmation step shows, after every policy check (errors are the policy's answer). */
   async preview(actor: Actor, input: ShareInput) {
-    const plan = await this.plan(actor, input);
+    const plan = await this.planAudited(actor, input);
     return {
       recipients: plan.recipients,
       domains: plan.domains,
@@ -105,6 +113,26 @@ export class ShareService {
       maxDownloads: plan.maxDownloads,
       verification: input.verification,
     };
+  }
+
+  /** The plan; a refusal by policy (label, domain, switch, password rule) is audited as denied before it is returned. */
+  private async planAudited(actor: Actor, input: ShareInput): Promise<Plan> {
+    try {
+      return await this.plan(actor, input);
+    } catch (err) {
+      if (err instanceof AppError && POLICY_BLOCKS.has(err.code)) {
+        await this.deps.database.transaction((trx) =>
+          this.deps.audit.append(trx, actor, {
+            action: 'exchange.share_blocked',
+            target: { type: 'exchange_share', id: 'none' },
+            outcome: 'denied',
+            reason: err.code,
+            details: { fileIds: input.fileIds, recipients: input.recipients, reasons: err.reasons ?? [] },
+          }),
+        );
+      }
+      throw err;
+    }
   }
 
   private async plan(actor: Actor, input: ShareInput): Promise<Plan> {
@@ -194,7 +222,7 @@ export class ShareService {
   }
 
   async create(actor: Actor, input: ShareInput & { confirmedDomains: string[] }) {
-    const plan = await this.plan(actor, input);
+    const plan = await this.planAudited(actor, input);
     // TLS-03: the sender confirmed exactly these external domains on the confirmation step.
     const confirmed = [...new Set(input.confirmedDomains.map((d) => d.toLowerCase()))].sort();
     if (confirmed.join(',') !== plan.domains.join(',')) throw new AppError('share.confirmation_required');
@@ -680,46 +708,66 @@ export class ShareService {
     const sender = await this.deps.users.findById(share.tenant_id, share.created_by);
     let counted = false;
     const at = this.now().toISOString();
-    const download = await this.deps.files.serveVersion(actor, file, v, {
-      range,
-      audit: { action: 'exchange.downloaded', details: { shareId: share.id, recipient: recipient.email } },
-      inTransaction: async (trx, r) => {
-        if (r && r.start !== 0) {
-          // A resumed download continues a counted one; it still needs one left.
-          const used = (await this.deps.exchange.downloads(share.tenant_id, recipient.id, trx)).find((d) => d.file_id === fileId);
-          if (!used) throw new AppError('exchange.not_found');
-          return;
-        }
-        if (!(await this.deps.exchange.countDownload(trx, share.tenant_id, recipient.id, fileId, share.max_downloads, at)))
-          throw new AppError('exchange.not_found');
-        counted = true;
-        await this.deps.exchange.updateRecipient(trx, share.tenant_id, recipient.id, {
-          downloads: recipient.downloads + 1,
-          last_download_at: at,
-        });
-        await this.deps.exchange.updateShare(trx, share.tenant_id, share.id, {
-          last_download_at: at,
-          delete_at: this.deleteAt(settings, at, share.expires_at),
-          deletion_notified_at: null,
-        });
-        await this.deps.notifications.add(
-          trx,
-          share.tenant_id,
-          [share.created_by],
-          'exchange.downloaded',
-          { shareId: share.id, name: sf.name, recipient: recipient.email },
-          at,
-        );
-        await this.deps.mail.queue(
-          trx,
-          share.tenant_id,
-          [sender?.email],
-          'exchange.downloaded',
-          { recipient: recipient.email, name: sf.name, purpose: share.purpose, at: at.slice(0, 16).replace('T', ' ') + ' UTC' },
-          share.lang as 'ja' | 'en',
-        );
-      },
-    });
+    const serve = () =>
+      this.deps.files.serveVersion(actor, file, v, {
+        range,
+        audit: { action: 'exchange.downloaded', details: { shareId: share.id, recipient: recipient.email } },
+        inTransaction: async (trx, r) => {
+          if (r && r.start !== 0) {
+            // A resumed download continues a counted one; it still needs one left.
+            const used = (await this.deps.exchange.downloads(share.tenant_id, recipient.id, trx)).find(
+              (d) => d.file_id === fileId,
+            );
+            if (!used) throw new AppError('exchange.not_found');
+            return;
+          }
+          if (!(await this.deps.exchange.countDownload(trx, share.tenant_id, recipient.id, fileId, share.max_downloads, at)))
+            throw new DownloadLimitReached();
+          counted = true;
+          await this.deps.exchange.updateRecipient(trx, share.tenant_id, recipient.id, {
+            downloads: recipient.downloads + 1,
+            last_download_at: at,
+          });
+          await this.deps.exchange.updateShare(trx, share.tenant_id, share.id, {
+            last_download_at: at,
+            delete_at: this.deleteAt(settings, at, share.expires_at),
+            deletion_notified_at: null,
+          });
+          await this.deps.notifications.add(
+            trx,
+            share.tenant_id,
+            [share.created_by],
+            'exchange.downloaded',
+            { shareId: share.id, name: sf.name, recipient: recipient.email },
+            at,
+          );
+          await this.deps.mail.queue(
+            trx,
+            share.tenant_id,
+            [sender?.email],
+            'exchange.downloaded',
+            { recipient: recipient.email, name: sf.name, purpose: share.purpose, at: at.slice(0, 16).replace('T', ' ') + ' UTC' },
+            share.lang as 'ja' | 'en',
+          );
+        },
+      });
+    let download: Download;
+    try {
+      download = await serve();
+    } catch (err) {
+      if (!(err instanceof DownloadLimitReached)) throw err;
+      // The refusal is recorded (who, from where, which file) though the answer is the same 404 as any dead link.
+      await this.deps.database.transaction((trx) =>
+        this.deps.audit.append(trx, actor, {
+          action: 'exchange.download_refused',
+          target: { type: 'file', id: fileId },
+          outcome: 'denied',
+          reason: 'download limit reached',
+          details: { shareId: share.id, recipient: recipient.email, limit: share.max_downloads },
+        }),
+      );
+      throw new AppError('exchange.not_found');
+    }
     if (counted) this.deps.mail.kick();
     return download;
   }
@@ -791,4 +839,8 @@ export class ShareService {
 
 function newest(vs: VersionRow[]): VersionRow | undefined {
   return vs.reduce<VersionRow | undefined>((a, v) => (!a || v.version > a.version ? v : a), undefined);
+}
+
+class DownloadLimitReached extends Error {
+  override name = 'DownloadLimitReached';
 }

@@ -142,7 +142,11 @@ export class UploadService {
 
   private async own(actor: Actor, id: string): Promise<UploadRow> {
     const row = await this.deps.uploads.find(actor.tenantId, id);
-    if (!row || row.user_id !== userIdOf(actor) || (row.state === 'open' && row.expires_at < this.deps.clock.now().toISOString())) {
+    if (
+      !row ||
+      row.user_id !== userIdOf(actor) ||
+      (row.state === 'open' && row.expires_at < this.deps.clock.now().toISOString())
+    ) {
       throw new AppError('upload.not_found');
     }
     return row;

@@ -418,6 +418,8 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     const over = await guest.req('GET', `/api/v1/ext/shares/${token}/files/${fileId}/content`);
     expect(over.status).toBe(404);
     expect(over.body.error.code).toBe('exchange.not_found');
+    const refused = await events(tenant.id, 'exchange.download_refused');
+    expect(refused[0]).toMatchObject({ outcome: 'denied', actor_id: 'taro@partner.example.jp', ip: '203.0.113.9' });
     // Audited with IP and user agent; the sender gets a notice and a mail.
     const dls = await events(tenant.id, 'exchange.downloaded');
     expect(dls.length).toBe(3);
@@ -440,6 +442,9 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     const forbidden = await staff.client.post('/api/v1/exchange/shares/preview', shareInput([secret]));
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error.code).toBe('share.label_forbids_external');
+    expect(forbidden.body.error.reasons).toEqual(['特定個人情報']);
+    const blocked = await events(tenant.id, 'exchange.share_blocked');
+    expect(blocked[0]).toMatchObject({ outcome: 'denied', reason: 'share.label_forbids_external' });
 
     const current = await k.services.tenantPolicy.get(tenant.id);
     await k.services.tenantPolicy.update(systemActor(tenant.id as TenantId), {
