@@ -12,14 +12,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Secret } from 'otpauth';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDefaultConfig } from '../../src/app/bootstrap.js';
-import { TOTP_PERIOD_S, totpCode, type TotpAlgorithm } from '../../src/crypto/totp.js';
 import { runKura, startKura, type RunningKura } from '../support/cli.js';
 import { expectNoSeriousA11yViolations } from './support/a11y.js';
 import { launchChromium, newContext } from './support/browser.js';
+import { Authenticator } from './support/people.js';
 import { ensureWebBuilt } from './support/web-ui.js';
 
 const TENANT = 'demo-city';
@@ -91,36 +90,6 @@ function field(scope: Page | Locator, label: string): Locator {
 
 async function expectHeading(page: Page, text: string): Promise<void> {
   await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent(), { timeout: 15_000 }).toBe(text);
-}
-
-/** An authenticator app fed with the secret shown at enrolment; never reuses a time step. */
-class Authenticator {
-  private lastStep = 0;
-  constructor(
-    private readonly secret: Buffer,
-    private readonly algorithm: TotpAlgorithm,
-  ) {}
-
-  static async fromEnrolmentPage(page: Page): Promise<Authenticator> {
-    const shown = ((await page.getByTestId('totp-secret').textContent()) ?? '').replace(/\s+/g, '');
-    const uri = new URL((await page.getByTestId('totp-uri').getAttribute('data-uri')) ?? '');
-    return new Authenticator(
-      Buffer.from(Secret.fromBase32(shown).buffer),
-      (uri.searchParams.get('algorithm') ?? 'SHA1') as TotpAlgorithm,
-    );
-  }
-
-  async nextCode(): Promise<string> {
-    const stepMs = TOTP_PERIOD_S * 1000;
-    let current = Math.floor(Date.now() / stepMs);
-    if (this.lastStep >= current + 1) {
-      await new Promise((r) => setTimeout(r, this.lastStep * stepMs - Date.now() + 100));
-      current = Math.floor(Date.now() / stepMs);
-    }
-    const step = Math.max(current, this.lastStep + 1);
-    this.lastStep = step;
-    return totpCode(this.secret, this.algorithm, step * stepMs);
-  }
 }
 
 /** Sets the password through a setup link and enrols TOTP; ends on the signed-in home page. */
