@@ -114,7 +114,8 @@ export class RequestService {
     // The received files get a folder of their own, owned by the requester (keep_both: titles repeat).
     const folder = await this.deps.folders.create(actor, {
       parentId: null,
-      name: `${input.lang === 'en' ? 'Received' : '受け取り'}_${input.title}`.slice(0, 200),
+      // The title is free text; characters a name may not hold become "_" (names are metadata only).
+      name: `${input.lang === 'en' ? 'Received' : '受け取り'}_${safeName(input.title)}`.slice(0, 100),
       onConflict: 'keep_both',
     });
     const now = this.now();
@@ -524,4 +525,9 @@ class LimitStream extends Transform {
     if (this.seen > this.limit) return cb(new AppError('exchange.too_large', `more than ${this.limit} bytes`));
     cb(null, chunk);
   }
+}
+
+/** Free text as a folder name: control characters and path separators become "_". */
+function safeName(text: string): string {
+  return [...text].map((c) => (c === '/' || c === '\\' || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f ? '_' : c)).join('');
 }

@@ -374,7 +374,15 @@ describe('identity in the browser', () => {
     await expectHeading(tanaka, 'ようこそ、田中 太郎 さん');
     // Staff see no admin menu.
     const nav = tanaka.getByRole('navigation', { name: 'メインメニュー' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['ホーム', 'ファイル', 'ごみ箱', 'アカウント設定']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'ホーム',
+      'ファイル',
+      'ごみ箱',
+      '受信箱',
+      '送信済み',
+      '受け取り依頼',
+      'アカウント設定',
+    ]);
     state.tanaka = { page: tanaka, authenticator };
     // Admin pages refuse other roles (the server refuses their API calls too).
     await tanaka.goto(`${base()}/admin/users`);

@@ -246,7 +246,7 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
   it('upload request: a resumable (tus) upload by the outside party ends with a receipt and its SHA-256 [LG-03, TLS-02]', async () => {
     const guest = new Outsider(internet);
     const created = await staff.client.post('/api/v1/exchange/requests', {
-      title: 'tus',
+      title: '見積書/請求書（tus）',
       recipientEmail: 'tus@citizen.example.jp',
       expiresInDays: 2,
       maxBytes: 100_000,
