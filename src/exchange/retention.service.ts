@@ -92,7 +92,7 @@ export class ExchangeRetention {
     });
   }
 
-  /** Received files go to the owner's trash (restorable for the trash period); the request is done. */
+  /** Received files still in the request's folder go to the owner's trash (restorable for the trash period). */
   private async deleteRequest(r: RequestRow): Promise<void> {
     const files = await this.deps.exchange.requestFiles(r.tenant_id, [r.id]);
     const at = this.deps.clock.now().toISOString();
@@ -100,7 +100,8 @@ export class ExchangeRetention {
       const trashed: string[] = [];
       for (const f of files) {
         const file = await this.deps.fileRepo.find(r.tenant_id, f.file_id, trx);
-        if (!file || file.deleted_at !== null) continue;
+        // A file the owner moved out of the request's folder was kept on purpose: it stays.
+        if (!file || file.deleted_at !== null || file.folder_id !== r.folder_id) continue;
         await this.deps.fileRepo.update(r.tenant_id, f.file_id, { deleted_at: at, deleted_by: null }, trx);
         trashed.push(f.file_id);
         await this.deps.audit.append(trx, this.actor(r.tenant_id), {

@@ -601,25 +601,46 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     expect(after.state).toBe('deleted');
     expect((await new Outsider(internet).req('GET', `/api/v1/ext/shares/${token}`)).status).toBe(404);
     expect((await events(tenant.id, 'exchange.share_deleted')).length).toBe(1);
-    // The revoked request's received files went to the owner's trash by now as well.
-    const req = await k.services.database.db
+    // The revoked request's received files went to the owner's trash by now as well, except one the
+    // owner had moved out of the request's folder to keep it.
+    const db = k.services.database.db;
+    const req = await db.selectFrom('exchange_requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
+    expect(req.state).toBe('deleted');
+    const [kept] = await db.selectFrom('exchange_request_files').selectAll().where('request_id', '=', requestId).execute();
+    expect(
+      (await db.selectFrom('files').select('deleted_at').where('id', '=', kept!.file_id).executeTakeFirstOrThrow()).deleted_at,
+    ).not.toBeNull();
+  });
+
+  it('HR-05: a received file moved out of the request folder is kept; the others go to the trash [HR-05]', async () => {
+    const db = k.services.database.db;
+    const tusReq = await db
       .selectFrom('exchange_requests')
       .selectAll()
-      .where('id', '=', requestId)
+      .where('recipient_email', '=', 'tus@citizen.example.jp')
       .executeTakeFirstOrThrow();
-    expect(req.state).toBe('deleted');
-    const files = await k.services.database.db
-      .selectFrom('exchange_request_files')
-      .selectAll()
-      .where('request_id', '=', requestId)
+    const [memo] = await db.selectFrom('exchange_request_files').selectAll().where('request_id', '=', tusReq.id).execute();
+    // A second received file, then the owner moves the first one to another folder to keep it.
+    const actor = { type: 'user' as const, id: staff.id, tenantId: tenant.id as TenantId, zone: 'lgwan' as const };
+    await k.services.files.move(actor, memo!.file_id, folderId, 'keep_both');
+    const other = await k.services.files.copy(actor, memo!.file_id, {
+      folderId: tusReq.folder_id,
+      name: 'second.txt',
+      onConflict: 'keep_both',
+    });
+    await db
+      .insertInto('exchange_request_files')
+      .values({ ...memo!, id: crypto.randomUUID(), file_id: other.id, name: 'second.txt' })
       .execute();
-    for (const f of files) {
-      const row = await k.services.database.db
-        .selectFrom('files')
-        .select('deleted_at')
-        .where('id', '=', f.file_id)
-        .executeTakeFirstOrThrow();
-      expect(row.deleted_at).not.toBeNull();
-    }
+    await db
+      .updateTable('exchange_requests')
+      .set({ state: 'closed', delete_at: clock.now().toISOString() })
+      .where('id', '=', tusReq.id)
+      .execute();
+    await k.services.exchangeRetention.run();
+    const state = async (id: string) =>
+      (await db.selectFrom('files').select('deleted_at').where('id', '=', id).executeTakeFirstOrThrow()).deleted_at;
+    expect(await state(memo!.file_id)).toBeNull();
+    expect(await state(other.id)).not.toBeNull();
   });
 });
