@@ -117,6 +117,10 @@ export const ERROR_CODES = {
   'exchange.code_too_soon': { status: 429, message: 'A code was sent less than a minute ago.' },
   'exchange.too_large': { status: 413, message: 'The file is larger than this request accepts.' },
   'exchange.type_not_allowed': { status: 415, message: 'This request does not accept files of this type.' },
+  'exchange.request_full': {
+    status: 409,
+    message: 'This request takes no more files (at most 100 files and 5 uploads at a time).',
+  },
   'exchange.expiry_too_long': { status: 400, message: "The expiry is longer than the organisation's maximum." },
   'exchange.request_not_found': { status: 404, message: 'No such upload request.' },
   'share.not_found': { status: 404, message: 'No such share.' },

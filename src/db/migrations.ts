@@ -636,6 +636,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         ] as const) {
           await db.schema.alterTable('file_versions').addColumn(name, type).execute();
         }
+        await db.schema.alterTable('upload_sessions').addColumn('exchange_request_id', 'text').execute();
         // Upload request links (受け取り, LG-03): one per outside party; tokens and codes stored hashed.
         await db.schema
           .createTable('exchange_requests')
@@ -760,6 +761,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
           .addColumn('file_id', 'text', (c) => c.notNull())
           .addColumn('count', 'integer', (c) => c.notNull())
+          .addColumn('bytes', 'bigint', (c) => c.notNull())
           .addColumn('last_at', 'text', (c) => c.notNull())
           .addPrimaryKeyConstraint('exchange_downloads_pk', ['recipient_id', 'file_id'])
           .execute();

@@ -495,12 +495,17 @@ export interface ExchangeRecipientsTable {
   session_expires_at: string | null;
 }
 
-/** Downloads per recipient and file (the limit is per file). */
+/**
+ * Downloads per recipient and file. `count`: requests from byte 0 (shown to the sender); `bytes`:
+ * bytes served, reserved when a request starts and the unsent rest given back when it ends — the
+ * limit is `max_downloads × size` bytes, so ranges can resume a download but never exceed it.
+ */
 export interface ExchangeDownloadsTable {
   recipient_id: string;
   tenant_id: string;
   file_id: string;
   count: number;
+  bytes: number;
   last_at: string;
 }
 
@@ -585,6 +590,8 @@ export interface UploadSessionsTable {
   zone: string;
   state: 'open' | 'completed';
   result_file_id: string | null;
+  /** Set for a session opened by an outside party through this upload request (only they may continue it). */
+  exchange_request_id: string | null;
   created_at: string;
   updated_at: string;
   expires_at: string;

@@ -83,6 +83,19 @@ export class ExchangeRepository {
       .executeTakeFirst();
   }
 
+  /** Resumable uploads of the request still open (they reserve quota). */
+  async openUploads(tenantId: string, requestId: string, now: string, exec: Executor = this.db): Promise<number> {
+    const r = await exec
+      .selectFrom('upload_sessions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('exchange_request_id', '=', requestId)
+      .where('state', '=', 'open')
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(r?.n ?? 0);
+  }
+
   async markRequestFileDownloaded(trx: Executor, tenantId: string, id: string, at: string): Promise<void> {
     await trx
       .updateTable('exchange_request_files')
@@ -125,6 +138,42 @@ export class ExchangeRepository {
       .where('deletion_notified_at', 'is', null)
       .limit(500)
       .execute();
+  }
+
+  /**
+   * Counts one answer to a code or password atomically, unless the link is locked; returns the
+   * attempt number, or null when locked. Parallel guesses each use up an attempt.
+   */
+  async claimAttempt(
+    trx: Executor,
+    table: 'exchange_requests' | 'exchange_recipients',
+    tenantId: string,
+    id: string,
+    now: string,
+  ): Promise<number | null> {
+    // A lock that ran out starts a fresh count.
+    await trx
+      .updateTable(table)
+      .set({ code_attempts: 0, locked_until: null })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('locked_until', '<=', now)
+      .execute();
+    const r = await trx
+      .updateTable(table)
+      .set((eb) => ({ code_attempts: eb('code_attempts', '+', 1) }))
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('locked_until', 'is', null), eb('locked_until', '<=', now)]))
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) return null;
+    const row = await trx
+      .selectFrom(table)
+      .select('code_attempts')
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row?.code_attempts ?? null;
   }
 
   // ---- shares ----
@@ -224,6 +273,15 @@ export class ExchangeRepository {
     await trx.updateTable('exchange_recipients').set(set).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
   }
 
+  async recipientDownloaded(trx: Executor, tenantId: string, id: string, at: string): Promise<void> {
+    await trx
+      .updateTable('exchange_recipients')
+      .set((eb) => ({ downloads: eb('downloads', '+', 1), last_download_at: at }))
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .execute();
+  }
+
   async clearRecipientTokens(trx: Executor, tenantId: string, shareId: string): Promise<void> {
     await trx
       .updateTable('exchange_recipients')
@@ -236,45 +294,60 @@ export class ExchangeRepository {
   downloads(tenantId: string, recipientId: string, exec: Executor = this.db) {
     return exec
       .selectFrom('exchange_downloads')
-      .select(['file_id', 'count', 'last_at'])
+      .select(['file_id', 'count', 'bytes', 'last_at'])
       .where('tenant_id', '=', tenantId)
       .where('recipient_id', '=', recipientId)
       .execute();
   }
 
-  /** Counts one download of `fileId` by the recipient unless the limit is reached; false when it is. */
-  async countDownload(
+  /**
+   * Reserves `bytes` of the recipient's allowance for `fileId` (`limitBytes` in all) unless that
+   * would exceed it; `fresh` counts a download (a request from byte 0). False when it does not fit.
+   */
+  async reserveDownload(
     trx: Executor,
-    tenantId: string,
-    recipientId: string,
-    fileId: string,
-    limit: number,
+    key: { tenantId: string; recipientId: string; fileId: string },
+    bytes: number,
+    limitBytes: number,
+    fresh: boolean,
     at: string,
   ): Promise<boolean> {
+    const { tenantId, recipientId, fileId } = key;
     const row = await trx
       .selectFrom('exchange_downloads')
-      .select('count')
+      .select('bytes')
       .where('tenant_id', '=', tenantId)
       .where('recipient_id', '=', recipientId)
       .where('file_id', '=', fileId)
       .executeTakeFirst();
     if (!row) {
+      if (bytes > limitBytes) return false;
       await trx
         .insertInto('exchange_downloads')
-        .values({ recipient_id: recipientId, tenant_id: tenantId, file_id: fileId, count: 1, last_at: at })
+        .values({ recipient_id: recipientId, tenant_id: tenantId, file_id: fileId, count: fresh ? 1 : 0, bytes, last_at: at })
         .execute();
       return true;
     }
     const r = await trx
       .updateTable('exchange_downloads')
-      .set({ count: row.count + 1, last_at: at })
+      .set((eb) => ({ bytes: eb('bytes', '+', bytes), count: eb('count', '+', fresh ? 1 : 0), last_at: at }))
       .where('tenant_id', '=', tenantId)
       .where('recipient_id', '=', recipientId)
       .where('file_id', '=', fileId)
-      .where('count', '=', row.count)
-      .where('count', '<', limit)
+      .where((eb) => eb(eb('bytes', '+', bytes), '<=', limitBytes))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Gives back the part of a reservation that was not sent (the client stopped early). */
+  async releaseDownload(key: { tenantId: string; recipientId: string; fileId: string }, bytes: number): Promise<void> {
+    await this.db
+      .updateTable('exchange_downloads')
+      .set((eb) => ({ bytes: eb('bytes', '-', bytes) }))
+      .where('tenant_id', '=', key.tenantId)
+      .where('recipient_id', '=', key.recipientId)
+      .where('file_id', '=', key.fileId)
+      .execute();
   }
 
   async insertDecision(trx: Executor, row: DecisionRow): Promise<void> {

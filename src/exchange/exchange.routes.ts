@@ -232,6 +232,7 @@ export async function registerExchangeRoutes(app: FastifyInstance, services: Ser
         onConflict: 'keep_both',
         length,
         zone: 'internet',
+        exchangeRequestId: row.id,
       };
     },
     finished: async (req, reply, actor, s) => {

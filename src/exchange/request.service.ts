@@ -24,7 +24,16 @@ import { isFeatureEnabled, requireFeature } from '../tenants/feature-guard.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import { maskEmail, normaliseEmail } from './exchange-policy.js';
 import type { ExchangeRepository, RequestFileRow, RequestRow } from './exchange.repository.js';
-import { checkCode, issueCode, newLinkToken, sessionValid, tokenHash } from './verification.js';
+import {
+  afterWrongAnswer,
+  CODE_MAX_ATTEMPTS,
+  codeMatches,
+  issueCode,
+  newLinkToken,
+  openSession,
+  sessionValid,
+  tokenHash,
+} from './verification.js';
 
 export interface RequestServiceDeps {
   database: Database;
@@ -91,6 +100,10 @@ export interface LinkCredentials {
   userAgent: string | null;
   requestId: string | null;
 }
+
+/** Files one upload request takes, and uploads it may have open at a time. */
+export const MAX_FILES_PER_REQUEST = 100;
+export const MAX_OPEN_UPLOADS_PER_REQUEST = 5;
 
 export class RequestService {
   constructor(private readonly deps: RequestServiceDeps) {}
@@ -400,22 +413,34 @@ export class RequestService {
     this.deps.mail.kick();
   }
 
-  /** Checks a code; returns the session for the cookie. Wrong codes count; the fifth locks the link. */
+  /**
+   * Checks a code; returns the session for the cookie. Each answer first takes an attempt in the
+   * database (atomically, so parallel guesses cannot share one); the fifth wrong one locks the link.
+   */
   async verify(creds: LinkCredentials, zone: Zone, code: string): Promise<string> {
     const { row } = await this.resolve(creds, zone);
-    const result = checkCode(row, code, this.now());
+    const now = this.now();
+    const attempt = await this.deps.database.transaction((trx) =>
+      this.deps.exchange.claimAttempt(trx, 'exchange_requests', row.tenant_id, row.id, now.toISOString()),
+    );
+    if (attempt === null) throw new AppError('exchange.code_locked');
+    const current = (await this.deps.exchange.findRequest(row.tenant_id, row.id)) ?? row;
+    const ok = attempt <= CODE_MAX_ATTEMPTS && codeMatches(current, code, now);
+    const opened = ok ? openSession(now) : null;
+    const wrong = ok ? null : afterWrongAnswer(attempt, now);
     const actor = this.externalActor(row, creds);
     await this.deps.database.transaction(async (trx) => {
-      await this.deps.exchange.updateRequest(trx, row.tenant_id, row.id, result.update);
+      const update = opened ? opened.update : wrong!.update;
+      if (Object.keys(update).length) await this.deps.exchange.updateRequest(trx, row.tenant_id, row.id, update);
       await this.deps.audit.append(trx, actor, {
         action: 'exchange.verified',
         target: { type: 'exchange_request', id: row.id },
-        outcome: result.ok ? 'success' : 'failure',
-        details: result.ok ? {} : { attempts: row.code_attempts + 1, locked: result.locked },
+        outcome: ok ? 'success' : 'failure',
+        details: ok ? {} : { attempts: attempt, locked: wrong!.locked },
       });
     });
-    if (!result.ok) throw new AppError(result.locked ? 'exchange.code_locked' : 'exchange.code_invalid');
-    return result.session;
+    if (!opened) throw new AppError(wrong!.locked ? 'exchange.code_locked' : 'exchange.code_invalid');
+    return opened.session;
   }
 
   /**
@@ -428,6 +453,13 @@ export class RequestService {
     file: { name: string; length: number | null },
   ): Promise<{ actor: Actor; row: RequestRow }> {
     const { row } = await this.linkActor(creds, zone);
+    // Bounds what one link can put on the staff member's (and the tenant's) quota.
+    const [received, open] = await Promise.all([
+      this.deps.exchange.requestFiles(row.tenant_id, [row.id]),
+      this.deps.exchange.openUploads(row.tenant_id, row.id, this.now().toISOString()),
+    ]);
+    if (received.length >= MAX_FILES_PER_REQUEST || open >= MAX_OPEN_UPLOADS_PER_REQUEST)
+      throw new AppError('exchange.request_full');
     if (file.length !== null && file.length > row.max_bytes)
       throw new AppError('exchange.too_large', `${file.length} > ${row.max_bytes}`);
     const allowed = JSON.parse(row.allowed_types) as string[];

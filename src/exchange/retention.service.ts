@@ -154,7 +154,10 @@ export class ExchangeRetention {
         !(await this.deps.exchange.transitionShare(trx, s.tenant_id, s.id, 'active', {
           state: 'expired',
           closed_at: at,
-          delete_at: new Date(new Date(s.last_download_at ?? s.expires_at).getTime() + days * DAY_MS).toISOString(),
+          delete_at: new Date(
+            new Date(s.last_download_at && s.last_download_at > s.expires_at ? s.last_download_at : s.expires_at).getTime() +
+              days * DAY_MS,
+          ).toISOString(),
         }))
       )
         return;

@@ -5,6 +5,7 @@
  * verify a one-time code (or a password the sender passes on, where the tenant allows it) and
  * download within the expiry and the per-file limit; the sender is told of each download.
  */
+import { Transform, type TransformCallback } from 'node:stream';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
@@ -26,7 +27,16 @@ import type { TenantSettings } from '../tenants/tenant-settings.js';
 import { approvalReasons, domainAllowed, forbiddenLabels, maskEmail, normaliseEmail } from './exchange-policy.js';
 import type { DecisionRow, ExchangeRepository, RecipientRow, ShareFileRow, ShareRow } from './exchange.repository.js';
 import type { LinkCredentials } from './request.service.js';
-import { checkCode, issueCode, newLinkToken, openSession, sessionValid, tokenHash } from './verification.js';
+import {
+  afterWrongAnswer,
+  CODE_MAX_ATTEMPTS,
+  codeMatches,
+  issueCode,
+  newLinkToken,
+  openSession,
+  sessionValid,
+  tokenHash,
+} from './verification.js';
 
 /** The labels that apply to each file (the label capability provides them). */
 export interface LabelSource {
@@ -113,6 +123,42 @@ export class ShareService {
       maxDownloads: plan.maxDownloads,
       verification: input.verification,
     };
+  }
+
+  /**
+   * The tenant's rules applied again to a share made earlier (at approval and at each download):
+   * a label that now forbids it, a domain now denied, the switch now off. Audited and thrown.
+   */
+  private async refuseIfBlocked(actor: Actor, share: ShareRow, fileIds: string[], domains: string[]): Promise<void> {
+    const settings = await this.deps.policy.get(share.tenant_id);
+    let block: AppError | null = null;
+    if (!isFeatureEnabled(settings, 'internet', 'external_sharing'))
+      block = new AppError('tenant.feature_disabled', 'external_sharing', ['external_sharing']);
+    for (const d of domains)
+      if (!block && !domainAllowed(d, settings.exchange)) block = new AppError('share.domain_denied', d, [d]);
+    if (!block) {
+      const labels = await this.deps.labels.effective(share.tenant_id, fileIds);
+      for (const l of labels.values()) {
+        const forbidden = forbiddenLabels([l.level, ...l.flags], settings.labels);
+        if (forbidden.length) {
+          block = new AppError('share.label_forbids_external', forbidden.join(','), forbidden);
+          break;
+        }
+      }
+    }
+    if (!block) return;
+    const reason = block.code;
+    const reasons = block.reasons ?? [];
+    await this.deps.database.transaction((trx) =>
+      this.deps.audit.append(trx, actor, {
+        action: 'exchange.share_blocked',
+        target: { type: 'exchange_share', id: share.id },
+        outcome: 'denied',
+        reason,
+        details: { fileIds, reasons },
+      }),
+    );
+    throw block;
   }
 
   /** The plan; a refusal by policy (label, domain, switch, password rule) is audited as denied before it is returned. */
@@ -413,7 +459,8 @@ export class ShareService {
 
   /** HR-05: N days after the last download, or after the share ended when nothing was downloaded. */
   deleteAt(settings: TenantSettings, lastDownload: string | null, endedAt: string): string {
-    const from = lastDownload ?? endedAt;
+    // The later of the two: a download by one recipient never cuts short the others' time.
+    const from = lastDownload && lastDownload > endedAt ? lastDownload : endedAt;
     return new Date(new Date(from).getTime() + settings.exchange.deleteAfterDays * 86_400_000).toISOString();
   }
 
@@ -438,6 +485,19 @@ export class ShareService {
     if (share.created_by === actor.id) throw new AppError('share.self_approval');
     if (share.state !== 'pending') throw new AppError('share.not_pending');
     const eligible = await this.eligibleApprovers(share.tenant_id, share.created_by);
+    if (decision === 'approve') {
+      // The rules may have changed since the share was made (a label, a domain list, a switch).
+      const [files, recipients] = await Promise.all([
+        this.deps.exchange.shareFiles(share.tenant_id, [id]),
+        this.deps.exchange.recipients(share.tenant_id, [id]),
+      ]);
+      await this.refuseIfBlocked(
+        actor,
+        share,
+        files.map((f) => f.file_id),
+        recipients.map((r) => r.domain),
+      );
+    }
     if (!eligible.approvers.some((a) => a.id === actor.id)) throw new AppError('share.not_found');
     if (share.approval_expires_at && share.approval_expires_at <= this.now().toISOString())
       throw new AppError('share.not_pending');
@@ -445,8 +505,9 @@ export class ShareService {
     const myGroups = eligible.byGroup.filter((g) => g.user_id === actor.id).map((g) => g.group_id);
     const sender = await this.deps.users.findById(share.tenant_id, share.created_by);
     await this.deps.database.transaction(async (trx) => {
-      const current = await this.deps.exchange.findShare(actor.tenantId, id, trx);
-      if (current?.state !== 'pending') throw new AppError('share.not_pending');
+      // Locks the share row first (PostgreSQL): deciders of an "all" share see each other's decisions.
+      if (!(await this.deps.exchange.transitionShare(trx, actor.tenantId, id, 'pending', { state: 'pending' })))
+        throw new AppError('share.not_pending');
       const earlier = await this.deps.exchange.decisions(actor.tenantId, [id], trx);
       if (earlier.some((d) => d.approver_id === actor.id)) throw new AppError('share.not_pending');
       const row: DecisionRow = {
@@ -602,7 +663,8 @@ export class ShareService {
       this.deps.exchange.downloads(share.tenant_id, recipient.id),
       this.deps.users.findById(share.tenant_id, share.created_by),
     ]);
-    const used = new Map(counts.map((c) => [c.file_id, c.count]));
+    const used = new Map(counts.map((c) => [c.file_id, c.bytes]));
+    const count = new Map(counts.map((c) => [c.file_id, c.count]));
     return {
       verified: true as const,
       senderName: sender?.displayName ?? '',
@@ -615,7 +677,10 @@ export class ShareService {
         name: f.name,
         size: f.size,
         sha256: f.sha256,
-        downloadsLeft: Math.max(0, share.max_downloads - (used.get(f.file_id) ?? 0)),
+        downloadsLeft:
+          f.size === 0
+            ? share.max_downloads - (count.get(f.file_id) ?? 0)
+            : Math.max(0, Math.floor((share.max_downloads * f.size - (used.get(f.file_id) ?? 0)) / f.size)),
       })),
     };
   }
@@ -636,44 +701,42 @@ export class ShareService {
     this.deps.mail.kick();
   }
 
-  /** A code (or, for password links, the password); wrong answers count and the fifth locks the link. */
+  /**
+   * A code (or, for password links, the password). Each answer first takes an attempt in the
+   * database (atomically, so parallel guesses cannot share one); the fifth wrong one locks the link.
+   */
   async verify(creds: LinkCredentials, zone: Zone, answer: { code?: string | undefined; password?: string | undefined }) {
     const { recipient, share } = await this.resolve(creds, zone);
     const now = this.now();
-    let result: ReturnType<typeof checkCode>;
-    if (share.verification === 'password') {
-      if (recipient.locked_until && recipient.locked_until > now.toISOString()) throw new AppError('exchange.code_locked');
-      const ok = Boolean(answer.password && share.password_hash && (await verifyPassword(share.password_hash, answer.password)));
-      if (ok) result = { ok: true, ...openSession(now) };
+    const attempt = await this.deps.database.transaction((trx) =>
+      this.deps.exchange.claimAttempt(trx, 'exchange_recipients', share.tenant_id, recipient.id, now.toISOString()),
+    );
+    if (attempt === null) throw new AppError('exchange.code_locked');
+    let right = false;
+    if (attempt <= CODE_MAX_ATTEMPTS) {
+      if (share.verification === 'password')
+        right = Boolean(answer.password && share.password_hash && (await verifyPassword(share.password_hash, answer.password)));
       else {
-        const attempts = recipient.code_attempts + 1;
-        const locked = attempts >= 5;
-        result = {
-          ok: false,
-          locked,
-          update: {
-            code_attempts: attempts,
-            ...(locked ? { locked_until: new Date(now.getTime() + 30 * 60_000).toISOString() } : {}),
-          },
-        };
+        const current = (await this.deps.exchange.recipients(share.tenant_id, [share.id])).find((r) => r.id === recipient.id);
+        right = codeMatches(current ?? recipient, answer.code ?? '', now);
       }
-    } else result = checkCode(recipient, answer.code ?? '', now);
+    }
+    const opened = right ? openSession(now) : null;
+    const wrong = right ? null : afterWrongAnswer(attempt, now);
     await this.deps.database.transaction(async (trx) => {
-      await this.deps.exchange.updateRecipient(trx, share.tenant_id, recipient.id, {
-        ...result.update,
-        ...(result.ok ? { verified_at: now.toISOString() } : {}),
-      });
+      const update = opened ? { ...opened.update, verified_at: now.toISOString() } : wrong!.update;
+      if (Object.keys(update).length) await this.deps.exchange.updateRecipient(trx, share.tenant_id, recipient.id, update);
       await this.deps.audit.append(trx, this.externalActor(recipient, creds), {
         action: 'exchange.verified',
         target: { type: 'exchange_share', id: share.id },
-        outcome: result.ok ? 'success' : 'failure',
-        details: result.ok
+        outcome: right ? 'success' : 'failure',
+        details: right
           ? { method: share.verification }
-          : { method: share.verification, attempts: recipient.code_attempts + 1, locked: result.locked },
+          : { method: share.verification, attempts: attempt, locked: wrong!.locked },
       });
     });
-    if (!result.ok) throw new AppError(result.locked ? 'exchange.code_locked' : 'exchange.code_invalid');
-    return result.session;
+    if (!opened) throw new AppError(wrong!.locked ? 'exchange.code_locked' : 'exchange.code_invalid');
+    return opened.session;
   }
 
   /**
@@ -705,29 +768,29 @@ export class ShareService {
       if (!v || v.state !== 'available') throw new AppError('exchange.not_found');
     }
     const actor = this.externalActor(recipient, creds);
+    try {
+      await this.refuseIfBlocked(actor, share, [fileId], [recipient.domain]);
+    } catch (err) {
+      if (err instanceof AppError) throw new AppError('exchange.not_found');
+      throw err;
+    }
     const sender = await this.deps.users.findById(share.tenant_id, share.created_by);
     let counted = false;
+    let reserved = 0;
+    const key = { tenantId: share.tenant_id, recipientId: recipient.id, fileId };
     const at = this.now().toISOString();
     const serve = () =>
       this.deps.files.serveVersion(actor, file, v, {
         range,
         audit: { action: 'exchange.downloaded', details: { shareId: share.id, recipient: recipient.email } },
         inTransaction: async (trx, r) => {
-          if (r && r.start !== 0) {
-            // A resumed download continues a counted one; it still needs one left.
-            const used = (await this.deps.exchange.downloads(share.tenant_id, recipient.id, trx)).find(
-              (d) => d.file_id === fileId,
-            );
-            if (!used) throw new AppError('exchange.not_found');
-            return;
-          }
-          if (!(await this.deps.exchange.countDownload(trx, share.tenant_id, recipient.id, fileId, share.max_downloads, at)))
+          const fresh = !r || r.start === 0;
+          reserved = r ? r.end - r.start + 1 : v.size;
+          if (!(await this.deps.exchange.reserveDownload(trx, key, reserved, share.max_downloads * v.size, fresh, at)))
             throw new DownloadLimitReached();
+          if (!fresh) return;
           counted = true;
-          await this.deps.exchange.updateRecipient(trx, share.tenant_id, recipient.id, {
-            downloads: recipient.downloads + 1,
-            last_download_at: at,
-          });
+          await this.deps.exchange.recipientDownloaded(trx, share.tenant_id, recipient.id, at);
           await this.deps.exchange.updateShare(trx, share.tenant_id, share.id, {
             last_download_at: at,
             delete_at: this.deleteAt(settings, at, share.expires_at),
@@ -769,7 +832,14 @@ export class ShareService {
       throw new AppError('exchange.not_found');
     }
     if (counted) this.deps.mail.kick();
-    return download;
+    // What the client does not take (it stopped early) goes back to its allowance, so it can resume.
+    const meter = new ByteMeter((sent) => {
+      if (sent < reserved) void this.deps.exchange.releaseDownload(key, reserved - sent).catch(() => {});
+    });
+    download.stream.on('error', (err) => meter.destroy(err));
+    // A client that leaves early destroys the meter; the decrypting source must close with it.
+    meter.on('close', () => download.stream.destroy());
+    return { ...download, stream: download.stream.pipe(meter) };
   }
 
   // ---- DTOs ----
@@ -843,4 +913,23 @@ function newest(vs: VersionRow[]): VersionRow | undefined {
 
 class DownloadLimitReached extends Error {
   override name = 'DownloadLimitReached';
+}
+
+/** Passes bytes through and reports how many went out when the stream ends or is destroyed. */
+class ByteMeter extends Transform {
+  private sent = 0;
+  private reported = false;
+  constructor(private readonly done: (sent: number) => void) {
+    super();
+    this.on('close', () => this.report());
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.sent += chunk.length;
+    cb(null, chunk);
+  }
+  private report(): void {
+    if (this.reported) return;
+    this.reported = true;
+    this.done(this.sent);
+  }
 }

@@ -51,37 +51,47 @@ export function issueCode(row: Verifiable, now: Date): { code: string; update: V
   if (row.code_expires_at && new Date(row.code_expires_at).getTime() - CODE_TTL_MS + RESEND_MS > now.getTime())
     throw new AppError('exchange.code_too_soon');
   const code = randomDigits(CODE_DIGITS);
+  // Wrong tries are not forgiven by asking for another code: only a lock that ran out resets them.
+  const lockOver = row.locked_until !== null && row.locked_until <= now.toISOString();
   return {
     code,
     update: {
       code_hash: codeHash(row.id, code),
       code_expires_at: new Date(now.getTime() + CODE_TTL_MS).toISOString(),
-      code_attempts: 0,
-      locked_until: null,
+      ...(lockOver ? { code_attempts: 0, locked_until: null } : {}),
     },
+  };
+}
+
+/** Whether `code` is the row's live code (constant-time). */
+export function codeMatches(row: Verifiable, code: string, now: Date): boolean {
+  const live = row.code_hash !== null && row.code_expires_at !== null && row.code_expires_at > now.toISOString();
+  return live && /^\d{6,10}$/.test(code) && constantTimeEqual(Buffer.from(codeHash(row.id, code)), Buffer.from(row.code_hash!));
+}
+
+/** After a wrong answer that was attempt number `attempts`: the fifth locks the link (and spends the code). */
+export function afterWrongAnswer(attempts: number, now: Date): { locked: boolean; update: VerificationUpdate } {
+  const locked = attempts >= CODE_MAX_ATTEMPTS;
+  return {
+    locked,
+    update: locked ? { locked_until: new Date(now.getTime() + LOCK_MS).toISOString(), code_hash: null } : {},
   };
 }
 
 export type CodeCheck =
   { ok: true; session: string; update: VerificationUpdate } | { ok: false; locked: boolean; update: VerificationUpdate };
 
-/** Checks a code: right → a new session (the code is spent); wrong → one more attempt, the fifth locks the link. */
+/**
+ * Checks a code against a row read before: right → a new session (the code is spent); wrong → one
+ * more attempt, the fifth locks the link. The services count attempts atomically in the database
+ * (`ExchangeRepository.claimAttempt`) so parallel guesses cannot share one attempt; this is the rule.
+ */
 export function checkCode(row: Verifiable, code: string, now: Date): CodeCheck {
-  const at = now.toISOString();
-  if (row.locked_until && row.locked_until > at) throw new AppError('exchange.code_locked');
-  const live = row.code_hash !== null && row.code_expires_at !== null && row.code_expires_at > at;
-  const right =
-    live && /^\d{6,10}$/.test(code) && constantTimeEqual(Buffer.from(codeHash(row.id, code)), Buffer.from(row.code_hash!));
-  if (right) return { ok: true, ...openSession(now) };
+  if (row.locked_until && row.locked_until > now.toISOString()) throw new AppError('exchange.code_locked');
+  if (codeMatches(row, code, now)) return { ok: true, ...openSession(now) };
   const attempts = row.code_attempts + 1;
-  const locked = attempts >= CODE_MAX_ATTEMPTS;
-  return {
-    ok: false,
-    locked,
-    update: locked
-      ? { code_attempts: attempts, locked_until: new Date(now.getTime() + LOCK_MS).toISOString(), code_hash: null }
-      : { code_attempts: attempts },
-  };
+  const wrong = afterWrongAnswer(attempts, now);
+  return { ok: false, locked: wrong.locked, update: { code_attempts: attempts, ...wrong.update } };
 }
 
 /** A new link session (after a code or a password). */

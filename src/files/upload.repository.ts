@@ -21,6 +21,7 @@ const COLUMNS = [
   'zone',
   'state',
   'result_file_id',
+  'exchange_request_id',
   'created_at',
   'updated_at',
   'expires_at',

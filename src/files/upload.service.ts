@@ -60,6 +60,8 @@ export interface CreateUploadInput {
   onConflict: OnConflict;
   length: number;
   zone: Zone;
+  /** An outside party's upload through this request (only that link may continue it). */
+  exchangeRequestId?: string | undefined;
 }
 
 export interface UploadState {
@@ -125,6 +127,7 @@ export class UploadService {
       zone: input.zone,
       state: 'open',
       result_file_id: null,
+      exchange_request_id: input.exchangeRequestId ?? null,
       created_at: now.toISOString(),
       updated_at: now.toISOString(),
       expires_at: new Date(now.getTime() + this.deps.sessionTtlMs).toISOString(),
@@ -149,6 +152,9 @@ export class UploadService {
     ) {
       throw new AppError('upload.not_found');
     }
+    // An outside party reaches only the sessions of its own request link; staff never reach those.
+    const viaLink = row.exchange_request_id === null ? null : `request:${row.exchange_request_id}`;
+    if ((actor.type === 'external' ? actor.id : null) !== viaLink) throw new AppError('upload.not_found');
     return row;
   }
 

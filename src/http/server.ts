@@ -28,6 +28,7 @@ import { registerMailRoutes } from '../mail/mail.routes.js';
 import { registerExchangeRoutes } from '../exchange/exchange.routes.js';
 import { registerLabelRoutes } from '../labels/labels.routes.js';
 import { installErrorHandler, sendError } from './error-handler.js';
+import { RedactingLogController } from './request-log.js';
 import { registerWebUi } from './web-ui.js';
 
 export type App = FastifyInstance;
@@ -49,6 +50,7 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
     ...((opts.serverOptions ?? {}) as FastifyServerOptions),
     loggerInstance: services.logger.child({ zone: opts.zone }) as FastifyBaseLogger,
     genReqId: () => randomId(),
+    logController: new RedactingLogController(),
     requestIdHeader: false,
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
     bodyLimit: config.limits.jsonBodyBytes,

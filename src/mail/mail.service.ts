@@ -130,7 +130,13 @@ export class MailService {
       const final = attempts >= MAIL_MAX_ATTEMPTS;
       await db
         .updateTable('mail_outbox')
-        .set({ state: final ? 'failed' : 'queued', attempts, last_error: message })
+        .set({
+          state: final ? 'failed' : 'queued',
+          attempts,
+          last_error: message,
+          // A code or link that could not be delivered is not kept either.
+          ...(final && isSecretTemplate(row.template) ? { body: REDACTED_BODY } : {}),
+        })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .execute();

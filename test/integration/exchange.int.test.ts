@@ -282,6 +282,18 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     expect(view.body.files).toEqual([
       expect.objectContaining({ name: 'memo.txt', size: data.length, sha256: done.headers['kura-sha256'] }),
     ]);
+    // The outside party cannot reach a staff member's own upload session through the link.
+    const own = await staff.client.send('POST', '/api/v1/uploads', '', {
+      'tus-resumable': '1.0.0',
+      'upload-length': '10',
+      'upload-metadata': `filename ${Buffer.from('staff.txt').toString('base64')},folderId ${Buffer.from(folderId).toString('base64')}`,
+    });
+    expect(own.status).toBe(201);
+    const staffUpload = String(own.headers.location).split('/').pop();
+    expect((await guest.req('HEAD', `/api/v1/ext/requests/${token}/uploads/${staffUpload}`, undefined, tus)).status).toBe(404);
+    expect((await guest.req('DELETE', `/api/v1/ext/requests/${token}/uploads/${staffUpload}`, undefined, tus)).status).toBe(404);
+    // Nor can staff drive the outside party's session through their own endpoint.
+    expect((await staff.client.send('HEAD', `/api/v1/uploads/${location.split('/').pop()}`, '', tus)).status).toBe(404);
     // On the LGWAN listener the same upload session is not reachable.
     expect((await new Outsider(lgwan).req('HEAD', location, undefined, tus)).status).toBe(404);
   });
@@ -300,7 +312,7 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     expect((await events(tenant.id, 'exchange.request_revoked')).length).toBe(1);
   });
 
-  it('five wrong codes lock the link; the right code no longer works [TLS-03]', async () => {
+  it('five wrong codes lock the link, a new code does not reset the count, the right code no longer works [TLS-03]', async () => {
     const created = await staff.client.post('/api/v1/exchange/requests', {
       title: 'ロック確認',
       recipientEmail: 'lock@citizen.example.jp',
@@ -311,11 +323,16 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     const token = /\/x\/r\/(.+)$/.exec(created.body.link)![1]!;
     const guest = new Outsider(internet);
     await guest.req('POST', `/api/v1/ext/requests/${token}/code`);
-    const code = await latestCode(tenant.id, 'lock@citizen.example.jp');
-    const wrong = code === '000000' ? '111111' : '000000';
+    let code = await latestCode(tenant.id, 'lock@citizen.example.jp');
+    const wrongFor = (c: string) => (c === '000000' ? '111111' : '000000');
     const answers = [];
-    for (let i = 0; i < 5; i++)
-      answers.push((await guest.req('POST', `/api/v1/ext/requests/${token}/verify`, { code: wrong })).body.error.code);
+    for (let i = 0; i < 4; i++)
+      answers.push((await guest.req('POST', `/api/v1/ext/requests/${token}/verify`, { code: wrongFor(code) })).body.error.code);
+    // Asking for another code does not forgive the wrong tries.
+    clock.advance(61_000);
+    expect((await guest.req('POST', `/api/v1/ext/requests/${token}/code`)).status).toBe(204);
+    code = await latestCode(tenant.id, 'lock@citizen.example.jp');
+    answers.push((await guest.req('POST', `/api/v1/ext/requests/${token}/verify`, { code: wrongFor(code) })).body.error.code);
     expect(answers).toEqual([
       'exchange.code_invalid',
       'exchange.code_invalid',
@@ -326,6 +343,28 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     const right = await guest.req('POST', `/api/v1/ext/requests/${token}/verify`, { code });
     expect(right.status).toBe(429);
     expect(right.body.error.code).toBe('exchange.code_locked');
+  });
+
+  it('parallel wrong answers each use up an attempt [TLS-03]', async () => {
+    const created = await staff.client.post('/api/v1/exchange/requests', {
+      title: '並列',
+      recipientEmail: 'parallel@citizen.example.jp',
+      expiresInDays: 3,
+      maxBytes: 1000,
+      lang: 'ja',
+    });
+    const token = /\/x\/r\/(.+)$/.exec(created.body.link)![1]!;
+    const guest = new Outsider(internet);
+    await guest.req('POST', `/api/v1/ext/requests/${token}/code`);
+    const code = await latestCode(tenant.id, 'parallel@citizen.example.jp');
+    const wrong = code === '000000' ? '111111' : '000000';
+    const replies = await Promise.all(
+      Array.from({ length: 8 }, () => guest.req('POST', `/api/v1/ext/requests/${token}/verify`, { code: wrong })),
+    );
+    expect(replies.filter((r) => r.body.error.code === 'exchange.code_invalid').length).toBeLessThanOrEqual(4);
+    expect((await guest.req('POST', `/api/v1/ext/requests/${token}/verify`, { code })).body.error.code).toBe(
+      'exchange.code_locked',
+    );
   });
 
   let shareId: string;
@@ -411,13 +450,19 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     const dl1 = await guest.req('GET', `/api/v1/ext/shares/${token}/files/${fileId}/content`);
     expect(dl1.status).toBe(200);
     expect(dl1.raw.equals(content)).toBe(true);
-    // A range from the middle resumes a counted download; from 0 it counts.
-    const part = await guest.req('GET', `/api/v1/ext/shares/${token}/files/${fileId}/content`, undefined, { range: 'bytes=3-' });
+    // The limit is in bytes (2 × the size): ranges can resume but never add up to more.
+    const url = `/api/v1/ext/shares/${token}/files/${fileId}/content`;
+    const tail = content.length - 3;
+    const part = await guest.req('GET', url, undefined, { range: 'bytes=3-' });
     expect(part.status).toBe(206);
-    expect((await guest.req('GET', `/api/v1/ext/shares/${token}/files/${fileId}/content`)).status).toBe(200);
-    const over = await guest.req('GET', `/api/v1/ext/shares/${token}/files/${fileId}/content`);
+    expect(part.raw.length).toBe(tail);
+    // 1 × size + (size − 3) used: a whole download no longer fits, the last 3 bytes do.
+    expect((await guest.req('GET', url)).status).toBe(404);
+    expect((await guest.req('GET', url, undefined, { range: 'bytes=0-2' })).status).toBe(206);
+    const over = await guest.req('GET', url, undefined, { range: 'bytes=0-0' });
     expect(over.status).toBe(404);
     expect(over.body.error.code).toBe('exchange.not_found');
+    for (let i = 0; i < 3; i++) expect((await guest.req('GET', url, undefined, { range: 'bytes=1-' })).status).toBe(404);
     const refused = await events(tenant.id, 'exchange.download_refused');
     expect(refused[0]).toMatchObject({ outcome: 'denied', actor_id: 'taro@partner.example.jp', ip: '203.0.113.9' });
     // Audited with IP and user agent; the sender gets a notice and a mail.
@@ -574,42 +619,14 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     const dl = await guest.req('GET', `/api/v1/ext/shares/${token}/files/${fileId}/content`);
     expect(dl.status).toBe(200);
     expect((await events(tenant.id, 'file.rescanned')).length).toBe(before + 1);
-  });
-
-  it('HR-05: exchanged copies are deleted N days after the last download or expiry, with notice the day before [HR-05, LG-03]', async () => {
-    const mail = (await outbox(tenant.id, 'exchange.share_link')).find((l) => l.to_address === 'jiro@sub.partner.example.jp')!;
-    const token = /\/x\/s\/([A-Za-z0-9_-]{43})/.exec(mail.body)![1]!;
-    const share = await k.services.database.db
-      .selectFrom('exchange_shares')
-      .selectAll()
-      .where('id', '=', shareId)
-      .executeTakeFirstOrThrow();
-    // Six days after the last download: the owner is told; the link still works for jiro.
-    clock.set(new Date(new Date(share.delete_at!).getTime() - 12 * 3_600_000));
-    let r = await k.services.exchangeRetention.run();
-    expect(r.warned).toBeGreaterThanOrEqual(1);
-    expect((await outbox(tenant.id, 'exchange.deletion_notice')).length).toBeGreaterThanOrEqual(1);
-    expect((await new Outsider(internet).req('GET', `/api/v1/ext/shares/${token}`)).status).toBe(200);
-    clock.set(new Date(new Date(share.delete_at!).getTime() + 1000));
-    r = await k.services.exchangeRetention.run();
-    expect(r.expired).toBeGreaterThanOrEqual(1);
-    const after = await k.services.database.db
-      .selectFrom('exchange_shares')
-      .selectAll()
-      .where('id', '=', shareId)
-      .executeTakeFirstOrThrow();
-    expect(after.state).toBe('deleted');
-    expect((await new Outsider(internet).req('GET', `/api/v1/ext/shares/${token}`)).status).toBe(404);
-    expect((await events(tenant.id, 'exchange.share_deleted')).length).toBe(1);
-    // The revoked request's received files went to the owner's trash by now as well, except one the
-    // owner had moved out of the request's folder to keep it.
-    const db = k.services.database.db;
-    const req = await db.selectFrom('exchange_requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
-    expect(req.state).toBe('deleted');
-    const [kept] = await db.selectFrom('exchange_request_files').selectAll().where('request_id', '=', requestId).execute();
-    expect(
-      (await db.selectFrom('files').select('deleted_at').where('id', '=', kept!.file_id).executeTakeFirstOrThrow()).deleted_at,
-    ).not.toBeNull();
+    // A label set after the share was made stops further downloads (the rules apply at each one).
+    const actor = { type: 'user' as const, id: staff.id, tenantId: tenant.id as TenantId, zone: 'lgwan' as const };
+    await k.services.labels.setFileLabels(actor, fileId, ['機密性3']);
+    const blocked = await guest.req('GET', `/api/v1/ext/shares/${token}/files/${fileId}/content`);
+    expect(blocked.status).toBe(404);
+    const ev = (await events(tenant.id, 'exchange.share_blocked')).find((e) => e.actor_id === 'hanako@partner.example.jp');
+    expect(ev).toMatchObject({ outcome: 'denied', reason: 'share.label_forbids_external' });
+    await k.services.labels.setFileLabels(actor, fileId, []);
   });
 
   it('HR-05: a received file moved out of the request folder is kept; the others go to the trash [HR-05]', async () => {
@@ -642,5 +659,42 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
       (await db.selectFrom('files').select('deleted_at').where('id', '=', id).executeTakeFirstOrThrow()).deleted_at;
     expect(await state(memo!.file_id)).toBeNull();
     expect(await state(other.id)).not.toBeNull();
+  });
+
+  it('HR-05: exchanged copies are deleted N days after the last download or expiry, with notice the day before [HR-05, LG-03]', async () => {
+    const mail = (await outbox(tenant.id, 'exchange.share_link')).find((l) => l.to_address === 'jiro@sub.partner.example.jp')!;
+    const token = /\/x\/s\/([A-Za-z0-9_-]{43})/.exec(mail.body)![1]!;
+    const share = await k.services.database.db
+      .selectFrom('exchange_shares')
+      .selectAll()
+      .where('id', '=', shareId)
+      .executeTakeFirstOrThrow();
+    // Half a day before deletion: the owner is told.
+    clock.set(new Date(new Date(share.delete_at!).getTime() - 12 * 3_600_000));
+    let r = await k.services.exchangeRetention.run();
+    expect(r.warned).toBeGreaterThanOrEqual(1);
+    expect((await outbox(tenant.id, 'exchange.deletion_notice')).length).toBeGreaterThanOrEqual(1);
+    // (The share itself ended at its expiry; deletion comes N days after that or the last download.)
+    expect((await new Outsider(internet).req('GET', `/api/v1/ext/shares/${token}`)).status).toBe(404);
+    clock.set(new Date(new Date(share.delete_at!).getTime() + 1000));
+    r = await k.services.exchangeRetention.run();
+    expect(r.expired).toBeGreaterThanOrEqual(1);
+    const after = await k.services.database.db
+      .selectFrom('exchange_shares')
+      .selectAll()
+      .where('id', '=', shareId)
+      .executeTakeFirstOrThrow();
+    expect(after.state).toBe('deleted');
+    expect((await new Outsider(internet).req('GET', `/api/v1/ext/shares/${token}`)).status).toBe(404);
+    expect((await events(tenant.id, 'exchange.share_deleted')).length).toBe(1);
+    // The revoked request's received files went to the owner's trash by now as well, except one the
+    // owner had moved out of the request's folder to keep it.
+    const db = k.services.database.db;
+    const req = await db.selectFrom('exchange_requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
+    expect(req.state).toBe('deleted');
+    const [kept] = await db.selectFrom('exchange_request_files').selectAll().where('request_id', '=', requestId).execute();
+    expect(
+      (await db.selectFrom('files').select('deleted_at').where('id', '=', kept!.file_id).executeTakeFirstOrThrow()).deleted_at,
+    ).not.toBeNull();
   });
 });

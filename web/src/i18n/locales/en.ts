@@ -1767,6 +1767,7 @@ export const en: Messages = {
       'This file came from the internet zone and could not be sanitised; it is waiting for an administrator.',
     'file.original_needs_approval': 'The original of a file from the internet zone is available on LGWAN only with an approval.',
     'file.type_blocked': 'Files of this type are not accepted by your organisation.',
+    'exchange.request_full': 'This request takes no more files (up to 100 files, 5 uploads at a time).',
     'exchange.not_found': 'This link is not valid. It may have expired, been revoked, or been copied incorrectly.',
     'exchange.verification_required': 'Confirm the one-time code first. The confirmation lasts 30 minutes and may have run out.',
     'exchange.code_invalid': 'The code is wrong or has expired. Enter the latest code from the e-mail.',

@@ -1766,6 +1766,7 @@ export const ja = {
     'file.original_needs_approval':
       'インターネット系から受け取ったファイルの原本は、承認を受けた場合のみ LGWAN 系で取得できます。',
     'file.type_blocked': 'この種類のファイルは、組織の設定により受け付けられません。',
+    'exchange.request_full': 'この依頼にはこれ以上ファイルを追加できません（100 件まで、同時に 5 件まで）。',
     'exchange.not_found': 'このリンクは無効です。有効期限が切れたか、取り消されたか、URL が正しくない可能性があります。',
     'exchange.verification_required':
       '先に確認コードによる本人確認を行ってください。確認の有効時間（30 分）が過ぎた可能性があります。',
