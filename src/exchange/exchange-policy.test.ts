@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ExchangeSettings, LabelSettings } from '../tenants/tenant-settings.js';
-import { approvalReasons, domainAllowed, domainMatches, forbiddenLabels, maskEmail, normaliseEmail } from './exchange-policy.js';
+import {
+  approvalReasons,
+  deletionDate,
+  domainAllowed,
+  domainMatches,
+  forbiddenLabels,
+  maskEmail,
+  normaliseEmail,
+} from './exchange-policy.js';
 
 const exchange = ExchangeSettings.parse({});
 const labels = LabelSettings.parse({});
@@ -50,6 +58,13 @@ describe('exchange policy', () => {
       'size',
       'domain:x.example.com',
     ]);
+  });
+
+  it('[HR-05] deletes N days after the later of the end and the last download', () => {
+    const end = '2026-12-01T00:00:00.000Z';
+    expect(deletionDate(7, null, end)).toBe('2026-12-08T00:00:00.000Z');
+    expect(deletionDate(7, '2026-11-20T00:00:00.000Z', end)).toBe('2026-12-08T00:00:00.000Z');
+    expect(deletionDate(7, '2026-12-03T12:00:00.000Z', end)).toBe('2026-12-10T12:00:00.000Z');
   });
 
   it('masks addresses', () => {

@@ -60,6 +60,15 @@ export function approvalReasons(
   return [...reasons];
 }
 
+/**
+ * HR-05: when exchanged copies are deleted — `days` after the later of the end (expiry, revocation)
+ * and the last download, so a download never cuts short anyone's remaining time.
+ */
+export function deletionDate(days: number, lastDownload: string | null, endedAt: string): string {
+  const from = lastDownload && lastDownload > endedAt ? lastDownload : endedAt;
+  return new Date(Date.parse(from) + days * 86_400_000).toISOString();
+}
+
 /** ya***@example.jp: enough for the owner of the address to recognise it, not enough to learn it. */
 export function maskEmail(email: string): string {
   const at = email.lastIndexOf('@');

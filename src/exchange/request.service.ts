@@ -11,7 +11,7 @@ import { AppError } from '../core/errors.js';
 import type { Actor, TenantId, Zone } from '../core/types.js';
 import { randomId } from '../crypto/primitives.js';
 import type { Database } from '../db/database.js';
-import type { FileRepository, VersionRow } from '../files/file.repository.js';
+import type { FileRepository } from '../files/file.repository.js';
 import type { Download, FileService } from '../files/file.service.js';
 import type { FolderService } from '../files/folder.service.js';
 import type { UserRepository } from '../identity/user.repository.js';
@@ -22,7 +22,7 @@ import type { TenantRepository } from '../tenants/tenant.repository.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import { isFeatureEnabled, requireFeature } from '../tenants/feature-guard.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
-import { maskEmail, normaliseEmail } from './exchange-policy.js';
+import { deletionDate, maskEmail, normaliseEmail } from './exchange-policy.js';
 import type { ExchangeRepository, RequestFileRow, RequestRow } from './exchange.repository.js';
 import {
   afterWrongAnswer,
@@ -216,7 +216,8 @@ export class RequestService {
     if (row.state !== 'open') return;
     const at = this.now().toISOString();
     // Settings are read before the transaction (SQLite has one writer; a read outside it would wait on it).
-    const deleteAt = await this.deleteAt(actor.tenantId, { ...row, closed_at: at });
+    const days = (await this.deps.policy.get(actor.tenantId)).exchange.deleteAfterDays;
+    const deleteAt = deletionDate(days, row.last_download_at, at);
     await this.deps.database.transaction(async (trx) => {
       await this.deps.exchange.updateRequest(trx, actor.tenantId, id, {
         state: 'revoked',
@@ -261,7 +262,10 @@ export class RequestService {
           last_download_at: at,
           // Deleted N days after the last download once the request no longer takes files.
           ...(closed
-            ? { delete_at: this.deleteAtFrom(settings, at, req.closed_at ?? req.expires_at), deletion_notified_at: null }
+            ? {
+                delete_at: deletionDate(settings.exchange.deleteAfterDays, at, req.closed_at ?? req.expires_at),
+                deletion_notified_at: null,
+              }
             : {}),
         });
       });
@@ -291,7 +295,7 @@ export class RequestService {
     }
     const byId = new Map(rows.map((r) => [r.id, r]));
     return files.map((f) => {
-      const v = newest(versions.filter((x) => x.file_id === f.file_id));
+      const v = versions.find((x) => x.file_id === f.file_id); // newest first
       const r = byId.get(f.request_id)!;
       return {
         requestId: f.request_id,
@@ -330,17 +334,6 @@ export class RequestService {
   private stateOf(row: RequestRow): RequestState {
     if (row.state === 'open' && row.expires_at <= this.now().toISOString()) return 'expired';
     return row.state;
-  }
-
-  private async deleteAt(tenantId: string, row: RequestRow): Promise<string> {
-    const settings = await this.deps.policy.get(tenantId);
-    return this.deleteAtFrom(settings, row.last_download_at, row.closed_at ?? row.expires_at);
-  }
-
-  /** HR-05: N days after the last download, or after the request closed when nothing was downloaded since. */
-  deleteAtFrom(settings: TenantSettings, lastDownload: string | null, closedAt: string): string {
-    const from = lastDownload && lastDownload > closedAt ? lastDownload : closedAt;
-    return new Date(new Date(from).getTime() + settings.exchange.deleteAfterDays * 86_400_000).toISOString();
   }
 
   // ---- outside party ----
@@ -498,7 +491,7 @@ export class RequestService {
     const existing = await this.deps.exchange.requestFileByFile(row.tenant_id, fileId);
     if (existing) return receipt(existing);
     const file = await this.deps.fileRepo.find(row.tenant_id, fileId);
-    const v = newest(await this.deps.fileRepo.versions(row.tenant_id, fileId));
+    const [v] = await this.deps.fileRepo.versions(row.tenant_id, fileId); // newest first
     if (!file || !v) throw new AppError('file.not_found');
     const rf: RequestFileRow = {
       id: randomId(),
@@ -540,10 +533,6 @@ export class RequestService {
 
 function receipt(f: RequestFileRow) {
   return { name: f.name, size: f.size, sha256: f.sha256, uploadedAt: f.uploaded_at };
-}
-
-function newest(vs: VersionRow[]): VersionRow | undefined {
-  return vs.reduce<VersionRow | undefined>((a, v) => (!a || v.version > a.version ? v : a), undefined);
 }
 
 /** Passes at most `limit` bytes; one more fails the upload with `exchange.too_large` (nothing is kept). */

@@ -13,6 +13,7 @@ import type { UserRepository } from '../identity/user.repository.js';
 import type { MailService } from '../mail/mail.service.js';
 import type { NotificationRepository } from '../notifications/notification.repository.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
+import { deletionDate } from './exchange-policy.js';
 import type { ExchangeRepository, RequestRow, ShareRow } from './exchange.repository.js';
 
 export const EXCHANGE_HOUSEKEEPING_JOB = 'exchange.housekeeping';
@@ -75,14 +76,13 @@ export class ExchangeRetention {
 
   private async closeRequest(r: RequestRow): Promise<void> {
     const days = await this.daysOf(r.tenant_id);
-    const from = r.last_download_at && r.last_download_at > r.expires_at ? r.last_download_at : r.expires_at;
     await this.deps.database.transaction(async (trx) => {
       await this.deps.exchange.updateRequest(trx, r.tenant_id, r.id, {
         state: 'closed',
         closed_at: r.expires_at,
         session_hash: null,
         code_hash: null,
-        delete_at: new Date(new Date(from).getTime() + days * DAY_MS).toISOString(),
+        delete_at: deletionDate(days, r.last_download_at, r.expires_at),
       });
       await this.deps.audit.append(trx, this.actor(r.tenant_id), {
         action: 'exchange.request_expired',
@@ -154,10 +154,7 @@ export class ExchangeRetention {
         !(await this.deps.exchange.transitionShare(trx, s.tenant_id, s.id, 'active', {
           state: 'expired',
           closed_at: at,
-          delete_at: new Date(
-            new Date(s.last_download_at && s.last_download_at > s.expires_at ? s.last_download_at : s.expires_at).getTime() +
-              days * DAY_MS,
-          ).toISOString(),
+          delete_at: deletionDate(days, s.last_download_at, s.expires_at),
         }))
       )
         return;

@@ -24,7 +24,7 @@ import { isFeatureEnabled, requireFeature } from '../tenants/feature-guard.js';
 import type { TenantRepository } from '../tenants/tenant.repository.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
-import { approvalReasons, domainAllowed, forbiddenLabels, maskEmail, normaliseEmail } from './exchange-policy.js';
+import { approvalReasons, deletionDate, domainAllowed, forbiddenLabels, maskEmail, normaliseEmail } from './exchange-policy.js';
 import type { DecisionRow, ExchangeRepository, RecipientRow, ShareFileRow, ShareRow } from './exchange.repository.js';
 import type { LinkCredentials } from './request.service.js';
 import {
@@ -206,7 +206,7 @@ export class ShareService {
     for (const fileId of ids) {
       const { file } = await this.deps.access.requireFile(actor, fileId, 'editor');
       const versions = await this.deps.fileRepo.versions(actor.tenantId, fileId);
-      const v = newest(versions);
+      const v = versions[0]; // newest first
       if (!v || v.state !== 'available') throw new AppError('share.file_not_available', file.name);
       if (v.pii_state === 'pending') throw new AppError('share.pii_check_pending', file.name);
       if (v.pii_state === 'hit') piiHit = true;
@@ -447,7 +447,7 @@ export class ShareService {
         return;
       await this.deps.exchange.clearRecipientTokens(trx, actor.tenantId, id);
       await this.deps.exchange.updateShare(trx, actor.tenantId, id, {
-        delete_at: this.deleteAt(settings, share.last_download_at, at),
+        delete_at: deletionDate(settings.exchange.deleteAfterDays, share.last_download_at, at),
       });
       await this.deps.audit.append(trx, actor, {
         action: 'exchange.share_revoked',
@@ -455,13 +455,6 @@ export class ShareService {
         details: { purpose: share.purpose },
       });
     });
-  }
-
-  /** HR-05: N days after the last download, or after the share ended when nothing was downloaded. */
-  deleteAt(settings: TenantSettings, lastDownload: string | null, endedAt: string): string {
-    // The later of the two: a download by one recipient never cuts short the others' time.
-    const from = lastDownload && lastDownload > endedAt ? lastDownload : endedAt;
-    return new Date(new Date(from).getTime() + settings.exchange.deleteAfterDays * 86_400_000).toISOString();
   }
 
   // ---- approval (上長承認) ----
@@ -793,7 +786,7 @@ export class ShareService {
           await this.deps.exchange.recipientDownloaded(trx, share.tenant_id, recipient.id, at);
           await this.deps.exchange.updateShare(trx, share.tenant_id, share.id, {
             last_download_at: at,
-            delete_at: this.deleteAt(settings, at, share.expires_at),
+            delete_at: deletionDate(settings.exchange.deleteAfterDays, at, share.expires_at),
             deletion_notified_at: null,
           });
           await this.deps.notifications.add(
@@ -905,10 +898,6 @@ export class ShareService {
     }
     return out;
   }
-}
-
-function newest(vs: VersionRow[]): VersionRow | undefined {
-  return vs.reduce<VersionRow | undefined>((a, v) => (!a || v.version > a.version ? v : a), undefined);
 }
 
 class DownloadLimitReached extends Error {
