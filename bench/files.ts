@@ -56,6 +56,7 @@ import {
   REPO,
   selfSignedCert,
   startClamd,
+  startBareServer,
   startNginx,
   buildKura,
   statusBytes,
@@ -413,6 +414,26 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
       )
       .then((r) => r.value);
 
+    // ---- 2b. the bare Node.js reference: only TLS + SHA-256 + AES-GCM + write, nothing of Kura's (info) ----
+    const bare = await startBareServer({ certFile, keyFile, file, tmp: join(dir, 'bare') });
+    const bareSpec = (): SessionSpec => ({ host: '127.0.0.1', port: bare.port, cookie: 'bench=bare', csrf: 'bare' });
+    const bareRuns: Record<'inline' | 'worker' | 'download', number[]> = { inline: [], worker: [], download: [] };
+    for (let i = 0; i < 2; i++) {
+      for (const mode of ['inline', 'worker'] as const) {
+        await warm('source', file);
+        const r = await client.uploadMultipart(bareSpec(), mode, `bare-${mode}.bin`, srcSpec(cfg.fileBytes));
+        bareRuns[mode].push(r.mbPerSecond);
+      }
+      await warm('source', file);
+      const d = await client.download('127.0.0.1', bare.port, '/download');
+      if (d.status !== 200 || d.bytes !== cfg.fileBytes) throw new Error(`bare download: ${d.status}, ${d.bytes} bytes`);
+      bareRuns.download.push(d.mbPerSecond);
+    }
+    await bare.stop();
+    log(
+      `bare Node.js reference: upload ${bareRuns.inline.map((x) => x.toFixed(0)).join('/')} MB/s on the event loop, ${bareRuns.worker.map((x) => x.toFixed(0)).join('/')} MB/s with a crypto worker; download ${bareRuns.download.map((x) => x.toFixed(0)).join('/')} MB/s`,
+    );
+
     // ---- 3. RSS with 2 GiB: a simple upload + download of the largest downloadable file ----
     await warm('zeros', zeroFile);
     const rssUp = await monitor.phase('rss.upload.multipart', () =>
@@ -620,6 +641,26 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
       target: 'info',
       result: 'info',
     });
+
+    for (const [mode, figure] of [
+      ['inline', 'bare Node.js upload: TLS + SHA-256 + AES-GCM + write + fsync on the event loop, best of 2'],
+      ['worker', 'bare Node.js upload: the same with the crypto and writes on a worker thread, best of 2'],
+      ['download', 'bare Node.js download: read + AES-GCM + SHA-256 + TLS on the event loop, best of 2'],
+    ] as const) {
+      const best = Math.max(...bareRuns[mode]);
+      rows.push({
+        bench: `files.bare.${mode === 'download' ? 'download' : `upload.${mode}`}`,
+        figure,
+        value: round(best, 1),
+        unit: 'MB/s',
+        ceiling: round(nginxMBps, 1),
+        ceilingName: 'nginx HTTPS download MB/s (median)',
+        ratio: round(best / nginxMBps),
+        target: 'info',
+        result: 'info',
+        note: 'what this machine allows any Node.js server doing only the crypto floor: no parsing, auth, database, audit',
+      });
+    }
 
     const cpuPerGB = (st: PhaseStats, bytes: number) => round(st.serverCpuSeconds / (bytes / 1e9), 2);
     /** CPU seconds in a phase: Kura, the client, nginx/clamd, and whatever else ran on the machine meanwhile. */

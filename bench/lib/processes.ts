@@ -447,3 +447,37 @@ export function resetPeak(pid: number): boolean {
     return false;
   }
 }
+
+// ---- the bare Node.js reference server (bare-server.ts) ----
+
+export interface BareServer {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts bench/lib/bare-server.ts, serving `file` for downloads; uploads are written under `tmp` and removed. */
+export async function startBareServer(opts: {
+  certFile: string;
+  keyFile: string;
+  file: string;
+  tmp: string;
+}): Promise<BareServer> {
+  mkdirSync(opts.tmp, { recursive: true });
+  const script = fileURLToPath(new URL('./bare-server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, opts.certFile, opts.keyFile, opts.file, opts.tmp], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const stop = () => stopChild(child, 'SIGTERM', 5000);
+  onCleanup(stop);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      const m = /port (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`bare reference server exited with ${code}`)));
+  });
+  return { port, pid: child.pid!, stop };
+}
