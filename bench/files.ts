@@ -12,6 +12,9 @@
  *   files.rss.*             peak RSS of the server process while a 2 GiB file is uploaded and downloaded  < 300 MB
  *   files.concurrent        20 concurrent 50 MiB simple uploads: time, and peak RSS                        < 300 MB
  *   files.scan              upload end → `available` for a 100 MiB file ÷ clamd's own INSTREAM time for it (info)
+ *   files.bare.*            (info) the same client against bench/lib/bare-server.ts, a Node.js HTTPS server
+ *                           doing only Kura's crypto floor and write (no parsing, auth, database, audit):
+ *                           what any Node.js implementation could reach on this machine, ÷ nginx
  *
  * The download half of the RSS figure uses the largest file clamd can
  * scan (2 GiB − 1 MiB, zero bytes: clamd refuses anything over 2 GiB − 1 byte, and answers some
