@@ -192,6 +192,8 @@ export class UploadService {
     const carried = this.hashes.get(row.id);
     const whole = carried && carried.offset === start ? carried.hash : null;
     this.hashes.delete(row.id);
+    let syncing: Promise<void> | null = null;
+    let writing: Promise<void> | null = null;
     try {
       const header = await readHeader(fh);
       const dek = await this.deps.vault.dek({
@@ -211,9 +213,19 @@ export class UploadService {
       let batch: Buffer[] = [];
       let batchBytes = 0;
       let batchPos = cipherPos(pos);
+      // One batch is written while the next is sealed; the caller awaits `writing` before the final fsync.
       const flush = async () => {
+        await writing;
         if (batch.length === 0) return;
-        await fh.writev(batch, batchPos);
+        writing = fh.writev(batch, batchPos).then(() => {
+          // Flush to disk in the background while the body keeps coming, so the fsync that acknowledges
+          // the PATCH has little left to write (it alone is the durability guarantee).
+          syncing ??= fh.datasync().then(
+            () => void (syncing = null),
+            () => void (syncing = null),
+          );
+        });
+        writing.catch(() => {});
         batchPos += batchBytes;
         batch = [];
         batchBytes = 0;
@@ -262,8 +274,12 @@ export class UploadService {
       if (complete && checksum && !chunkHash!.digest().equals(checksum)) {
         throw new AppError('upload.checksum_mismatch');
       }
+      await writing;
+      await syncing;
       await fh.sync();
     } catch (err) {
+      await (writing as Promise<void> | null)?.catch(() => {});
+      await syncing;
       await fh.truncate(cipherPos(start)).catch(() => {});
       throw err;
     } finally {

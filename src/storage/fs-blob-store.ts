@@ -131,26 +131,31 @@ const BATCH_BYTES = 1024 * 1024;
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 
 /**
- * Writes `body` to a new file and fsyncs it: chunks go out in ~1 MiB writev batches, and every
- * 64 MiB an fdatasync starts in the background, so the final fsync has little left to flush
- * instead of the whole file (a 1 GiB upload otherwise waits seconds for it after its last byte).
+ * Writes `body` to a new file and fsyncs it: chunks go out in ~1 MiB writev batches, one written
+ * while the next is gathered, and every 64 MiB an fdatasync starts in the background, so the final
+ * fsync has little left to flush instead of the whole file (a 1 GiB upload otherwise waits seconds
+ * for it after its last byte).
  */
 async function writeDurably(path: string, body: Readable): Promise<void> {
   const fh = await open(path, 'wx', 0o600);
   let syncing: Promise<void> | null = null;
+  let writing: Promise<void> | null = null;
   try {
     let batch: Buffer[] = [];
     let batchBytes = 0;
     let pos = 0;
     let unsynced = 0;
     const flush = async () => {
+      await writing;
       if (!batchBytes) return;
-      await fh.writev(batch, pos);
+      writing = fh.writev(batch, pos).then(() => undefined);
+      writing.catch(() => {});
       pos += batchBytes;
       unsynced += batchBytes;
       batch = [];
       batchBytes = 0;
       if (unsynced >= SYNC_EVERY_BYTES) {
+        await writing;
         await syncing;
         syncing = fh.datasync();
         unsynced = 0;
@@ -162,10 +167,12 @@ async function writeDurably(path: string, body: Readable): Promise<void> {
       if (batchBytes >= BATCH_BYTES) await flush();
     }
     await flush();
+    await writing;
     await syncing;
     syncing = null;
     await fh.sync();
   } finally {
+    await (writing as Promise<void> | null)?.catch(() => {});
     await (syncing as Promise<void> | null)?.catch(() => {});
     await fh.close();
   }
