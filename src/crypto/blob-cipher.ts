@@ -11,7 +11,7 @@
  * blobs (key bound to tenant and blob, salt per blob) and any bit flip fail authentication.
  * Encryption and decryption stream with constant memory (one segment buffered).
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type CipherGCM } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { AEAD_TAG_BYTES, DecryptError, hkdfSha256, randomBytes } from './primitives.js';
 
@@ -63,6 +63,11 @@ export function parseHeader(buf: Buffer): BlobHeader {
     salt: Buffer.from(buf.subarray(6, 6 + SALT_BYTES)),
     noncePrefix: Buffer.from(buf.subarray(6 + SALT_BYTES, HEADER_BYTES)),
   };
+}
+
+/** The AES-256-GCM cipher of segment `index` (fed piece by piece; `final()` then `getAuthTag()`). */
+export function segmentCipher(key: Buffer, prefix: Buffer, index: number, last: boolean): CipherGCM {
+  return createCipheriv('aes-256-gcm', key, nonce(prefix, index, last), { authTagLength: AEAD_TAG_BYTES });
 }
 
 export function sealSegment(key: Buffer, prefix: Buffer, index: number, last: boolean, plaintext: Buffer): Buffer {
@@ -134,13 +139,24 @@ class ChunkQueue {
   }
 }
 
-/** A Transform that encrypts plaintext into the blob format; `header` may be fixed for test vectors. */
+/**
+ * A Transform that encrypts plaintext into the blob format; `header` may be fixed for test vectors.
+ * Chunks are fed to the segment's cipher as they arrive (no reassembly copies). Whether a segment is
+ * the last one is known only at the end of the input, so each segment's output is held back until a
+ * further byte arrives; at the end the held (or partial) segment is sealed again with the last flag.
+ */
 export function createEncryptStream(dek: Buffer, ctx: BlobContext, header?: BlobHeader): Transform {
   const h = header ?? { salt: randomBytes(SALT_BYTES), noncePrefix: randomBytes(NONCE_PREFIX_BYTES) };
   const key = segmentKey(dek, h.salt, ctx);
-  const queue = new ChunkQueue();
   let index = 0;
   let started = false;
+  let cipher: CipherGCM | null = null;
+  /** The current segment: its plaintext pieces (views, to seal it again as the last) and its output. */
+  let pieces: Buffer[] = [];
+  let filled = 0;
+  let out: Buffer[] = [];
+  /** A complete segment's output, waiting to learn that it is not the last. */
+  let held: Buffer[] | null = null;
   const start = (t: Transform) => {
     if (!started) {
       started = true;
@@ -150,15 +166,34 @@ export function createEncryptStream(dek: Buffer, ctx: BlobContext, header?: Blob
   return new Transform({
     transform(chunk: Buffer, _enc, cb: TransformCallback) {
       start(this);
-      queue.push(chunk);
-      // Keep at least one byte back: a segment is sealed as "last" only at the end of the input.
-      while (queue.length > SEGMENT_PLAINTEXT_BYTES)
-        this.push(sealSegment(key, h.noncePrefix, index++, false, queue.take(SEGMENT_PLAINTEXT_BYTES)));
+      let off = 0;
+      while (off < chunk.length) {
+        if (held) {
+          for (const b of held) this.push(b);
+          held = null;
+          pieces = [];
+          index++;
+        }
+        cipher ??= segmentCipher(key, h.noncePrefix, index, false);
+        const piece = chunk.subarray(off, off + Math.min(chunk.length - off, SEGMENT_PLAINTEXT_BYTES - filled));
+        pieces.push(piece);
+        out.push(cipher.update(piece));
+        filled += piece.length;
+        off += piece.length;
+        if (filled === SEGMENT_PLAINTEXT_BYTES) {
+          out.push(cipher.final(), cipher.getAuthTag());
+          held = out;
+          out = [];
+          filled = 0;
+          cipher = null;
+        }
+      }
       cb();
     },
     flush(cb: TransformCallback) {
       start(this);
-      this.push(sealSegment(key, h.noncePrefix, index++, true, queue.take(queue.length)));
+      const plain = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+      this.push(sealSegment(key, h.noncePrefix, index, true, plain));
       cb();
     },
   });

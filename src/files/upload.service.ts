@@ -27,7 +27,7 @@ import {
   randomBytes,
   randomId,
   SALT_BYTES,
-  sealSegment,
+  segmentCipher,
   SEGMENT_CIPHERTEXT_BYTES,
   SEGMENT_PLAINTEXT_BYTES,
   segmentKey,
@@ -207,8 +207,6 @@ export class UploadService {
       // Anything past the durable offset (a crash mid-write) is garbage.
       await fh.truncate(cipherPos(start));
       const chunkHash = checksum ? createSha256() : null;
-      const pending: Buffer[] = [];
-      let pendingBytes = 0;
       // Sealed segments are written in batches of about 1 MiB (one writev), not one write per segment.
       let batch: Buffer[] = [];
       let batchBytes = 0;
@@ -230,40 +228,42 @@ export class UploadService {
         batch = [];
         batchBytes = 0;
       };
-      const seal = async (plain: Buffer) => {
-        const last = pos + plain.length === row.length;
-        const sealed = sealSegment(key, header.noncePrefix, pos / SEGMENT_PLAINTEXT_BYTES, last, plain);
-        if (batch.length === 0) batchPos = cipherPos(pos);
-        batch.push(sealed);
-        batchBytes += sealed.length;
-        whole?.update(plain);
-        pos += plain.length;
-        if (batchBytes >= 1024 * 1024) await flush();
-      };
-      const drain = async (final: boolean) => {
-        const ready = (left: number) => left >= SEGMENT_PLAINTEXT_BYTES || (final && left > 0 && pos + left === row.length);
-        if (!ready(pendingBytes)) return;
-        const all = pending.length === 1 ? pending[0]! : Buffer.concat(pending);
-        let off = 0;
-        while (ready(all.length - off)) {
-          const n = Math.min(SEGMENT_PLAINTEXT_BYTES, all.length - off);
-          await seal(all.subarray(off, off + n));
-          off += n;
-        }
-        pending.length = 0;
-        if (off < all.length) pending.push(all.subarray(off));
-        pendingBytes = all.length - off;
-      };
+      // Each chunk is fed straight to its segment's cipher (the file's length says which segment is
+      // the last); a segment goes to the batch once complete, a partial one at the end is dropped.
+      let cipher: ReturnType<typeof segmentCipher> | null = null;
+      let pieces: Buffer[] = [];
+      let sealed: Buffer[] = [];
+      let filled = 0;
       try {
         for await (const chunk of body) {
           const buf = chunk as Buffer;
-          if (pos + pendingBytes + buf.length > row.length) throw new AppError('upload.invalid', 'body runs past Upload-Length');
+          if (pos + filled + buf.length > row.length) throw new AppError('upload.invalid', 'body runs past Upload-Length');
           chunkHash?.update(buf);
-          pending.push(buf);
-          pendingBytes += buf.length;
-          if (pendingBytes >= SEGMENT_PLAINTEXT_BYTES) await drain(false);
+          let off = 0;
+          while (off < buf.length) {
+            const size = Math.min(SEGMENT_PLAINTEXT_BYTES, row.length - pos);
+            cipher ??= segmentCipher(key, header.noncePrefix, pos / SEGMENT_PLAINTEXT_BYTES, pos + size === row.length);
+            const piece = buf.subarray(off, off + Math.min(buf.length - off, size - filled));
+            pieces.push(piece);
+            sealed.push(cipher.update(piece));
+            filled += piece.length;
+            off += piece.length;
+            if (filled < size) continue;
+            sealed.push(cipher.final(), cipher.getAuthTag());
+            if (batch.length === 0) batchPos = cipherPos(pos);
+            for (const b of sealed) {
+              batch.push(b);
+              batchBytes += b.length;
+            }
+            for (const p of pieces) whole?.update(p);
+            pos += filled;
+            cipher = null;
+            pieces = [];
+            sealed = [];
+            filled = 0;
+            if (batchBytes >= 1024 * 1024) await flush();
+          }
         }
-        await drain(true);
       } catch (err) {
         if (err instanceof AppError) throw err;
         // The client went away mid-body: keep the complete segments unless the chunk had to be verified.
