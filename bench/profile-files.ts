@@ -5,7 +5,10 @@
  *
  *   node --import tsx bench/profile-files.ts [multipart|tus|download ...]
  *
- * Environment: PROFILE_MIB (1024), PROFILE_DIR, PROFILE_CPU=off (no --cpu-prof, just the figures).
+ * Ops: multipart, tus, tus8 (8 MiB PATCHes), download, idle (30 s without requests, as before a
+ * download in the full bench). Environment: PROFILE_MIB (1024), PROFILE_DIR, PROFILE_CPU=off (no
+ * --cpu-prof, just the figures), PROFILE_NODE_ARGS (extra server flags, e.g. --trace-gc),
+ * PROFILE_KEEP=1 (keep the temp dir with the server's log).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
@@ -23,7 +26,8 @@ const ops = process.argv.slice(2).length ? process.argv.slice(2) : ['tus', 'mult
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'kura-prof-'));
-  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  if (process.env.PROFILE_KEEP) console.error(`keeping ${dir}`);
+  else onCleanup(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(profDir, { recursive: true });
   const file = join(dir, 'file.bin');
   const fd = openSync(file, 'w');
@@ -31,7 +35,10 @@ async function main() {
   for (let off = 0; off < bytes; off += buf.length) writeSync(fd, randomFillSync(buf));
   closeSync(fd);
   const main = process.env.BENCH_KURA_RUN === 'dist' ? buildKura(join(dir, 'build')).main : null;
-  const nodeArgs = process.env.PROFILE_CPU === 'off' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`];
+  const nodeArgs = [
+    ...(process.env.PROFILE_CPU === 'off' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]),
+    ...(process.env.PROFILE_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   const stack = await startKuraStack(join(dir, 'kura'), { main, clamd: 'tcp://127.0.0.1:1', nodeArgs });
   const client = ClientProcess.start();
   const s = stack.session;
@@ -44,6 +51,10 @@ async function main() {
     const th0 = threads(stack.kura.pid);
     const c0 = cpuSeconds(stack.kura.pid);
     const t0 = performance.now();
+    if (op === 'idle') {
+      await new Promise((r) => setTimeout(r, 30_000));
+      continue;
+    }
     if (op === 'tus') fileId = (await client.uploadTus(spec, stack.folderId, `t${Date.now()}.bin`, source, bytes)).fileId;
     else if (op === 'tus8') fileId = (await client.uploadTus(spec, stack.folderId, `t${Date.now()}.bin`, source, 8 * MiB)).fileId;
     else if (op === 'multipart')
