@@ -8,7 +8,8 @@
  * Ops: multipart, tus, tus8 (8 MiB PATCHes), download, idle (30 s without requests, as before a
  * download in the full bench). Environment: PROFILE_MIB (1024), PROFILE_DIR, PROFILE_CPU=off (no
  * --cpu-prof, just the figures), PROFILE_NODE_ARGS (extra server flags, e.g. --trace-gc),
- * PROFILE_KEEP=1 (keep the temp dir with the server's log).
+ * PROFILE_KEEP=1 (keep the temp dir with the server's log), PROFILE_CLAMD (tcp://host:port of a clamd:
+ * uploads are really scanned, `scan` waits for it and downloads need it).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
@@ -39,7 +40,11 @@ async function main() {
     ...(process.env.PROFILE_CPU === 'off' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profDir}`]),
     ...(process.env.PROFILE_NODE_ARGS ?? '').split(' ').filter(Boolean),
   ];
-  const stack = await startKuraStack(join(dir, 'kura'), { main, clamd: 'tcp://127.0.0.1:1', nodeArgs });
+  const stack = await startKuraStack(join(dir, 'kura'), {
+    main,
+    clamd: process.env.PROFILE_CLAMD ?? 'tcp://127.0.0.1:1',
+    nodeArgs,
+  });
   const client = ClientProcess.start();
   const s = stack.session;
   const spec = { host: '127.0.0.1', port: stack.kura.port, cookie: s.cookie, csrf: s.csrf };
@@ -51,6 +56,11 @@ async function main() {
     const th0 = threads(stack.kura.pid);
     const c0 = cpuSeconds(stack.kura.pid);
     const t0 = performance.now();
+    if (op === 'scan') {
+      // With PROFILE_CLAMD: wait until the last upload's scan made it available (as the full bench does).
+      while (!(await isAvailable(stack.dataDir, fileId))) await new Promise((r) => setTimeout(r, 200));
+      continue;
+    }
     if (op === 'idle') {
       await new Promise((r) => setTimeout(r, 30_000));
       continue;
@@ -61,7 +71,7 @@ async function main() {
       fileId = (await client.uploadMultipart(spec, stack.folderId, `m${Date.now()}.bin`, source)).fileId;
     else if (op === 'download') {
       // Without a scanner nothing becomes available: the bench's session cannot download. Mark it clean directly.
-      await markAvailable(stack.dataDir, fileId);
+      if (!process.env.PROFILE_CLAMD) await markAvailable(stack.dataDir, fileId);
       await client.download('127.0.0.1', stack.kura.port, `/api/v1/files/${fileId}/content`, { cookie: s.cookie });
     }
     const sec = (performance.now() - t0) / 1000;
@@ -97,6 +107,18 @@ function threads(pid: number): Map<number, { name: string; u: number; s: number 
     }
   }
   return out;
+}
+
+async function isAvailable(dataDir: string, fileId: string): Promise<boolean> {
+  const { default: Db } = await import('better-sqlite3');
+  const db = new Db(join(dataDir, 'kura.db'), { readonly: true });
+  try {
+    const row = db.prepare(`select state from file_versions where file_id = ? order by version desc`).get(fileId) as
+      { state: string } | undefined;
+    return row?.state === 'available';
+  } finally {
+    db.close();
+  }
 }
 
 async function markAvailable(dataDir: string, fileId: string) {

@@ -337,6 +337,9 @@ export interface KuraServer {
   stop(): Promise<void>;
 }
 
+/** The node flags `npm start` and `bin/kura.js` run the server with (package.json, the bin's shebang). */
+export const SERVER_NODE_FLAGS = ['--max-semi-space-size=32'];
+
 /**
  * `kura serve` with stdout/stderr to a file: compiled `main.js` (from buildKura) run by node as in
  * production, or, with `main` null, from source through tsx as the tests run it (test/support/cli.ts).
@@ -348,6 +351,7 @@ export async function startKura(
   nodeArgs: string[] = [],
 ): Promise<KuraServer> {
   const args = [
+    ...SERVER_NODE_FLAGS,
     ...nodeArgs,
     ...(main ? [main, 'serve'] : ['--import', import.meta.resolve('tsx'), join(REPO, 'src', 'main.ts'), 'serve']),
   ];
