@@ -9,7 +9,7 @@
  * Segment i starts at byte 45 + i × (65,536 + 16), so a range read decrypts only the segments it
  * touches. Truncation (the last-segment flag), reordering (the index in the nonce), splicing between
  * blobs (key bound to tenant and blob, salt per blob) and any bit flip fail authentication.
- * Encryption and decryption stream with constant memory (one segment buffered).
+ * Encryption and decryption stream with constant memory (about one segment buffered).
  */
 import { createCipheriv, createDecipheriv, type CipherGCM } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -71,7 +71,7 @@ export function segmentCipher(key: Buffer, prefix: Buffer, index: number, last: 
 }
 
 export function sealSegment(key: Buffer, prefix: Buffer, index: number, last: boolean, plaintext: Buffer): Buffer {
-  const c = createCipheriv('aes-256-gcm', key, nonce(prefix, index, last), { authTagLength: AEAD_TAG_BYTES });
+  const c = segmentCipher(key, prefix, index, last);
   return Buffer.concat([c.update(plaintext), c.final(), c.getAuthTag()]);
 }
 
@@ -181,7 +181,8 @@ export function createEncryptStream(dek: Buffer, ctx: BlobContext, header?: Blob
         filled += piece.length;
         off += piece.length;
         if (filled === SEGMENT_PLAINTEXT_BYTES) {
-          out.push(cipher.final(), cipher.getAuthTag());
+          cipher.final(); // always empty for GCM
+          out.push(cipher.getAuthTag());
           held = out;
           out = [];
           filled = 0;

@@ -249,7 +249,8 @@ export class UploadService {
             filled += piece.length;
             off += piece.length;
             if (filled < size) continue;
-            sealed.push(cipher.final(), cipher.getAuthTag());
+            cipher.final(); // always empty for GCM
+            sealed.push(cipher.getAuthTag());
             if (batch.length === 0) batchPos = cipherPos(pos);
             for (const b of sealed) {
               batch.push(b);

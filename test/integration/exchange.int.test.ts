@@ -312,10 +312,11 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     expect((await events(tenant.id, 'exchange.request_revoked')).length).toBe(1);
   });
 
-  it('five wrong codes lock the link, a new code does not reset the count, the right code no longer works [TLS-03]', async () => {
+  /** A new request link for `email`, an outsider on it, and the code mailed to them. */
+  const codeSentFor = async (title: string, email: string) => {
     const created = await staff.client.post('/api/v1/exchange/requests', {
-      title: 'ロック確認',
-      recipientEmail: 'lock@citizen.example.jp',
+      title,
+      recipientEmail: email,
       expiresInDays: 3,
       maxBytes: 1000,
       lang: 'ja',
@@ -323,7 +324,13 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     const token = /\/x\/r\/(.+)$/.exec(created.body.link)![1]!;
     const guest = new Outsider(internet);
     await guest.req('POST', `/api/v1/ext/requests/${token}/code`);
-    let code = await latestCode(tenant.id, 'lock@citizen.example.jp');
+    return { token, guest, code: await latestCode(tenant.id, email) };
+  };
+
+  it('five wrong codes lock the link, a new code does not reset the count, the right code no longer works [TLS-03]', async () => {
+    const sent = await codeSentFor('ロック確認', 'lock@citizen.example.jp');
+    const { token, guest } = sent;
+    let code = sent.code;
     const wrongFor = (c: string) => (c === '000000' ? '111111' : '000000');
     const answers = [];
     for (let i = 0; i < 4; i++)
@@ -346,17 +353,7 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
   });
 
   it('parallel wrong answers each use up an attempt [TLS-03]', async () => {
-    const created = await staff.client.post('/api/v1/exchange/requests', {
-      title: '並列',
-      recipientEmail: 'parallel@citizen.example.jp',
-      expiresInDays: 3,
-      maxBytes: 1000,
-      lang: 'ja',
-    });
-    const token = /\/x\/r\/(.+)$/.exec(created.body.link)![1]!;
-    const guest = new Outsider(internet);
-    await guest.req('POST', `/api/v1/ext/requests/${token}/code`);
-    const code = await latestCode(tenant.id, 'parallel@citizen.example.jp');
+    const { token, guest, code } = await codeSentFor('並列', 'parallel@citizen.example.jp');
     const wrong = code === '000000' ? '111111' : '000000';
     const replies = await Promise.all(
       Array.from({ length: 8 }, () => guest.req('POST', `/api/v1/ext/requests/${token}/verify`, { code: wrong })),
