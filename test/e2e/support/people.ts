@@ -70,6 +70,7 @@ export class Browsers {
     this.contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (err) => this.problems.push(`pageerror: ${err.message}`));
+    page.on('crash', () => this.problems.push(`page crashed: ${page.url()}`));
     page.on('console', (message) => {
       if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) this.problems.push(message.text());
     });
@@ -84,6 +85,9 @@ export class Browsers {
   /** Sets the password through a setup link and enrols TOTP; ends on the signed-in home page. */
   async setUp(link: string, password: string, displayName: string): Promise<Person> {
     const page = await this.open(link);
+    // Several people's windows are open at once; the one being used is brought to the front so
+    // Chromium keeps producing its animation frames (Playwright's click waits on them).
+    await page.bringToFront();
     await field(page, 'パスワード').fill(password);
     await field(page, 'パスワード（確認）').fill(password);
     await page.getByTestId('password-ok').waitFor();
