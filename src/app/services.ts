@@ -45,7 +45,6 @@ import type { Zone } from '../core/types.js';
 import { readFileSync } from 'node:fs';
 import type { BlobStore } from '../storage/blob-store.js';
 import { FsBlobStore } from '../storage/fs-blob-store.js';
-import { S3BlobStore } from '../storage/s3-blob-store.js';
 import type { Scanner } from '../malware/scanner.js';
 import { NoScanner } from '../malware/scanner.js';
 import { ClamdScanner } from '../malware/clamd-scanner.js';
@@ -148,10 +147,14 @@ export interface CreateServicesOptions {
   scanner?: Scanner;
 }
 
-/** The configured blob store: S3-compatible object storage when `s3` is set, else the local directory. */
-export function createBlobStore(config: ResolvedConfig): BlobStore {
+/**
+ * The configured blob store: S3-compatible object storage when `s3` is set, else the local directory.
+ * The AWS SDK is loaded only for S3 (it would cost the embedded mode several MB of memory).
+ */
+export async function createBlobStore(config: ResolvedConfig): Promise<BlobStore> {
   if (!config.s3) return new FsBlobStore(config.paths.blobs);
   const { secretAccessKeyFile, ...s3 } = config.s3;
+  const { S3BlobStore } = await import('../storage/s3-blob-store.js');
   return new S3BlobStore({ ...s3, secretAccessKey: readFileSync(secretAccessKeyFile, 'utf8').trim() });
 }
 
@@ -291,7 +294,7 @@ export async function createServices(
   const groups = new GroupService({ database, clock, audit, users: userRepository });
 
   // Files (issue 4): one blob store, the vault over it, the scan gate, and the services.
-  const blobStore = opts.blobStore ?? createBlobStore(config);
+  const blobStore = opts.blobStore ?? (await createBlobStore(config));
   const vault = new BlobVault({ store: blobStore, keyring });
   const { scanner, clamdSupervisor } = createScanner(config, opts, logger);
   const folderRepo = new FolderRepository(database.db);

@@ -3,7 +3,6 @@
  * differences since the last signed-off review; a reviewer confirms or revokes each user (revoking
  * suspends the account), then signs off with findings. Exportable as CSV and XLSX.
  */
-import ExcelJS from 'exceljs';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
@@ -241,6 +240,7 @@ export class AccessReviewService {
         /[",\r\n]/.test(c) || /^[=+\-@\t]/.test(c) ? `"${c.replace(/^([=+\-@\t])/, "'$1").replace(/"/g, '""')}"` : c;
       return Buffer.from('\ufeff' + [header, ...rows].map((r) => r.map(esc).join(',')).join('\r\n') + '\r\n', 'utf8');
     }
+    const { default: ExcelJS } = await import('exceljs'); // on first use: several MB of heap
     const wb = new ExcelJS.Workbook();
     wb.creator = 'Kura';
     const ws = wb.addWorksheet('アクセスレビュー');

@@ -5,7 +5,6 @@
  */
 import canonicalize from 'canonicalize';
 import { existsSync } from 'node:fs';
-import PDFDocument from 'pdfkit';
 import { AppError } from '../core/errors.js';
 import { sha256Hex } from '../crypto/primitives.js';
 import { ARGON2_PARAMS } from '../crypto/password-hash.js';
@@ -167,6 +166,9 @@ const FONT_CANDIDATES: Array<[string, string | undefined]> = [
 export async function renderAuthPolicyPdf(doc: AuthPolicyDocument): Promise<Buffer> {
   const font = FONT_CANDIDATES.find(([path]) => existsSync(path));
   if (!font) throw new AppError('export.font_unavailable', 'install fonts-noto-cjk');
+  // Loaded on first use: pdfkit and its font engine take several MB of heap that a file server
+  // should not carry for an export run now and then.
+  const { default: PDFDocument } = await import('pdfkit');
   const pdf = new PDFDocument({
     size: 'A4',
     margin: 56,

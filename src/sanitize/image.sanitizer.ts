@@ -6,7 +6,7 @@
  */
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import {
   noteRemoved,
   readAllLimited,
@@ -30,8 +30,18 @@ export const IMAGE_MAX_PIXELS = 100_000_000;
 /** Larger image files are held for review instead of being decoded. */
 export const IMAGE_MAX_BYTES = 256 * 1024 * 1024;
 
+/** sharp (libvips) is loaded on the first image, not at start: a server that never sees one keeps its memory. */
+let sharpModule: Promise<typeof Sharp> | null = null;
+function loadSharp(): Promise<typeof Sharp> {
+  sharpModule ??= import('sharp').then((m) => m.default);
+  return sharpModule;
+}
+
 export class ImageSanitizer implements Sanitizer {
-  readonly engine = `sharp-${sharp.versions.sharp ?? 'unknown'}`;
+  #version: string | undefined;
+  get engine(): string {
+    return this.#version ? `sharp-${this.#version}` : 'sharp';
+  }
 
   handles(s: Pick<SanitizeSource, 'name' | 'detectedMime'>): boolean {
     return s.detectedMime !== null && s.detectedMime in FORMATS;
@@ -42,6 +52,8 @@ export class ImageSanitizer implements Sanitizer {
     const removed: Removed[] = [];
     // First pass: what metadata is there (to report it), reading only the header.
     // sharp buffers a streamed input whole anyway: read it once, within a bound, and decode from memory.
+    const sharp = await loadSharp();
+    this.#version = sharp.versions.sharp ?? 'unknown';
     const input = await readAllLimited(await source.open(), IMAGE_MAX_BYTES);
     const meta = await sharp(input, { limitInputPixels: IMAGE_MAX_PIXELS, failOn: 'error' })
       .metadata()

@@ -16,7 +16,8 @@
  */
 import { spawn } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRef, PDFStream, PDFString, PDFHexString, type PDFObject } from 'pdf-lib';
+import type * as PdfLib from 'pdf-lib';
+import type { PDFDict, PDFDocument, PDFObject } from 'pdf-lib';
 import {
   noteRemoved,
   readAllLimited,
@@ -30,7 +31,16 @@ import {
 
 export const PDF_MAX_BYTES = 200 * 1024 * 1024;
 
-const N = (s: string) => PDFName.of(s);
+/**
+ * pdf-lib is loaded with the first PDF, not at start (a few MB of heap a server may never need);
+ * every helper below runs only after `loadPdfLib()` in `sanitize`.
+ */
+let lib!: typeof PdfLib;
+async function loadPdfLib(): Promise<void> {
+  lib ??= await import('pdf-lib');
+}
+
+const N = (s: string) => lib.PDFName.of(s);
 const DANGEROUS_ACTIONS = new Set([
   'JavaScript',
   'Launch',
@@ -60,7 +70,7 @@ export class PdfSanitizer implements Sanitizer {
   private async rasterise(source: SanitizeSource, bytes: Buffer, sink: SanitizeSink): Promise<SanitizeOutcome> {
     let sizes: Array<{ width: number; height: number }>;
     try {
-      const doc = await PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: false });
+      const doc = await lib.PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: false });
       sizes = doc.getPages().map((p) => p.getSize());
     } catch (err) {
       const e = err as Error;
@@ -70,7 +80,7 @@ export class PdfSanitizer implements Sanitizer {
     if (sizes.length === 0) throw new SanitizeError('malformed', 'a PDF without pages');
     if (sizes.length > STRICT_MAX_PAGES)
       throw new SanitizeError('limit', `${sizes.length} pages (strict mode renders at most ${STRICT_MAX_PAGES})`);
-    const out = await PDFDocument.create();
+    const out = await lib.PDFDocument.create();
     const bin = this.options.pdftoppm ?? 'pdftoppm';
     // A batch of pages per pdftoppm run keeps memory to a few page images at a time.
     for (let first = 1; first <= sizes.length; first += 10) {
@@ -100,11 +110,12 @@ export class PdfSanitizer implements Sanitizer {
   }
 
   async sanitize(source: SanitizeSource, sink: SanitizeSink): Promise<SanitizeOutcome> {
+    await loadPdfLib();
     const bytes = await readAllLimited(await source.open(), PDF_MAX_BYTES);
     if (source.policy?.pdfMode === 'strict') return this.rasterise(source, bytes, sink);
     let doc: PDFDocument;
     try {
-      doc = await PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: false });
+      doc = await lib.PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: false });
     } catch (err) {
       const e = err as Error;
       if (/encrypted/i.test(e.name) || /encrypted/i.test(e.message)) throw new SanitizeError('encrypted', 'encrypted PDF');
@@ -137,7 +148,7 @@ function scrub(doc: PDFDocument): { removed: Removed[]; loss: boolean } {
   const removed: Removed[] = [];
   let loss = false;
   const context = doc.context;
-  const lookup = (o: PDFObject | undefined): PDFObject | undefined => (o instanceof PDFRef ? context.lookup(o) : o);
+  const lookup = (o: PDFObject | undefined): PDFObject | undefined => (o instanceof lib.PDFRef ? context.lookup(o) : o);
 
   // Catalog-level entries.
   const catalog = doc.catalog;
@@ -146,7 +157,7 @@ function scrub(doc: PDFDocument): { removed: Removed[]; loss: boolean } {
     noteRemoved(removed, 'open_action');
   }
   const names = lookup(catalog.get(N('Names')));
-  if (names instanceof PDFDict) {
+  if (names instanceof lib.PDFDict) {
     for (const [key, kind] of [
       ['JavaScript', 'javascript'],
       ['EmbeddedFiles', 'embedded_file'],
@@ -159,7 +170,7 @@ function scrub(doc: PDFDocument): { removed: Removed[]; loss: boolean } {
     }
   }
   const acro = lookup(catalog.get(N('AcroForm')));
-  if (acro instanceof PDFDict && acro.has(N('XFA'))) {
+  if (acro instanceof lib.PDFDict && acro.has(N('XFA'))) {
     acro.delete(N('XFA'));
     noteRemoved(removed, 'xfa');
     loss = true;
@@ -168,11 +179,11 @@ function scrub(doc: PDFDocument): { removed: Removed[]; loss: boolean } {
   // Every object: actions, JavaScript, embedded files, attachment annotations.
   const attachmentAnnots = new Set<PDFObject>();
   for (const [ref, obj] of context.enumerateIndirectObjects()) {
-    const dict = obj instanceof PDFDict ? obj : obj instanceof PDFStream ? obj.dict : null;
+    const dict = obj instanceof lib.PDFDict ? obj : obj instanceof lib.PDFStream ? obj.dict : null;
     if (!dict) continue;
     const type = nameOf(dict.get(N('Type')));
     const subtype = nameOf(dict.get(N('Subtype')));
-    if (type === 'EmbeddedFile' || (obj instanceof PDFStream && subtype === null && type === 'EmbeddedFile')) {
+    if (type === 'EmbeddedFile' || (obj instanceof lib.PDFStream && subtype === null && type === 'EmbeddedFile')) {
       context.delete(ref);
       continue;
     }
@@ -187,10 +198,10 @@ function scrub(doc: PDFDocument): { removed: Removed[]; loss: boolean } {
   // attachment annotations (inline or not) leave the array.
   for (const page of doc.getPages()) {
     const annots = lookup(page.node.get(N('Annots')));
-    if (!(annots instanceof PDFArray)) continue;
+    if (!(annots instanceof lib.PDFArray)) continue;
     for (let i = annots.size() - 1; i >= 0; i--) {
       const a = annots.get(i);
-      if (a instanceof PDFDict) {
+      if (a instanceof lib.PDFDict) {
         if (nameOf(a.get(N('Subtype'))) === 'FileAttachment') {
           attachmentAnnots.add(a);
           noteRemoved(removed, 'embedded_file', 'attachment annotation');
@@ -200,7 +211,7 @@ function scrub(doc: PDFDocument): { removed: Removed[]; loss: boolean } {
       if (attachmentAnnots.has(a)) annots.remove(i);
     }
   }
-  for (const ref of attachmentAnnots) if (ref instanceof PDFRef) context.delete(ref);
+  for (const ref of attachmentAnnots) if (ref instanceof lib.PDFRef) context.delete(ref);
   // Whatever nothing points at any more (the removed trees, file specifications, scripts) is not written.
   dropUnreachable(doc);
   return { removed, loss };
@@ -215,16 +226,16 @@ function dropUnreachable(doc: PDFDocument): void {
   for (const o of [Root, Info]) if (o) stack.push(o as PDFObject);
   while (stack.length) {
     const o = stack.pop()!;
-    if (o instanceof PDFRef) {
+    if (o instanceof lib.PDFRef) {
       if (seen.has(o.tag)) continue;
       seen.add(o.tag);
       const target = context.lookup(o);
       if (target) stack.push(target);
-    } else if (o instanceof PDFDict) {
+    } else if (o instanceof lib.PDFDict) {
       for (const [, v] of o.entries()) stack.push(v);
-    } else if (o instanceof PDFArray) {
+    } else if (o instanceof lib.PDFArray) {
       for (let i = 0; i < o.size(); i++) stack.push(o.get(i));
-    } else if (o instanceof PDFStream) {
+    } else if (o instanceof lib.PDFStream) {
       stack.push(o.dict);
     }
   }
@@ -286,11 +297,11 @@ function splitPngs(all: Buffer): Buffer[] {
 }
 
 function nameOf(o: PDFObject | undefined): string | null {
-  return o instanceof PDFName ? o.decodeText() : null;
+  return o instanceof lib.PDFName ? o.decodeText() : null;
 }
 
 function stringOf(o: PDFObject | undefined): string {
-  return o instanceof PDFString || o instanceof PDFHexString ? o.decodeText() : '';
+  return o instanceof lib.PDFString || o instanceof lib.PDFHexString ? o.decodeText() : '';
 }
 
 /** Removes JavaScript, additional actions and dangerous actions from one dictionary (and its direct children). */
@@ -340,11 +351,11 @@ function scrubDict(
   // /A (annotation or outline action) and /Next chains held inline.
   for (const key of ['A', 'Next']) {
     const child = dict.get(N(key));
-    if (child instanceof PDFDict) scrubDict(child, removed, setLoss, lookup, depth + 1);
-    else if (child instanceof PDFArray)
+    if (child instanceof lib.PDFDict) scrubDict(child, removed, setLoss, lookup, depth + 1);
+    else if (child instanceof lib.PDFArray)
       for (let i = 0; i < child.size(); i++) {
         const c = child.get(i);
-        if (c instanceof PDFDict) scrubDict(c, removed, setLoss, lookup, depth + 1);
+        if (c instanceof lib.PDFDict) scrubDict(c, removed, setLoss, lookup, depth + 1);
       }
   }
 }
