@@ -338,7 +338,7 @@ export interface KuraServer {
 }
 
 /** The node flags `npm start` and `bin/kura.js` run the server with (package.json, the bin's shebang). */
-export const SERVER_NODE_FLAGS = ['--max-semi-space-size=32'];
+export const SERVER_NODE_FLAGS: string[] = [];
 
 /**
  * `kura serve` with stdout/stderr to a file: compiled `main.js` (from buildKura) run by node as in
