@@ -40,6 +40,7 @@ import { discard, MeasureStream, type BlobVault } from './blob-vault.js';
 import type { FileService } from './file.service.js';
 import type { OnConflict } from './folder.service.js';
 import type { UploadRepository, UploadRow } from './upload.repository.js';
+import { openWriteBatch } from '../storage/write-batch.js';
 
 export interface UploadServiceDeps {
   database: Database;
@@ -194,6 +195,7 @@ export class UploadService {
     this.hashes.delete(row.id);
     let syncing: Promise<void> | null = null;
     let writing: Promise<void> | null = null;
+    const share = openWriteBatch();
     try {
       const header = await readHeader(fh);
       const dek = await this.deps.vault.dek({
@@ -207,7 +209,7 @@ export class UploadService {
       // Anything past the durable offset (a crash mid-write) is garbage.
       await fh.truncate(cipherPos(start));
       const chunkHash = checksum ? createSha256() : null;
-      // Sealed segments are written in batches of about 1 MiB (one writev), not one write per segment.
+      // Sealed segments are written in batches (one writev; up to 1 MiB, shared with other transfers), not one write per segment.
       let batch: Buffer[] = [];
       let batchBytes = 0;
       let batchPos = cipherPos(pos);
@@ -262,7 +264,7 @@ export class UploadService {
             pieces = [];
             sealed = [];
             filled = 0;
-            if (batchBytes >= 1024 * 1024) await flush();
+            if (batchBytes >= share.bytes()) await flush();
           }
         }
       } catch (err) {
@@ -284,6 +286,7 @@ export class UploadService {
       await fh.truncate(cipherPos(start)).catch(() => {});
       throw err;
     } finally {
+      share.release();
       await fh.close();
     }
     if (pos === row.length) {

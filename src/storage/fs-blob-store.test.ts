@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { randomBytes, randomId } from '../crypto/primitives.js';
 import { BlobExistsError, BlobNotFoundError, blobKey } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
+import { activeWriters } from './write-batch.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kura-blobs-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -44,6 +45,7 @@ describe('local blob store', () => {
     await expect(store.put(k, failing)).rejects.toThrow('client went away');
     expect(await store.exists(k)).toBe(false);
     expect(readdirSync(join(root, '.staging'))).toEqual([]);
+    expect(activeWriters()).toBe(0); // its share of the write budget went back
   });
 
   it('refuses keys that are not two random ids, so no name or path can reach the disk', async () => {

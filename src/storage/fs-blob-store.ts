@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomId } from '../crypto/primitives.js';
 import { assertBlobKey, BlobExistsError, BlobNotFoundError, type BlobStore } from './blob-store.js';
+import { openWriteBatch } from './write-batch.js';
 
 const STAGING = '.staging';
 
@@ -127,12 +128,11 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-const BATCH_BYTES = 1024 * 1024;
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 
 /**
- * Writes `body` to a new file and fsyncs it: chunks go out in ~1 MiB writev batches, one written
- * while the next is gathered, and every 64 MiB an fdatasync starts in the background, so the final
+ * Writes `body` to a new file and fsyncs it: chunks go out in writev batches (up to 1 MiB, less while
+ * other transfers write: `openWriteBatch`), one written while the next is gathered, and every 64 MiB an fdatasync starts in the background, so the final
  * fsync has little left to flush instead of the whole file (a 1 GiB upload otherwise waits seconds
  * for it after its last byte).
  */
@@ -140,6 +140,7 @@ async function writeDurably(path: string, body: Readable): Promise<void> {
   const fh = await open(path, 'wx', 0o600);
   let syncing: Promise<void> | null = null;
   let writing: Promise<void> | null = null;
+  const share = openWriteBatch();
   try {
     let batch: Buffer[] = [];
     let batchBytes = 0;
@@ -164,7 +165,7 @@ async function writeDurably(path: string, body: Readable): Promise<void> {
     for await (const chunk of body) {
       batch.push(chunk as Buffer);
       batchBytes += (chunk as Buffer).length;
-      if (batchBytes >= BATCH_BYTES) await flush();
+      if (batchBytes >= share.bytes()) await flush();
     }
     await flush();
     await writing;
@@ -172,6 +173,7 @@ async function writeDurably(path: string, body: Readable): Promise<void> {
     syncing = null;
     await fh.sync();
   } finally {
+    share.release();
     await (writing as Promise<void> | null)?.catch(() => {});
     await (syncing as Promise<void> | null)?.catch(() => {});
     await fh.close();
