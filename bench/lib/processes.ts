@@ -339,6 +339,8 @@ export interface KuraServer {
 
 /** The node flags `npm start` and `bin/kura.js` run the server with (package.json, the bin's shebang). */
 export const SERVER_NODE_FLAGS: string[] = [];
+/** The environment they set for it: glibc malloc arenas capped as in production (docs/deployment.md). */
+export const SERVER_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 
 /**
  * `kura serve` with stdout/stderr to a file: compiled `main.js` (from buildKura) run by node as in
@@ -363,6 +365,7 @@ export async function startKura(
     KURA_LGWAN_PORT: String(lgwanPort),
     KURA_INTERNET_PORT: String(internetPort),
     KURA_HOST: '127.0.0.1',
+    ...SERVER_ENV,
     ...env,
   });
   const logFile = join(cwd, 'kura.log');
