@@ -7,6 +7,8 @@
  *   POST /api/v1/folders/inline/files   TLS + SHA-256 + AES-256-GCM per 64 KiB segment + write + fsync,
  *                                       all on the event loop (the body is taken as it comes, unparsed)
  *   POST /api/v1/folders/worker/files   the same, with SHA-256, AES-GCM and the writes on one worker thread
+ *   POST /api/v1/folders/discard/files  TLS only: the body is counted and dropped (what the client and
+ *                                       TLS alone allow an upload on this machine)
  *   GET  /download                      read the file + AES-256-GCM per segment + SHA-256 + TLS
  * The upload paths are Kura's multipart upload path with the folder id naming the mode, so the
  * bench client sends exactly what it sends Kura.
@@ -66,7 +68,11 @@ const server = createServer(tls, (req, res) => {
     res.end(JSON.stringify({ id: 'bare', latest: { sha256, size, state: 'available' } }));
   };
   const path = join(tmp, `bare-${++uploads}.bin`);
-  if (req.method === 'POST' && req.url === '/api/v1/folders/inline/files') {
+  if (req.method === 'POST' && req.url === '/api/v1/folders/discard/files') {
+    let size = 0;
+    req.on('data', (chunk: Buffer) => void (size += chunk.length));
+    req.on('end', () => reply('-', size));
+  } else if (req.method === 'POST' && req.url === '/api/v1/folders/inline/files') {
     const fd = openSync(path, 'w');
     const hash = createHash('sha256');
     const run = Buffer.allocUnsafe(RUN);
