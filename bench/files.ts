@@ -420,14 +420,15 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
     // ---- 2b. the bare Node.js reference: only TLS + SHA-256 + AES-GCM + write, nothing of Kura's (info) ----
     const bare = await startBareServer({ certFile, keyFile, file, tmp: join(dir, 'bare') });
     const bareSpec = (): SessionSpec => ({ host: '127.0.0.1', port: bare.port, cookie: 'bench=bare', csrf: 'bare' });
-    const bareRuns: Record<'discard' | 'inline' | 'worker' | 'download', number[]> = {
+    const bareRuns: Record<'discard' | 'inline' | 'hashworker' | 'worker' | 'download', number[]> = {
       discard: [],
       inline: [],
+      hashworker: [],
       worker: [],
       download: [],
     };
     for (let i = 0; i < 2; i++) {
-      for (const mode of ['discard', 'inline', 'worker'] as const) {
+      for (const mode of ['discard', 'inline', 'hashworker', 'worker'] as const) {
         await warm('source', file);
         const r = await client.uploadMultipart(bareSpec(), mode, `bare-${mode}.bin`, srcSpec(cfg.fileBytes));
         bareRuns[mode].push(r.mbPerSecond);
@@ -439,7 +440,7 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
     }
     await bare.stop();
     log(
-      `bare Node.js reference: upload with TLS only ${bareRuns.discard.map((x) => x.toFixed(0)).join('/')} MB/s; upload ${bareRuns.inline.map((x) => x.toFixed(0)).join('/')} MB/s on the event loop, ${bareRuns.worker.map((x) => x.toFixed(0)).join('/')} MB/s with a crypto worker; download ${bareRuns.download.map((x) => x.toFixed(0)).join('/')} MB/s`,
+      `bare Node.js reference: upload with TLS only ${bareRuns.discard.map((x) => x.toFixed(0)).join('/')} MB/s; upload ${bareRuns.inline.map((x) => x.toFixed(0)).join('/')} MB/s on the event loop, ${bareRuns.hashworker.map((x) => x.toFixed(0)).join('/')} MB/s with SHA-256 on a worker, ${bareRuns.worker.map((x) => x.toFixed(0)).join('/')} MB/s with a crypto worker; download ${bareRuns.download.map((x) => x.toFixed(0)).join('/')} MB/s`,
     );
 
     // ---- 3. RSS with 2 GiB: a simple upload + download of the largest downloadable file ----
@@ -653,6 +654,7 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
     for (const [mode, figure] of [
       ['discard', 'bare Node.js upload, TLS only (body counted and dropped): the client and TLS alone, best of 2'],
       ['inline', 'bare Node.js upload: TLS + SHA-256 + AES-GCM + write + fsync on the event loop, best of 2'],
+      ['hashworker', 'bare Node.js upload: the same with only SHA-256 on a worker thread, best of 2'],
       ['worker', 'bare Node.js upload: the same with the crypto and writes on a worker thread, best of 2'],
       ['download', 'bare Node.js download: read + AES-GCM + SHA-256 + TLS on the event loop, best of 2'],
     ] as const) {

@@ -7,6 +7,7 @@
  *   POST /api/v1/folders/inline/files   TLS + SHA-256 + AES-256-GCM per 64 KiB segment + write + fsync,
  *                                       all on the event loop (the body is taken as it comes, unparsed)
  *   POST /api/v1/folders/worker/files   the same, with SHA-256, AES-GCM and the writes on one worker thread
+ *   POST /api/v1/folders/hashworker/files  AES-GCM and the writes on the event loop, only SHA-256 on a worker
  *   POST /api/v1/folders/discard/files  TLS only: the body is counted and dropped (what the client and
  *                                       TLS alone allow an upload on this machine)
  *   GET  /download                      read the file + AES-256-GCM per segment + SHA-256 + TLS
@@ -56,6 +57,20 @@ parentPort.on('message', (m) => {
   { eval: true },
 );
 
+/** The hash-only worker: hashes the runs it is handed (transferred) and answers the digest at the end. */
+const hasher = new Worker(
+  `
+const { parentPort } = require('node:worker_threads');
+const c = require('node:crypto');
+let h = null;
+parentPort.on('message', (m) => {
+  if (m.op === 'begin') { h = c.createHash('sha256'); return; }
+  if (m.op === 'end') { parentPort.postMessage(h.digest('hex')); return; }
+  h.update(Buffer.from(m.data, 0, m.length));
+});`,
+  { eval: true },
+);
+
 let uploads = 0;
 const tls: ServerOptions = {
   cert: readFileSync(certFile),
@@ -100,6 +115,37 @@ const server = createServer(tls, (req, res) => {
       closeSync(fd);
       unlinkSync(path);
       reply(hash.digest('hex'), size);
+    });
+  } else if (req.method === 'POST' && req.url === '/api/v1/folders/hashworker/files') {
+    const fd = openSync(path, 'w');
+    hasher.postMessage({ op: 'begin' });
+    let run = Buffer.allocUnsafeSlow(RUN);
+    let fill = 0;
+    let index = 0;
+    let size = 0;
+    const flush = () => {
+      for (let o = 0; o < fill; o += SEGMENT)
+        for (const b of seal(index++, run.subarray(o, Math.min(fill, o + SEGMENT)))) writeSync(fd, b);
+      hasher.postMessage({ op: 'run', data: run.buffer, length: fill }, [run.buffer as ArrayBuffer]);
+      run = Buffer.allocUnsafeSlow(RUN);
+      fill = 0;
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      for (let off = 0; off < chunk.length;) {
+        const n = chunk.copy(run, fill, off);
+        fill += n;
+        off += n;
+        if (fill === RUN) flush();
+      }
+    });
+    req.on('end', () => {
+      flush();
+      fsyncSync(fd);
+      closeSync(fd);
+      unlinkSync(path);
+      hasher.postMessage({ op: 'end' });
+      hasher.once('message', (sha256: string) => reply(sha256, size));
     });
   } else if (req.method === 'POST' && req.url === '/api/v1/folders/worker/files') {
     worker.postMessage({ op: 'begin', path });
