@@ -19,6 +19,7 @@
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { closeSync, createReadStream, fsyncSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { createServer, type ServerOptions } from 'node:https';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -71,6 +72,58 @@ parentPort.on('message', (m) => {
   { eval: true },
 );
 
+/**
+ * Gathers the body into RUN-byte buffers (one copy, as Kura's segmenting costs) and hands each full
+ * run, and the partial last one, to `take`, which returns the buffer to fill next (the same one, or a
+ * fresh one when the run went to a worker). `onChunk` sees each chunk as it arrives; `done` the size.
+ */
+function inRuns(
+  req: IncomingMessage,
+  take: (run: Buffer, fill: number) => Buffer,
+  done: (size: number) => void,
+  onChunk?: (chunk: Buffer) => void,
+): void {
+  let run: Buffer = Buffer.allocUnsafeSlow(RUN);
+  let fill = 0;
+  let size = 0;
+  req.on('data', (chunk: Buffer) => {
+    onChunk?.(chunk);
+    size += chunk.length;
+    for (let off = 0; off < chunk.length;) {
+      const n = chunk.copy(run, fill, off);
+      fill += n;
+      off += n;
+      if (fill === RUN) {
+        run = take(run, fill);
+        fill = 0;
+      }
+    }
+  });
+  req.on('end', () => {
+    take(run, fill);
+    done(size);
+  });
+}
+
+/** Seals `run` segment by segment from `index` and writes it; returns the next segment index. */
+function writeSealed(fd: number, index: number, run: Buffer, fill: number): number {
+  for (let o = 0; o < fill; o += SEGMENT)
+    for (const b of seal(index++, run.subarray(o, Math.min(fill, o + SEGMENT)))) writeSync(fd, b);
+  return index;
+}
+
+/** Hands `run` to a worker without a copy and returns a fresh buffer to fill next. */
+function transfer(to: Worker, run: Buffer, fill: number): Buffer {
+  to.postMessage({ op: 'run', data: run.buffer, length: fill }, [run.buffer as ArrayBuffer]);
+  return Buffer.allocUnsafeSlow(RUN);
+}
+
+function closeDurably(fd: number, path: string): void {
+  fsyncSync(fd);
+  closeSync(fd);
+  unlinkSync(path);
+}
+
 let uploads = 0;
 const tls: ServerOptions = {
   cert: readFileSync(certFile),
@@ -90,87 +143,45 @@ const server = createServer(tls, (req, res) => {
   } else if (req.method === 'POST' && req.url === '/api/v1/folders/inline/files') {
     const fd = openSync(path, 'w');
     const hash = createHash('sha256');
-    const run = Buffer.allocUnsafe(RUN);
-    let fill = 0;
     let index = 0;
-    let size = 0;
-    const flush = () => {
-      for (let o = 0; o < fill; o += SEGMENT)
-        for (const b of seal(index++, run.subarray(o, Math.min(fill, o + SEGMENT)))) writeSync(fd, b);
-      fill = 0;
-    };
-    req.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      size += chunk.length;
-      for (let off = 0; off < chunk.length;) {
-        const n = chunk.copy(run, fill, off);
-        fill += n;
-        off += n;
-        if (fill === RUN) flush();
-      }
-    });
-    req.on('end', () => {
-      flush();
-      fsyncSync(fd);
-      closeSync(fd);
-      unlinkSync(path);
-      reply(hash.digest('hex'), size);
-    });
+    inRuns(
+      req,
+      (run, fill) => {
+        index = writeSealed(fd, index, run, fill);
+        return run;
+      },
+      (size) => {
+        closeDurably(fd, path);
+        reply(hash.digest('hex'), size);
+      },
+      (chunk) => hash.update(chunk),
+    );
   } else if (req.method === 'POST' && req.url === '/api/v1/folders/hashworker/files') {
     const fd = openSync(path, 'w');
     hasher.postMessage({ op: 'begin' });
-    let run = Buffer.allocUnsafeSlow(RUN);
-    let fill = 0;
     let index = 0;
-    let size = 0;
-    const flush = () => {
-      for (let o = 0; o < fill; o += SEGMENT)
-        for (const b of seal(index++, run.subarray(o, Math.min(fill, o + SEGMENT)))) writeSync(fd, b);
-      hasher.postMessage({ op: 'run', data: run.buffer, length: fill }, [run.buffer as ArrayBuffer]);
-      run = Buffer.allocUnsafeSlow(RUN);
-      fill = 0;
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      for (let off = 0; off < chunk.length;) {
-        const n = chunk.copy(run, fill, off);
-        fill += n;
-        off += n;
-        if (fill === RUN) flush();
-      }
-    });
-    req.on('end', () => {
-      flush();
-      fsyncSync(fd);
-      closeSync(fd);
-      unlinkSync(path);
-      hasher.postMessage({ op: 'end' });
-      hasher.once('message', (sha256: string) => reply(sha256, size));
-    });
+    inRuns(
+      req,
+      (run, fill) => {
+        index = writeSealed(fd, index, run, fill);
+        return transfer(hasher, run, fill);
+      },
+      (size) => {
+        closeDurably(fd, path);
+        hasher.postMessage({ op: 'end' });
+        hasher.once('message', (sha256: string) => reply(sha256, size));
+      },
+    );
   } else if (req.method === 'POST' && req.url === '/api/v1/folders/worker/files') {
     worker.postMessage({ op: 'begin', path });
-    let run = Buffer.allocUnsafeSlow(RUN);
-    let fill = 0;
-    let size = 0;
-    const send = () => {
-      worker.postMessage({ op: 'run', data: run.buffer, length: fill }, [run.buffer as ArrayBuffer]);
-      run = Buffer.allocUnsafeSlow(RUN);
-      fill = 0;
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      for (let off = 0; off < chunk.length;) {
-        const n = chunk.copy(run, fill, off);
-        fill += n;
-        off += n;
-        if (fill === RUN) send();
-      }
-    });
-    req.on('end', () => {
-      send();
-      worker.postMessage({ op: 'end', path });
-      worker.once('message', (sha256: string) => reply(sha256, size));
-    });
+    inRuns(
+      req,
+      (run, fill) => transfer(worker, run, fill),
+      (size) => {
+        worker.postMessage({ op: 'end', path });
+        worker.once('message', (sha256: string) => reply(sha256, size));
+      },
+    );
   } else if (req.method === 'GET' && req.url === '/download') {
     const hash = createHash('sha256');
     let index = 0;

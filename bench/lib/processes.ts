@@ -337,9 +337,7 @@ export interface KuraServer {
   stop(): Promise<void>;
 }
 
-/** The node flags `npm start` and `bin/kura.js` run the server with (package.json, the bin's shebang). */
-export const SERVER_NODE_FLAGS: string[] = [];
-/** The environment they set for it: glibc malloc arenas capped as in production (docs/deployment.md). */
+/** The environment `npm start` and `bin/kura.js` run the server with: glibc malloc arenas capped (docs/deployment.md). */
 export const SERVER_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
 
 /**
@@ -353,7 +351,6 @@ export async function startKura(
   nodeArgs: string[] = [],
 ): Promise<KuraServer> {
   const args = [
-    ...SERVER_NODE_FLAGS,
     ...nodeArgs,
     ...(main ? [main, 'serve'] : ['--import', import.meta.resolve('tsx'), join(REPO, 'src', 'main.ts'), 'serve']),
   ];

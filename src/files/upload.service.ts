@@ -209,7 +209,8 @@ export class UploadService {
       // Anything past the durable offset (a crash mid-write) is garbage.
       await fh.truncate(cipherPos(start));
       const chunkHash = checksum ? createSha256() : null;
-      // Sealed segments are written in batches (one writev; up to 1 MiB, shared with other transfers), not one write per segment.
+      // Sealed segments are written in batches (one writev each, up to 1 MiB: `openWriteBatch`),
+      // not one write per segment.
       let batch: Buffer[] = [];
       let batchBytes = 0;
       let batchPos = cipherPos(pos);

@@ -131,10 +131,10 @@ export class FsBlobStore implements BlobStore {
 const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
 
 /**
- * Writes `body` to a new file and fsyncs it: chunks go out in writev batches (up to 1 MiB, less while
- * other transfers write: `openWriteBatch`), one written while the next is gathered, and every 64 MiB an fdatasync starts in the background, so the final
- * fsync has little left to flush instead of the whole file (a 1 GiB upload otherwise waits seconds
- * for it after its last byte).
+ * Writes `body` to a new file and fsyncs it: chunks go out in writev batches (up to 1 MiB, less
+ * while other transfers write: `openWriteBatch`), one written while the next is gathered, and every
+ * 64 MiB an fdatasync starts in the background, so the final fsync has little left to flush instead
+ * of the whole file (a 1 GiB upload otherwise waits seconds for it after its last byte).
  */
 async function writeDurably(path: string, body: Readable): Promise<void> {
   const fh = await open(path, 'wx', 0o600);
