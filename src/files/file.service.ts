@@ -717,10 +717,15 @@ class IntegrityError extends Error {
   override name = 'IntegrityError';
 }
 
-/** Passes bytes through and fails at the end unless their count and SHA-256 match the record. */
+/**
+ * Passes bytes through and fails at the end unless their count and SHA-256 match the record. The
+ * last chunk is held back until both are checked, so a mismatching download never arrives whole:
+ * the client sees a body shorter than its Content-Length and the connection reset.
+ */
 class VerifyStream extends Transform {
   private readonly hash = createSha256();
   private bytes = 0;
+  private held: Buffer | null = null;
   constructor(
     private readonly sha256: string,
     private readonly size: number,
@@ -730,12 +735,14 @@ class VerifyStream extends Transform {
   override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     this.hash.update(chunk);
-    cb(null, chunk);
+    const previous = this.held;
+    this.held = chunk;
+    cb(null, previous ?? undefined);
   }
   override _flush(cb: TransformCallback): void {
     if (this.bytes !== this.size) return cb(new IntegrityError(`size ${this.bytes} ≠ ${this.size}`));
     if (this.hash.digestHex() !== this.sha256) return cb(new IntegrityError('sha256 mismatch'));
-    cb();
+    cb(null, this.held ?? undefined);
   }
 }
 

@@ -3,6 +3,8 @@
  * PostgreSQL + Ceph RGW S3), with the real clamd and its EICAR test signatures.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -396,6 +398,41 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     await k.services.blobStore.delete(blobKey(tenant.id, otherBlob));
     const missing = await owner.client.get(`/api/v1/files/${other}/content`);
     expect([missing.status, missing.body.error.code]).toEqual([500, 'file.integrity_failed']);
+  });
+
+  it('never delivers a whole download whose bytes do not match the recorded SHA-256, and records the fault [TLS-02]', async () => {
+    const f = await folder(owner.client, '照合');
+    const content = randomBytes(300_000); // five segments: all but the last pass before the hash is known
+    const id = await uploadClean(owner.client, f, 'record.bin', content);
+    // The blob is intact (every segment authenticates); the record disagrees with it.
+    await k.services.database.db
+      .updateTable('file_versions')
+      .set({ sha256: sha256Hex(Buffer.from('something else')) })
+      .where('file_id', '=', id)
+      .execute();
+    // Over a real connection: what a browser would receive.
+    await lgwan.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = lgwan.server.address() as AddressInfo;
+    const got = await new Promise<{ bytes: number; whole: boolean }>((resolve) => {
+      let bytes = 0;
+      const req = httpGet(
+        { host: '127.0.0.1', port, path: `/api/v1/files/${id}/content`, headers: { cookie: owner.client.cookie! } },
+        (res) => {
+          expect(res.statusCode).toBe(200);
+          expect(res.headers['content-length']).toBe(String(content.length));
+          res.on('data', (c: Buffer) => void (bytes += c.length));
+          res.on('end', () => resolve({ bytes, whole: res.complete }));
+          res.on('error', () => resolve({ bytes, whole: false }));
+          res.on('aborted', () => resolve({ bytes, whole: false }));
+        },
+      );
+      req.on('error', () => resolve({ bytes, whole: false }));
+    });
+    expect(got.whole).toBe(false);
+    expect(got.bytes).toBeLessThan(content.length);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the fault is recorded after the stream fails
+    const fault = (await events(tenant.id)).find((e) => e.action === 'file.integrity_failed' && e.target_id === id);
+    expect(fault?.outcome).toBe('error');
   });
 
   it('never stores a plaintext byte: a canary is found neither in the data directory nor in the bucket [ENC-01]', async () => {
