@@ -5,8 +5,9 @@
  *
  *   node --import tsx bench/profile-files.ts [multipart|tus|download ...]
  *
- * Ops: multipart, tus, tus8 (8 MiB PATCHes), download, idle (30 s without requests, as before a
- * download in the full bench). Environment: PROFILE_MIB (1024), PROFILE_DIR, PROFILE_CPU=off (no
+ * Ops: multipart, tus, tus8 (8 MiB PATCHes), concurrent (PROFILE_CONCURRENT simple uploads at once,
+ * 20 by default, sharing the file), download, idle (30 s without requests, as before a download in
+ * the full bench). Environment: PROFILE_MIB (1024), PROFILE_DIR, PROFILE_CPU=off (no
  * --cpu-prof, just the figures), PROFILE_NODE_ARGS (extra server flags, e.g. --trace-gc),
  * PROFILE_KEEP=1 (keep the temp dir with the server's log), PROFILE_CLAMD (tcp://host:port of a clamd:
  * uploads are really scanned, `scan` waits for it and downloads need it).
@@ -23,6 +24,8 @@ import { blobPathOf, startKuraStack } from './lib/stack.js';
 const MiB = 1024 * 1024;
 const bytes = Number(process.env.PROFILE_MIB ?? 1024) * MiB;
 const profDir = process.env.PROFILE_DIR ?? '/tmp/kura-prof';
+/** The `concurrent` op: this many simple uploads at once, of an equal share of the file each (as the bench's 20). */
+const CONCURRENT = Number(process.env.PROFILE_CONCURRENT ?? 20);
 const ops = process.argv.slice(2).length ? process.argv.slice(2) : ['tus', 'multipart', 'download'];
 
 async function main() {
@@ -69,7 +72,14 @@ async function main() {
     else if (op === 'tus8') fileId = (await client.uploadTus(spec, stack.folderId, `t${Date.now()}.bin`, source, 8 * MiB)).fileId;
     else if (op === 'multipart')
       fileId = (await client.uploadMultipart(spec, stack.folderId, `m${Date.now()}.bin`, source)).fileId;
-    else if (op === 'download') {
+    else if (op === 'concurrent') {
+      const each = Math.floor(bytes / CONCURRENT / MiB) * MiB;
+      const uploads = Array.from({ length: CONCURRENT }, (_, i) => ({
+        name: `c${Date.now()}-${i}.bin`,
+        source: { ...source, length: each, offset: i * each },
+      }));
+      fileId = (await client.concurrent(spec, stack.folderId, uploads)).rs[0]!.fileId;
+    } else if (op === 'download') {
       // Without a scanner nothing becomes available: the bench's session cannot download. Mark it clean directly.
       if (!process.env.PROFILE_CLAMD) await markAvailable(stack.dataDir, fileId);
       await client.download('127.0.0.1', stack.kura.port, `/api/v1/files/${fileId}/content`, { cookie: s.cookie });

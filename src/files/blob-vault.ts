@@ -101,13 +101,19 @@ export class BlobVault {
     const encrypt = createEncryptStream(key.dek, { tenantId, blobId: key.blobId });
     const storeKey = blobKey(tenantId, key.blobId);
     try {
-      const [, stored] = await Promise.all([
-        pipeline(body, measure, encrypt).catch((err: unknown) => {
-          encrypt.destroy(err as Error);
-          throw err;
-        }),
-        this.deps.store.put(storeKey, encrypt),
+      // Either side failing stops the other, so no body is left half-read.
+      const stop = (err: unknown) => {
+        encrypt.destroy(err as Error);
+        throw err;
+      };
+      const [piped, put] = await Promise.allSettled([
+        pipeline(body, measure, encrypt).catch(stop),
+        this.deps.store.put(storeKey, encrypt).catch(stop),
       ]);
+      // Report the cause: when the store fails, the pipeline fails only with an abort.
+      if (piped.status === 'rejected' && (put.status === 'fulfilled' || !isAbort(piped.reason))) throw piped.reason;
+      if (put.status === 'rejected') throw put.reason;
+      const stored = put.value;
       return {
         blobId: key.blobId,
         kekVersion: key.kekVersion,
@@ -172,6 +178,12 @@ export class BlobVault {
   async delete(tenantId: string, blobId: string): Promise<void> {
     await this.deps.store.delete(blobKey(tenantId, blobId));
   }
+}
+
+/** The error a stream fails with when another one it was piped with stopped it. */
+function isAbort(err: unknown): boolean {
+  const e = err as { name?: string; code?: string } | null;
+  return e?.name === 'AbortError' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE';
 }
 
 /** A sink that drops what it is given (to read a stream through for its hash). */

@@ -40,7 +40,7 @@ import { discard, MeasureStream, type BlobVault } from './blob-vault.js';
 import type { FileService } from './file.service.js';
 import type { OnConflict } from './folder.service.js';
 import type { UploadRepository, UploadRow } from './upload.repository.js';
-import { openWriteBatch } from '../storage/write-batch.js';
+import { BatchWriter } from '../storage/write-batch.js';
 
 export interface UploadServiceDeps {
   database: Database;
@@ -193,9 +193,7 @@ export class UploadService {
     const carried = this.hashes.get(row.id);
     const whole = carried && carried.offset === start ? carried.hash : null;
     this.hashes.delete(row.id);
-    let syncing: Promise<void> | null = null;
-    let writing: Promise<void> | null = null;
-    const share = openWriteBatch();
+    let writer: BatchWriter | null = null;
     try {
       const header = await readHeader(fh);
       const dek = await this.deps.vault.dek({
@@ -209,28 +207,8 @@ export class UploadService {
       // Anything past the durable offset (a crash mid-write) is garbage.
       await fh.truncate(cipherPos(start));
       const chunkHash = checksum ? createSha256() : null;
-      // Sealed segments are written in batches (one writev each, up to 1 MiB: `openWriteBatch`),
-      // not one write per segment.
-      let batch: Buffer[] = [];
-      let batchBytes = 0;
-      let batchPos = cipherPos(pos);
-      // One batch is written while the next is sealed; the caller awaits `writing` before the final fsync.
-      const flush = async () => {
-        await writing;
-        if (batch.length === 0) return;
-        writing = fh.writev(batch, batchPos).then(() => {
-          // Flush to disk in the background while the body keeps coming, so the fsync that acknowledges
-          // the PATCH has little left to write (it alone is the durability guarantee).
-          syncing ??= fh.datasync().then(
-            () => void (syncing = null),
-            () => void (syncing = null),
-          );
-        });
-        writing.catch(() => {});
-        batchPos += batchBytes;
-        batch = [];
-        batchBytes = 0;
-      };
+      // Sealed segments are written in batches (`BatchWriter`), not one write per segment.
+      writer = new BatchWriter(fh, cipherPos(start));
       // Each chunk is fed straight to its segment's cipher (the file's length says which segment is
       // the last); a segment goes to the batch once complete, a partial one at the end is dropped.
       let cipher: ReturnType<typeof segmentCipher> | null = null;
@@ -254,18 +232,14 @@ export class UploadService {
             if (filled < size) continue;
             cipher.final(); // always empty for GCM
             sealed.push(cipher.getAuthTag());
-            if (batch.length === 0) batchPos = cipherPos(pos);
-            for (const b of sealed) {
-              batch.push(b);
-              batchBytes += b.length;
-            }
             for (const p of pieces) whole?.update(p);
             pos += filled;
             cipher = null;
             pieces = [];
-            sealed = [];
             filled = 0;
-            if (batchBytes >= share.bytes()) await flush();
+            const segment = sealed;
+            sealed = [];
+            for (const b of segment) await writer.write(b);
           }
         }
       } catch (err) {
@@ -274,20 +248,15 @@ export class UploadService {
         complete = false;
         if (checksum) throw new AppError('upload.checksum_mismatch', 'incomplete chunk');
       }
-      await flush();
       if (complete && checksum && !chunkHash!.digest().equals(checksum)) {
         throw new AppError('upload.checksum_mismatch');
       }
-      await writing;
-      await syncing;
-      await fh.sync();
+      await writer.finish();
     } catch (err) {
-      await (writing as Promise<void> | null)?.catch(() => {});
-      await syncing;
+      await writer?.abandon();
       await fh.truncate(cipherPos(start)).catch(() => {});
       throw err;
     } finally {
-      share.release();
       await fh.close();
     }
     if (pos === row.length) {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { randomId } from '../crypto/primitives.js';
 import { assertBlobKey, BlobExistsError, BlobNotFoundError, type BlobStore } from './blob-store.js';
-import { openWriteBatch } from './write-batch.js';
+import { BatchWriter } from './write-batch.js';
 
 const STAGING = '.staging';
 
@@ -128,54 +128,17 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-const SYNC_EVERY_BYTES = 64 * 1024 * 1024;
-
-/**
- * Writes `body` to a new file and fsyncs it: chunks go out in writev batches (up to 1 MiB, less
- * while other transfers write: `openWriteBatch`), one written while the next is gathered, and every
- * 64 MiB an fdatasync starts in the background, so the final fsync has little left to flush instead
- * of the whole file (a 1 GiB upload otherwise waits seconds for it after its last byte).
- */
+/** Writes `body` to a new file and fsyncs it, in batches (`BatchWriter`). */
 async function writeDurably(path: string, body: Readable): Promise<void> {
   const fh = await open(path, 'wx', 0o600);
-  let syncing: Promise<void> | null = null;
-  let writing: Promise<void> | null = null;
-  const share = openWriteBatch();
+  const writer = new BatchWriter(fh, 0);
   try {
-    let batch: Buffer[] = [];
-    let batchBytes = 0;
-    let pos = 0;
-    let unsynced = 0;
-    const flush = async () => {
-      await writing;
-      if (!batchBytes) return;
-      writing = fh.writev(batch, pos).then(() => undefined);
-      writing.catch(() => {});
-      pos += batchBytes;
-      unsynced += batchBytes;
-      batch = [];
-      batchBytes = 0;
-      if (unsynced >= SYNC_EVERY_BYTES) {
-        await writing;
-        await syncing;
-        syncing = fh.datasync();
-        unsynced = 0;
-      }
-    };
-    for await (const chunk of body) {
-      batch.push(chunk as Buffer);
-      batchBytes += (chunk as Buffer).length;
-      if (batchBytes >= share.bytes()) await flush();
-    }
-    await flush();
-    await writing;
-    await syncing;
-    syncing = null;
-    await fh.sync();
+    for await (const chunk of body) await writer.write(chunk as Buffer);
+    await writer.finish();
+  } catch (err) {
+    await writer.abandon();
+    throw err;
   } finally {
-    share.release();
-    await (writing as Promise<void> | null)?.catch(() => {});
-    await (syncing as Promise<void> | null)?.catch(() => {});
     await fh.close();
   }
 }

@@ -117,7 +117,10 @@ describe(`uploads on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
       contentType: 'application/pdf',
     });
     await runJobs();
+    expect((await alice.client.get(`/api/v1/files/${second.fileId}`)).body.latest.state).toBe('available');
     const d = await alice.client.send('GET', `/api/v1/files/${second.fileId}/content`, '');
+    expect(d.status).toBe(200);
+    expect(d.raw.length).toBe(data.length);
     expect(sha256Hex(d.raw)).toBe(sha256Hex(data));
     // The staged bytes are gone once the upload finished.
     expect((await head(alice.client, first.url)).headers['upload-offset']).toBe(String(data.length));
