@@ -207,8 +207,10 @@ export class UploadService {
       // Anything past the durable offset (a crash mid-write) is garbage.
       await fh.truncate(cipherPos(start));
       const chunkHash = checksum ? createSha256() : null;
-      // Sealed segments are written in batches (`BatchWriter`), not one write per segment.
-      writer = new BatchWriter(fh, cipherPos(start));
+      // Sealed segments are written in batches (`BatchWriter`), not one write per segment. The disk
+      // flush runs after every batch (one at a time), so the fsync that acknowledges a short PATCH
+      // (8 MiB from the web UI) has little left to write.
+      writer = new BatchWriter(fh, cipherPos(start), 0);
       // Each chunk is fed straight to its segment's cipher (the file's length says which segment is
       // the last); a segment goes to the batch once complete, a partial one at the end is dropped.
       let cipher: ReturnType<typeof segmentCipher> | null = null;

@@ -50,8 +50,9 @@ export function activeWriters(): number {
  * Writes a sequence of chunks to `fh` from byte `position` on, in batches (see above). Written data
  * is flushed to the disk in the background as it goes, so `finish()`, whose fsync is the durability
  * guarantee, has little left to write (a 1 GiB file otherwise waits seconds for it after its last
- * byte). Call `finish()` after the last chunk, or `abandon()` after a failure; either releases the
- * share.
+ * byte). `syncEvery` is how much is written between two such flushes (0: after every batch); one
+ * runs at a time. Call `finish()` after the last chunk, or `abandon()` after a failure; either
+ * releases the share.
  */
 export class BatchWriter {
   private readonly share = openWriteBatch();
