@@ -58,6 +58,7 @@ import {
   onCleanup,
   REPO,
   selfSignedCert,
+  SERVER_NODE_FLAGS,
   startClamd,
   startBareServer,
   startNginx,
@@ -267,9 +268,10 @@ export async function runFilesBench(): Promise<FilesBenchRow[]> {
         `server compiled with tsc in ${((performance.now() - t0) / 1000).toFixed(1)} s${built.diagnostics ? ` (tsc reported: ${built.diagnostics.split('\n')[0]})` : ''}`,
       );
     }
+    const flags = SERVER_NODE_FLAGS.join(' ');
     details.serverRunAs = fromSource
-      ? 'node --import tsx src/main.ts serve'
-      : 'node dist/main.js serve (tsc -p tsconfig.build.json)';
+      ? `node ${flags} --import tsx src/main.ts serve`
+      : `node ${flags} dist/main.js serve (tsc -p tsconfig.build.json)`;
 
     // ---- data ----
     const www = join(dir, 'www');

@@ -339,6 +339,8 @@ export interface KuraServer {
 
 /** The environment `npm start` and `bin/kura.js` run the server with: glibc malloc arenas capped (docs/deployment.md). */
 export const SERVER_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2' };
+/** The node flags `npm start` and `bin/kura.js` run the server with: a fixed old-generation growth (docs/deployment.md). */
+export const SERVER_NODE_FLAGS = ['--heap-growing-percent=100'];
 
 /**
  * `kura serve` with stdout/stderr to a file: compiled `main.js` (from buildKura) run by node as in
@@ -351,6 +353,7 @@ export async function startKura(
   nodeArgs: string[] = [],
 ): Promise<KuraServer> {
   const args = [
+    ...SERVER_NODE_FLAGS,
     ...nodeArgs,
     ...(main ? [main, 'serve'] : ['--import', import.meta.resolve('tsx'), join(REPO, 'src', 'main.ts'), 'serve']),
   ];
