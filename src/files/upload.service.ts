@@ -210,7 +210,9 @@ export class UploadService {
       // Sealed segments are written in batches (`BatchWriter`), not one write per segment. The disk
       // flush runs after every batch (one at a time), so the fsync that acknowledges a short PATCH
       // (8 MiB from the web UI) has little left to write.
-      writer = new BatchWriter(fh, cipherPos(start), 0);
+      const w = new BatchWriter(fh, cipherPos(start), 0);
+      writer = w;
+      let writeFailed = false;
       // Each chunk is fed straight to its segment's cipher (the file's length says which segment is
       // the last); a segment goes to the batch once complete, a partial one at the end is dropped.
       let cipher: ReturnType<typeof segmentCipher> | null = null;
@@ -234,18 +236,24 @@ export class UploadService {
             if (filled < size) continue;
             cipher.final(); // always empty for GCM
             sealed.push(cipher.getAuthTag());
+            // The segment counts (offset, whole-file hash) only once the writer holds all of it; a
+            // write that fails fails the PATCH, and the offset stays where the disk is.
+            try {
+              for (const b of sealed) await w.write(b);
+            } catch (err) {
+              writeFailed = true;
+              throw err;
+            }
             for (const p of pieces) whole?.update(p);
             pos += filled;
             cipher = null;
             pieces = [];
-            filled = 0;
-            const segment = sealed;
             sealed = [];
-            for (const b of segment) await writer.write(b);
+            filled = 0;
           }
         }
       } catch (err) {
-        if (err instanceof AppError) throw err;
+        if (err instanceof AppError || writeFailed) throw err;
         // The client went away mid-body: keep the complete segments unless the chunk had to be verified.
         complete = false;
         if (checksum) throw new AppError('upload.checksum_mismatch', 'incomplete chunk');
@@ -253,7 +261,7 @@ export class UploadService {
       if (complete && checksum && !chunkHash!.digest().equals(checksum)) {
         throw new AppError('upload.checksum_mismatch');
       }
-      await writer.finish();
+      await w.finish();
     } catch (err) {
       await writer?.abandon();
       await fh.truncate(cipherPos(start)).catch(() => {});

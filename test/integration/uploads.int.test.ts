@@ -6,11 +6,12 @@
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Upload } from 'tus-js-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { randomBytes, sha256Hex } from '../../src/crypto/primitives.js';
 import { buildServer, type App } from '../../src/http/server.js';
 import { Worker } from '../../src/jobs/worker.js';
+import { BatchWriter } from '../../src/storage/write-batch.js';
 import type { Client } from '../support/http-client.js';
 import { createTestKura, type TestKura } from '../support/kura.js';
 import { Members, multipartBody, type Member, type TestTenant } from '../support/members.js';
@@ -165,6 +166,50 @@ describe(`uploads on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(last.status).toBe(204);
     expect(last.headers['kura-file-id']).toBeTruthy();
     expect((await alice.client.get(`/api/v1/files/${last.headers['kura-file-id']}`)).body.latest.sha256).toBe(sha256Hex(data));
+  });
+
+  it('never moves the offset past what is stored when a write fails mid-PATCH, and resumes into an intact file [TLS-02]', async () => {
+    const data = randomBytes(6 * 65536 + 1234);
+    const created = await alice.client.send('POST', '/api/v1/uploads', '', {
+      'tus-resumable': '1.0.0',
+      'upload-length': String(data.length),
+      'upload-metadata': meta('disk-fault.bin'),
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const url = String(created.headers.location);
+    const patch = (offset: number, body: Buffer) =>
+      alice.client.send('PATCH', url, body, {
+        'tus-resumable': '1.0.0',
+        'content-type': 'application/offset+octet-stream',
+        'upload-offset': String(offset),
+      });
+    // The disk fails while the writer takes the third segment (injected into the real writer).
+    const real = BatchWriter.prototype.write;
+    let calls = 0;
+    const failing = vi.spyOn(BatchWriter.prototype, 'write').mockImplementation(async function (
+      this: BatchWriter,
+      chunk: Buffer,
+    ) {
+      if (++calls === 5) throw new Error('disk failed (injected)');
+      return real.call(this, chunk);
+    });
+    let failed;
+    try {
+      failed = await patch(0, data);
+    } finally {
+      failing.mockRestore();
+    }
+    expect(failed.status).toBe(500);
+    const offset = Number((await head(alice.client, url)).headers['upload-offset']);
+    expect(offset).toBe(0);
+    const resumed = await patch(offset, data.subarray(offset));
+    expect(resumed.status, JSON.stringify(resumed.body)).toBe(204);
+    const fileId = String(resumed.headers['kura-file-id']);
+    expect((await alice.client.get(`/api/v1/files/${fileId}`)).body.latest.sha256).toBe(sha256Hex(data));
+    await runJobs();
+    const d = await alice.client.send('GET', `/api/v1/files/${fileId}/content`, '');
+    expect([d.status, d.raw.length]).toEqual([200, data.length]);
+    expect(sha256Hex(d.raw)).toBe(sha256Hex(data));
   });
 
   it('refuses a file over the size limit at creation (413) and lets the uploader cancel an upload (termination)', async () => {
