@@ -86,6 +86,25 @@ function tusUpload(c: Client, data: Buffer, name: string, opts: { uploadUrl?: st
   return done;
 }
 
+/** Alice creates a tus upload of `length` bytes; `patch` sends one PATCH at `offset`. */
+async function createUpload(name: string, length: number) {
+  const created = await alice.client.send('POST', '/api/v1/uploads', '', {
+    'tus-resumable': '1.0.0',
+    'upload-length': String(length),
+    'upload-metadata': meta(name),
+  });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  const url = String(created.headers.location);
+  const patch = (offset: number, body: Buffer, headers: Record<string, string> = {}) =>
+    alice.client.send('PATCH', url, body, {
+      'tus-resumable': '1.0.0',
+      'content-type': 'application/offset+octet-stream',
+      'upload-offset': String(offset),
+      ...headers,
+    });
+  return { url, patch };
+}
+
 async function head(c: Client, url: string) {
   return c.send('HEAD', new URL(url, base).pathname, '', { 'tus-resumable': '1.0.0' });
 }
@@ -129,20 +148,7 @@ describe(`uploads on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
 
   it('answers 409 for a PATCH at the wrong offset, 460 for a checksum mismatch (discarding the chunk), 415 for a wrong type', async () => {
     const data = randomBytes(200_000);
-    const created = await alice.client.send('POST', '/api/v1/uploads', '', {
-      'tus-resumable': '1.0.0',
-      'upload-length': String(data.length),
-      'upload-metadata': meta('check.bin'),
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const url = String(created.headers.location);
-    const patch = (offset: number, body: Buffer, headers: Record<string, string> = {}) =>
-      alice.client.send('PATCH', url, body, {
-        'tus-resumable': '1.0.0',
-        'content-type': 'application/offset+octet-stream',
-        'upload-offset': String(offset),
-        ...headers,
-      });
+    const { url, patch } = await createUpload('check.bin', data.length);
     const chunk = data.subarray(0, 131072);
     const wrong = await patch(5, chunk);
     expect([wrong.status, wrong.body.error.code]).toEqual([409, 'upload.offset_mismatch']);
@@ -170,19 +176,7 @@ describe(`uploads on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
 
   it('never moves the offset past what is stored when a write fails mid-PATCH, and resumes into an intact file [TLS-02]', async () => {
     const data = randomBytes(6 * 65536 + 1234);
-    const created = await alice.client.send('POST', '/api/v1/uploads', '', {
-      'tus-resumable': '1.0.0',
-      'upload-length': String(data.length),
-      'upload-metadata': meta('disk-fault.bin'),
-    });
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const url = String(created.headers.location);
-    const patch = (offset: number, body: Buffer) =>
-      alice.client.send('PATCH', url, body, {
-        'tus-resumable': '1.0.0',
-        'content-type': 'application/offset+octet-stream',
-        'upload-offset': String(offset),
-      });
+    const { url, patch } = await createUpload('disk-fault.bin', data.length);
     // The disk fails while the writer takes the third segment (injected into the real writer).
     const real = BatchWriter.prototype.write;
     let calls = 0;
