@@ -80,7 +80,7 @@ function files(root: string): string[] {
     .map((e) => e.name);
 }
 
-describe('BlobVault.write when the store or the body fails [ENC-01] [TLS-02]', () => {
+describe('BlobVault.write when the store or the body fails [TLS-02]', () => {
   it("reports the store's own error when it fails mid-write, not the abort it causes upstream, and leaves no blob", async () => {
     const { vault, root } = await vaultOver(FailingMidWrite);
     const input = body(64);

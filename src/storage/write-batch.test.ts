@@ -42,7 +42,7 @@ describe('write batches shared by concurrent transfers', () => {
   });
 });
 
-describe("BatchWriter: a durable writer's batches [ENC-01]", () => {
+describe("BatchWriter: a durable writer's batches", () => {
   it('writes every chunk, small and larger than a batch, in order from its start position', async () => {
     const path = join(dir, 'order.bin');
     writeFileSync(path, Buffer.alloc(100, 0xee));

@@ -430,9 +430,10 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     });
     expect(got.whole).toBe(false);
     expect(got.bytes).toBeLessThan(content.length);
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the fault is recorded after the stream fails
-    const fault = (await events(tenant.id)).find((e) => e.action === 'file.integrity_failed' && e.target_id === id);
-    expect(fault?.outcome).toBe('error');
+    // The fault is recorded after the stream fails: wait for it (up to 5 s) rather than a fixed time.
+    const faultOf = async () => (await events(tenant.id)).find((e) => e.action === 'file.integrity_failed' && e.target_id === id);
+    for (let i = 0; i < 100 && !(await faultOf()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await faultOf())?.outcome).toBe('error');
   });
 
   it('never stores a plaintext byte: a canary is found neither in the data directory nor in the bucket [ENC-01]', async () => {
