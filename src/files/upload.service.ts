@@ -207,10 +207,11 @@ export class UploadService {
       // Anything past the durable offset (a crash mid-write) is garbage.
       await fh.truncate(cipherPos(start));
       const chunkHash = checksum ? createSha256() : null;
-      // Sealed segments are written in batches (`BatchWriter`), not one write per segment. The disk
-      // flush runs after every batch (one at a time), so the fsync that acknowledges a short PATCH
-      // (8 MiB from the web UI) has little left to write.
-      const w = new BatchWriter(fh, cipherPos(start), 0);
+      // Sealed segments are written in batches (`BatchWriter`), not one write per segment, past the
+      // page cache where the filesystem allows. Through the cache, the disk flush runs after every
+      // batch (one at a time), so the fsync that acknowledges a short PATCH (8 MiB from the web UI)
+      // has little left to write.
+      const w = new BatchWriter(fh, cipherPos(start), 0, path);
       writer = w;
       let writeFailed = false;
       // Each chunk is fed straight to its segment's cipher (the file's length says which segment is

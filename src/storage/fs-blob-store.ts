@@ -128,10 +128,10 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
-/** Writes `body` to a new file and fsyncs it, in batches (`BatchWriter`). */
+/** Writes `body` to a new file and fsyncs it, in batches (`BatchWriter`, past the page cache where it can). */
 async function writeDurably(path: string, body: Readable): Promise<void> {
   const fh = await open(path, 'wx', 0o600);
-  const writer = new BatchWriter(fh, 0);
+  const writer = new BatchWriter(fh, 0, undefined, path);
   try {
     for await (const chunk of body) await writer.write(chunk as Buffer);
     await writer.finish();
