@@ -19,7 +19,7 @@ vi.mock('./aligned-buffers.js', async (importOriginal) => {
 const dir = mkdtempSync(join(tmpdir(), 'kura-einval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('BatchWriter when a direct write is refused', () => {
+describe('[TLS-02] BatchWriter when a direct write is refused', () => {
   it('writes the refused batch and the rest through the page cache, every byte in place', async () => {
     const path = join(dir, 'refused.bin');
     writeFileSync(path, Buffer.alloc(10, 0xaa));

@@ -46,7 +46,7 @@ describe('write batches shared by concurrent transfers', () => {
 describe.each([
   { mode: 'through the page cache', direct: false },
   { mode: 'past the page cache (O_DIRECT)', direct: true },
-])("BatchWriter: a durable writer's batches, $mode", ({ direct }) => {
+])("[TLS-02] BatchWriter: a durable writer's batches, $mode", ({ direct }) => {
   const via = (path: string) => (direct ? path : undefined);
 
   it('writes every chunk, small and larger than a batch, in order from an unaligned start position', async () => {
@@ -160,7 +160,7 @@ describe.each([
   });
 });
 
-describe('BatchWriter past the page cache: alignment and fallbacks', () => {
+describe('[TLS-02] BatchWriter past the page cache: alignment and fallbacks', () => {
   it('rewrites nothing when it is given nothing, even at an unaligned start', async () => {
     const path = join(dir, 'nothing.bin');
     const before = bytes(5000, 0, 3);
