@@ -69,9 +69,9 @@ export function activeWriters(): number {
  * files out of the cache. Direct writes must start and end on 4 KiB boundaries: an unaligned start
  * re-writes the bytes before it in its first block (read back first), and the last batch is padded
  * with zeros and the file truncated to its real end before the fsync. Where the filesystem refuses
- * O_DIRECT (tmpfs, some network filesystems), or the aligned pool is spent, the writer goes through
- * the page cache, flushing it in the background every `syncEvery` bytes (0: after every batch) so
- * that `finish()` has little left to write.
+ * O_DIRECT (tmpfs on older kernels, some FUSE filesystems) or its alignment, or the aligned pool is
+ * spent, the writer goes through the page cache, flushing it in the background every `syncEvery`
+ * bytes (0: after every batch) so that `finish()` has little left to write.
  */
 export class BatchWriter {
   private readonly share = openWriteBatch();
@@ -82,8 +82,8 @@ export class BatchWriter {
   private started: Promise<void> | null = null;
   private current = 0;
   private fill = 0;
-  /** Bytes in the first batch that were already in the file (an unaligned start, direct writes). */
-  private head = 0;
+  /** Set once `start()` is done, so that `write()` awaits it only for the first chunk. */
+  private ready = false;
   private added = 0;
   private writing: Promise<void> | null = null;
   private syncing: Promise<void> | null = null;
@@ -121,15 +121,16 @@ export class BatchWriter {
         const { bytesRead } = await this.fh.read(this.buffers[0], 0, head, at);
         if (bytesRead !== head) throw new Error(`file ends before its write position ${this.position}`);
         this.position = at;
-        this.fill = this.head = head;
+        this.fill = head;
       }
+      this.ready = true;
     })();
     return this.started;
   }
 
   /** Copies `chunk` into the batch; a full batch is written (after the one before it is done). */
   async write(chunk: Buffer): Promise<void> {
-    await this.start();
+    if (!this.ready) await this.start();
     this.added += chunk.length;
     for (let off = 0; off < chunk.length;) {
       const buf = this.buffers![this.current]!;
