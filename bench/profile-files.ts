@@ -6,7 +6,8 @@
  *   node --import tsx bench/profile-files.ts [multipart|tus|download ...]
  *
  * Ops: multipart, tus, tus8 (8 MiB PATCHes), concurrent (PROFILE_CONCURRENT simple uploads at once,
- * 20 by default, sharing the file), download, idle (30 s without requests, as before a download in
+ * 20 by default, sharing the file), download, download-latency (the same, timing a folder listing
+ * every 50 ms meanwhile), idle (30 s without requests, as before a download in
  * the full bench). Environment: PROFILE_MIB (1024), PROFILE_DIR, PROFILE_CPU=off (no
  * --cpu-prof, just the figures), PROFILE_NODE_ARGS (extra server flags, e.g. --trace-gc),
  * PROFILE_KEEP=1 (keep the temp dir with the server's log), PROFILE_CLAMD (tcp://host:port of a clamd:
@@ -15,6 +16,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProcess } from './lib/client-process.js';
@@ -58,6 +60,7 @@ async function main() {
     if (op === 'download' && fileId) await warmFile(blobPathOf(stack.dataDir, fileId));
     const th0 = threads(stack.kura.pid);
     const c0 = cpuSeconds(stack.kura.pid);
+    const f0 = minorFaults(stack.kura.pid);
     const t0 = performance.now();
     if (op === 'scan') {
       // With PROFILE_CLAMD: wait until the last upload's scan made it available (as the full bench does).
@@ -79,14 +82,36 @@ async function main() {
         source: { ...source, length: each, offset: i * each },
       }));
       fileId = (await client.concurrent(spec, stack.folderId, uploads)).rs[0]!.fileId;
-    } else if (op === 'download') {
+    } else if (op === 'download' || op === 'download-latency') {
       // Without a scanner nothing becomes available: the bench's session cannot download. Mark it clean directly.
       if (!process.env.PROFILE_CLAMD) await markAvailable(stack.dataDir, fileId);
-      await client.download('127.0.0.1', stack.kura.port, `/api/v1/files/${fileId}/content`, { cookie: s.cookie });
+      const download = client.download('127.0.0.1', stack.kura.port, `/api/v1/files/${fileId}/content`, {
+        cookie: s.cookie,
+      });
+      if (op === 'download-latency') {
+        // What a colleague browsing meanwhile sees: a folder listing every 50 ms while the download runs.
+        let running = true;
+        void download.finally(() => (running = false));
+        const ms: number[] = [];
+        while (running) {
+          const t = performance.now();
+          await apiGet(stack.kura.port, '/api/v1/folders/roots', s.cookie);
+          ms.push(performance.now() - t);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        ms.sort((a, b) => a - b);
+        const q = (p: number) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))]!.toFixed(1);
+        console.log(`   folder listing during the download: ${ms.length} requests, median ${q(0.5)} ms, p95 ${q(0.95)} ms`);
+      }
+      await download;
     }
     const sec = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(stack.kura.pid) - c0;
-    console.log(`${op}: ${(bytes / 1e6 / sec).toFixed(0)} MB/s, server ${(cpu / (bytes / 1e9)).toFixed(2)} CPU-s/GB`);
+    const faults = minorFaults(stack.kura.pid) - f0;
+    console.log(
+      `${op}: ${(bytes / 1e6 / sec).toFixed(0)} MB/s, server ${(cpu / (bytes / 1e9)).toFixed(2)} CPU-s/GB, ` +
+        `${Math.round(faults / (bytes / 1e9))} minor page faults/GB`,
+    );
     const th1 = threads(stack.kura.pid);
     const per = new Map<string, { u: number; s: number }>();
     for (const [tid, t] of th1) {
@@ -102,6 +127,23 @@ async function main() {
   }
   await client.stop();
   await stack.kura.stop();
+}
+
+/** A GET over HTTPS (self-signed) with the session cookie; resolves when the body is read. */
+function apiGet(port: number, path: string, cookie: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = httpsGet({ host: '127.0.0.1', port, path, headers: { cookie }, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Minor page faults of the process so far (fresh pages the kernel had to map: costly on some VMs). */
+function minorFaults(pid: number): number {
+  const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[7]);
 }
 
 function threads(pid: number): Map<number, { name: string; u: number; s: number }> {

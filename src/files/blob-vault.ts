@@ -23,6 +23,7 @@ import {
 } from '../crypto/index.js';
 import type { DB } from '../db/schema.js';
 import { blobKey, type BlobStore } from '../storage/blob-store.js';
+import { IntegrityError, type BlobReader } from './blob-reader.js';
 import type { BlobRow } from './file.repository.js';
 
 export interface StoredBlob {
@@ -68,6 +69,14 @@ export class MeasureStream extends Transform {
 export interface BlobVaultDeps {
   store: BlobStore;
   keyring: TenantKeyring<Transaction<DB>>;
+  /** Reads whole local blobs on a thread of its own (when the store has local files). */
+  reader?: BlobReader;
+}
+
+/** What a whole read must produce: the stream fails with IntegrityError otherwise (TLS-02). */
+export interface ExpectedPlaintext {
+  sha256: string;
+  size: number;
 }
 
 export class BlobVault {
@@ -134,15 +143,31 @@ export class BlobVault {
     return this.deps.keyring.unwrapDek(blob.tenant_id, blob.kek_version, blob.wrapped_dek, blob.id);
   }
 
-  /** The whole plaintext as a stream (authenticated segment by segment). */
-  async open(blob: BlobRow): Promise<Readable> {
+  /**
+   * The whole plaintext as a stream (authenticated segment by segment). With `verify` it also fails,
+   * before its last bytes, unless size and SHA-256 match (a download). Such reads of a local blob
+   * run on the reader thread; the others decrypt on the event loop.
+   */
+  async open(blob: BlobRow, opts: { verify?: ExpectedPlaintext } = {}): Promise<Readable> {
+    const key = blobKey(blob.tenant_id, blob.id);
+    const ctx = { tenantId: blob.tenant_id, blobId: blob.id };
+    const { reader, store } = this.deps;
+    if (opts.verify && reader && store.localPath) {
+      const path = await store.localPath(key);
+      return reader.open(path, await this.dek(blob), ctx, opts.verify);
+    }
     const dek = await this.dek(blob);
-    const source = await this.deps.store.get(blobKey(blob.tenant_id, blob.id));
-    const decrypt = createDecryptStream(dek, { tenantId: blob.tenant_id, blobId: blob.id });
+    const source = await store.get(key);
+    const decrypt = createDecryptStream(dek, ctx);
     source.on('error', (err) => decrypt.destroy(err));
     // A reader that stops early (type detection, a scanner that answered) must not leave the file open.
     decrypt.once('close', () => source.destroy());
-    return source.pipe(decrypt);
+    const plain = source.pipe(decrypt);
+    if (!opts.verify) return plain;
+    const check = new VerifyStream(opts.verify);
+    decrypt.on('error', (err) => check.destroy(err));
+    check.once('close', () => decrypt.destroy());
+    return plain.pipe(check);
   }
 
   /** Plaintext bytes [start, end] (inclusive), decrypting only the segments they touch. */
@@ -180,8 +205,35 @@ export class BlobVault {
   }
 }
 
+/**
+ * Passes bytes through and fails at the end unless their count and SHA-256 match the record. The
+ * last chunk is held back until both are checked, so a mismatching download never arrives whole:
+ * the client sees a body shorter than its Content-Length and the connection reset.
+ */
+class VerifyStream extends Transform {
+  private readonly hash = createSha256();
+  private bytes = 0;
+  private held: Buffer | null = null;
+  constructor(private readonly expected: ExpectedPlaintext) {
+    super();
+  }
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    const previous = this.held;
+    this.held = chunk;
+    cb(null, previous ?? undefined);
+  }
+  override _flush(cb: TransformCallback): void {
+    const { size, sha256 } = this.expected;
+    if (this.bytes !== size) return cb(new IntegrityError(`size ${this.bytes} ≠ ${size}`));
+    if (this.hash.digestHex() !== sha256) return cb(new IntegrityError('sha256 mismatch'));
+    cb(null, this.held ?? undefined);
+  }
+}
+
 /** The error a stream fails with when another one it was piped with stopped it. */
-function isAbort(err: unknown): boolean {
+export function isAbort(err: unknown): boolean {
   const e = err as { name?: string; code?: string } | null;
   return e?.name === 'AbortError' || e?.code === 'ERR_STREAM_PREMATURE_CLOSE';
 }

@@ -4,21 +4,21 @@
  * versions only, whole or by range, with the SHA-256 checked as the bytes stream out (TLS-02).
  * Every change and its audit event are one transaction.
  */
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { categoryOfName } from '../malware/true-type.js';
 import { AppError } from '../core/errors.js';
 import { systemActor, userIdOf, type Actor, type TenantId, type Zone } from '../core/types.js';
-import { createSha256, randomId } from '../crypto/index.js';
+import { randomId } from '../crypto/index.js';
 import type { Database, Executor } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import type { UserRepository } from '../identity/user.repository.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { FileSettings } from '../tenants/tenant-settings.js';
-import type { BlobVault, StoredBlob } from './blob-vault.js';
+import { isAbort, type BlobVault, type StoredBlob } from './blob-vault.js';
 import type { FileAccess } from './file-access.js';
 import type { FileRepository, FileRow, VersionRow } from './file.repository.js';
 import type { FileDto, VersionDto } from './files.schemas.js';
@@ -566,24 +566,20 @@ export class FileService {
     });
     let stream: Readable;
     try {
-      stream = range ? await this.deps.vault.openRange(blob, range.start, range.end) : await this.deps.vault.open(blob);
+      // Whole downloads are checked against the recorded SHA-256 as they stream; a mismatch aborts the response.
+      stream = range
+        ? await this.deps.vault.openRange(blob, range.start, range.end)
+        : await this.deps.vault.open(blob, { verify: { sha256: serve.sha256, size: serve.size } });
     } catch (err) {
       if ((err as Error).name === 'BlobNotFoundError')
         return this.integrityFault(actor, file, v, 'blob missing from the store', serve.blobId);
       throw err;
     }
-    if (!range) {
-      // Whole downloads are checked against the recorded SHA-256 as they stream; a mismatch aborts the response.
-      const check = new VerifyStream(serve.sha256, serve.size);
+    if (!range)
       stream.on('error', (err) => {
-        void this.recordFault(actor, file, v, (err as Error).message, serve.blobId).catch(() => {});
-        check.destroy(err);
+        // A client that went away is not a fault; tampering, a mismatch or a failing disk is.
+        if (!isAbort(err)) void this.recordFault(actor, file, v, (err as Error).message, serve.blobId).catch(() => {});
       });
-      check.on('error', (err) => {
-        if (err instanceof IntegrityError) void this.recordFault(actor, file, v, err.message, serve.blobId).catch(() => {});
-      });
-      stream = stream.pipe(check);
-    }
     return {
       name: serve.name,
       contentType: serve.contentType,
@@ -711,39 +707,6 @@ export const NO_MALWARE_FIELDS = {
 function withoutTenant<T extends { tenant_id: string }>(row: T): Omit<T, 'tenant_id'> {
   const { tenant_id: _t, ...rest } = row;
   return rest;
-}
-
-class IntegrityError extends Error {
-  override name = 'IntegrityError';
-}
-
-/**
- * Passes bytes through and fails at the end unless their count and SHA-256 match the record. The
- * last chunk is held back until both are checked, so a mismatching download never arrives whole:
- * the client sees a body shorter than its Content-Length and the connection reset.
- */
-class VerifyStream extends Transform {
-  private readonly hash = createSha256();
-  private bytes = 0;
-  private held: Buffer | null = null;
-  constructor(
-    private readonly sha256: string,
-    private readonly size: number,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
-    this.hash.update(chunk);
-    const previous = this.held;
-    this.held = chunk;
-    cb(null, previous ?? undefined);
-  }
-  override _flush(cb: TransformCallback): void {
-    if (this.bytes !== this.size) return cb(new IntegrityError(`size ${this.bytes} ≠ ${this.size}`));
-    if (this.hash.digestHex() !== this.sha256) return cb(new IntegrityError('sha256 mismatch'));
-    cb(null, this.held ?? undefined);
-  }
 }
 
 function versionDto(v: VersionRow, names: Map<string, string>): VersionDto {

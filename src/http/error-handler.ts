@@ -25,8 +25,17 @@ export function sendError(
   const body: ErrorBody = { error: { code, message: ERROR_CODES[code].message, requestId: request.id } };
   if (fields && fields.length) body.error.fields = fields;
   if (reasons && reasons.length) body.error.reasons = reasons;
-  return reply.code(ERROR_CODES[code].status).header('cache-control', 'no-store').send(body);
+  // A download that failed before its first byte (a blob failing its check) had set the file's headers.
+  for (const name of Object.keys(reply.getHeaders()))
+    if (DOWNLOAD_HEADERS.has(name) || name.startsWith('x-kura-')) reply.removeHeader(name);
+  return reply
+    .code(ERROR_CODES[code].status)
+    .header('cache-control', 'no-store')
+    .type('application/json; charset=utf-8')
+    .send(body);
 }
+
+const DOWNLOAD_HEADERS = new Set(['content-length', 'content-disposition', 'content-range', 'etag', 'accept-ranges']);
 
 const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'request.unsupported_media_type',
