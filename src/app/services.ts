@@ -59,7 +59,6 @@ import { createMailTransport } from '../mail/mail-transport.js';
 import { defaultSanitizers } from '../sanitize/index.js';
 import { SanitizeService } from '../sanitize/sanitize.service.js';
 import { SANITIZE_JOB, ScanGate } from '../malware/scan-gate.service.js';
-import { BlobReader } from '../files/blob-reader.js';
 import { BlobVault } from '../files/blob-vault.js';
 import { FileAccess } from '../files/file-access.js';
 import { FileRepository } from '../files/file.repository.js';
@@ -296,12 +295,7 @@ export async function createServices(
 
   // Files (issue 4): one blob store, the vault over it, the scan gate, and the services.
   const blobStore = opts.blobStore ?? (await createBlobStore(config));
-  // Downloads of local blobs are read, opened and hashed on a thread of their own (docs/architecture.md).
-  const vault = new BlobVault({
-    store: blobStore,
-    keyring,
-    ...(blobStore.localPath ? { reader: new BlobReader() } : {}),
-  });
+  const vault = new BlobVault({ store: blobStore, keyring });
   const { scanner, clamdSupervisor } = createScanner(config, opts, logger);
   const folderRepo = new FolderRepository(database.db);
   const fileRepo = new FileRepository(database.db);

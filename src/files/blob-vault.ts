@@ -14,6 +14,7 @@ import {
   createEncryptStream,
   createRangeDecryptStream,
   createSha256,
+  DecryptError,
   HEADER_BYTES,
   parseHeader,
   planRange,
@@ -23,7 +24,6 @@ import {
 } from '../crypto/index.js';
 import type { DB } from '../db/schema.js';
 import { blobKey, type BlobStore } from '../storage/blob-store.js';
-import { IntegrityError, type BlobReader } from './blob-reader.js';
 import type { BlobRow } from './file.repository.js';
 
 export interface StoredBlob {
@@ -69,8 +69,6 @@ export class MeasureStream extends Transform {
 export interface BlobVaultDeps {
   store: BlobStore;
   keyring: TenantKeyring<Transaction<DB>>;
-  /** Reads whole local blobs on a thread of its own (when the store has local files). */
-  reader?: BlobReader;
 }
 
 /** What a whole read must produce: the stream fails with IntegrityError otherwise (TLS-02). */
@@ -144,28 +142,21 @@ export class BlobVault {
   }
 
   /**
-   * The whole plaintext as a stream (authenticated segment by segment). With `verify` it also fails,
-   * before its last bytes, unless size and SHA-256 match (a download). Such reads of a local blob
-   * run on the reader thread; the others decrypt on the event loop.
+   * The whole plaintext as a stream (authenticated segment by segment). With `verify` (a download)
+   * it fails with IntegrityError, before its last bytes, when a segment fails authentication or size
+   * or SHA-256 differ from the record.
    */
   async open(blob: BlobRow, opts: { verify?: ExpectedPlaintext } = {}): Promise<Readable> {
-    const key = blobKey(blob.tenant_id, blob.id);
-    const ctx = { tenantId: blob.tenant_id, blobId: blob.id };
-    const { reader, store } = this.deps;
-    if (opts.verify && reader && store.localPath) {
-      const path = await store.localPath(key);
-      return reader.open(path, await this.dek(blob), ctx, opts.verify);
-    }
     const dek = await this.dek(blob);
-    const source = await store.get(key);
-    const decrypt = createDecryptStream(dek, ctx);
+    const source = await this.deps.store.get(blobKey(blob.tenant_id, blob.id));
+    const decrypt = createDecryptStream(dek, { tenantId: blob.tenant_id, blobId: blob.id });
     source.on('error', (err) => decrypt.destroy(err));
     // A reader that stops early (type detection, a scanner that answered) must not leave the file open.
     decrypt.once('close', () => source.destroy());
     const plain = source.pipe(decrypt);
     if (!opts.verify) return plain;
     const check = new VerifyStream(opts.verify);
-    decrypt.on('error', (err) => check.destroy(err));
+    decrypt.on('error', (err) => check.destroy(err instanceof DecryptError ? new IntegrityError(err.message) : err));
     check.once('close', () => decrypt.destroy());
     return plain.pipe(check);
   }
@@ -202,6 +193,18 @@ export class BlobVault {
 
   async delete(tenantId: string, blobId: string): Promise<void> {
     await this.deps.store.delete(blobKey(tenantId, blobId));
+  }
+}
+
+/**
+ * A blob failed authentication, or its plaintext did not match the record's size or SHA-256
+ * (TLS-02). A download that fails so before its first byte answers 500 `file.integrity_failed`.
+ */
+export class IntegrityError extends AppError {
+  constructor(reason: string) {
+    super('file.integrity_failed', reason);
+    this.name = 'IntegrityError';
+    this.message = reason;
   }
 }
 

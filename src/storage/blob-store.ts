@@ -14,11 +14,6 @@ export interface BlobStore {
    * the same file system); the caller removes its own name afterwards. Same guarantees as `put`.
    */
   adopt?(key: string, path: string): Promise<{ size: number }>;
-  /**
-   * Optional: the local file that holds the blob (a local-directory store), for readers that read it
-   * themselves (the blob reader thread). Throws BlobNotFoundError when there is none.
-   */
-  localPath?(key: string): Promise<string>;
   /** Reads a blob, or the byte range [start, end) of it. */
   get(key: string, range?: { start: number; end: number }): Promise<Readable>;
   size(key: string): Promise<number>;

@@ -70,16 +70,6 @@ export class FsBlobStore implements BlobStore {
     return { size: (await stat(file)).size };
   }
 
-  async localPath(key: string): Promise<string> {
-    const { file } = this.pathOf(key);
-    try {
-      await access(file, constants.R_OK);
-    } catch {
-      throw new BlobNotFoundError(key);
-    }
-    return file;
-  }
-
   async get(key: string, range?: { start: number; end: number }): Promise<Readable> {
     const { file } = this.pathOf(key);
     try {

@@ -400,59 +400,84 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect([missing.status, missing.body.error.code]).toEqual([500, 'file.integrity_failed']);
   });
 
-  // 300 kB: five segments, so the inline check passes four before the hash is known, and the reader
-  // thread (local blobs) fails before the first byte. 1.3 MB: three runs of the reader, the last held back.
-  it.each([300_000, 1_300_000])(
-    'never delivers a whole download of %i bytes that do not match the recorded SHA-256, and records the fault [TLS-02]',
-    async (size) => {
-      const f = await folder(owner.client, `照合${size}`);
-      const content = randomBytes(size);
-      const id = await uploadClean(owner.client, f, 'record.bin', content);
-      // The blob is intact (every segment authenticates); the record disagrees with it.
+  /** A download over a real connection: what a browser would receive. */
+  async function fetchOverSocket(
+    id: string,
+  ): Promise<{ status: number; headers: Record<string, unknown>; bytes: number; body: Buffer; whole: boolean }> {
+    if (!lgwan.server.listening) await lgwan.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = lgwan.server.address() as AddressInfo;
+    return new Promise((resolve) => {
+      let bytes = 0;
+      let status = 0;
+      let headers: Record<string, unknown> = {};
+      const chunks: Buffer[] = [];
+      const done = (whole: boolean) => resolve({ status, headers, bytes, body: Buffer.concat(chunks), whole });
+      const req = httpGet(
+        { host: '127.0.0.1', port, path: `/api/v1/files/${id}/content`, headers: { cookie: owner.client.cookie! } },
+        (res) => {
+          status = res.statusCode!;
+          headers = res.headers;
+          res.on('data', (c: Buffer) => {
+            bytes += c.length;
+            chunks.push(c);
+          });
+          res.on('end', () => done(res.complete));
+          res.on('error', () => done(false));
+          res.on('aborted', () => done(false));
+        },
+      );
+      req.on('error', () => done(false));
+    });
+  }
+
+  /** The file.integrity_failed event of a file, waited for (up to 5 s): it is recorded after the stream fails. */
+  async function integrityFaultOf(id: string) {
+    const faultOf = async () => (await events(tenant.id)).find((e) => e.action === 'file.integrity_failed' && e.target_id === id);
+    for (let i = 0; i < 100 && !(await faultOf()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    return faultOf();
+  }
+
+  it('never delivers a whole download whose bytes do not match the recorded SHA-256, and records the fault [TLS-02]', async () => {
+    const f = await folder(owner.client, '照合');
+    const content = randomBytes(300_000); // five segments: all but the last pass before the hash is known
+    const id = await uploadClean(owner.client, f, 'record.bin', content);
+    // The blob is intact (every segment authenticates); the record disagrees with it.
+    await k.services.database.db
+      .updateTable('file_versions')
+      .set({ sha256: sha256Hex(Buffer.from('something else')) })
+      .where('file_id', '=', id)
+      .execute();
+    const got = await fetchOverSocket(id);
+    expect(got.status).toBe(200);
+    expect(got.headers['content-length']).toBe(String(content.length));
+    expect(got.whole).toBe(false);
+    expect(got.bytes).toBeLessThan(content.length);
+    expect((await integrityFaultOf(id))?.outcome).toBe('error');
+  });
+
+  it('answers a download whose first segment fails authentication with 500 file.integrity_failed, without the file headers [TLS-02]', async () => {
+    const f = await folder(owner.client, '改ざん');
+    const id = await uploadClean(owner.client, f, 'first.bin', randomBytes(200_000));
+    const blobId = (
       await k.services.database.db
-        .updateTable('file_versions')
-        .set({ sha256: sha256Hex(Buffer.from('something else')) })
+        .selectFrom('file_versions')
+        .select('blob_id')
         .where('file_id', '=', id)
-        .execute();
-      // Over a real connection: what a browser would receive.
-      if (!lgwan.server.listening) await lgwan.listen({ port: 0, host: '127.0.0.1' });
-      const { port } = lgwan.server.address() as AddressInfo;
-      const got = await new Promise<{ status: number; bytes: number; body: Buffer; whole: boolean }>((resolve) => {
-        let bytes = 0;
-        const chunks: Buffer[] = [];
-        let status = 0;
-        const done = (whole: boolean) => resolve({ status, bytes, body: Buffer.concat(chunks), whole });
-        const req = httpGet(
-          { host: '127.0.0.1', port, path: `/api/v1/files/${id}/content`, headers: { cookie: owner.client.cookie! } },
-          (res) => {
-            status = res.statusCode!;
-            res.on('data', (c: Buffer) => {
-              bytes += c.length;
-              if (status !== 200) chunks.push(c);
-            });
-            res.on('end', () => done(res.complete && status === 200 && res.headers['content-length'] === String(size)));
-            res.on('error', () => done(false));
-            res.on('aborted', () => done(false));
-          },
-        );
-        req.on('error', () => done(false));
-      });
-      if (got.status === 200) {
-        expect(got.whole).toBe(false);
-        expect(got.bytes).toBeLessThan(content.length);
-      } else {
-        // Failed before the first byte: a clear error, no file bytes.
-        expect(got.status).toBe(500);
-        expect(JSON.parse(got.body.toString()).error.code).toBe('file.integrity_failed');
-      }
-      if (k.engine === 'sqlite' && size > 1_000_000) expect(got.status).toBe(200); // the reader thread's cut-short case
-      // The fault is recorded after the stream fails: wait for it (up to 5 s) rather than a fixed time.
-      const faultOf = async () =>
-        (await events(tenant.id)).find((e) => e.action === 'file.integrity_failed' && e.target_id === id);
-      for (let i = 0; i < 100 && !(await faultOf()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-      expect((await faultOf())?.outcome).toBe('error');
-    },
-  );
+        .executeTakeFirstOrThrow()
+    ).blob_id;
+    const key = blobKey(tenant.id, blobId);
+    const stored = await readAll(await k.services.blobStore.get(key));
+    stored[100]! ^= 1; // inside segment 0, just past the header
+    await k.services.blobStore.delete(key);
+    await k.services.blobStore.put(key, Readable.from([stored]));
+    // Not yet found by the scrubber: the download itself meets the damage before its first byte.
+    const got = await fetchOverSocket(id);
+    expect(got.status).toBe(500);
+    expect(got.headers['content-type']).toMatch(/^application\/json/);
+    expect(JSON.parse(got.body.toString()).error.code).toBe('file.integrity_failed');
+    for (const h of ['content-disposition', 'x-kura-sha256', 'etag']) expect(got.headers[h]).toBeUndefined();
+    expect((await integrityFaultOf(id))?.outcome).toBe('error');
+  });
 
   it('never stores a plaintext byte: a canary is found neither in the data directory nor in the bucket [ENC-01]', async () => {
     const canary = Buffer.from(`KURA-CANARY-${sha256Hex(randomBytes(16))}`.repeat(50));
