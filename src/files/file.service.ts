@@ -575,11 +575,10 @@ export class FileService {
         return this.integrityFault(actor, file, v, 'blob missing from the store', serve.blobId);
       throw err;
     }
-    if (!range)
-      stream.on('error', (err) => {
-        // A client that went away is not a fault; tampering, a mismatch or a failing disk is.
-        if (!isAbort(err)) void this.recordFault(actor, file, v, (err as Error).message, serve.blobId).catch(() => {});
-      });
+    stream.on('error', (err) => {
+      // A client that went away is not a fault; tampering, a mismatch or a failing disk is.
+      if (!isAbort(err)) void this.recordFault(actor, file, v, (err as Error).message, serve.blobId).catch(() => {});
+    });
     return {
       name: serve.name,
       contentType: serve.contentType,

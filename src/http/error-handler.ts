@@ -57,6 +57,8 @@ export function classify(err: FastifyError | Error): ErrorCode | null {
   if (e.statusCode === 404) return 'route.not_found';
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return 'request.invalid';
   if (isDatabaseUnavailable(err)) return 'service.unavailable';
+  // A blob that fails authentication while a download (or a range of it) streams (TLS-02).
+  if (err.name === 'DecryptError') return 'file.integrity_failed';
   return null;
 }
 
@@ -84,7 +86,7 @@ export function installErrorHandler(app: FastifyInstance, services: Services): v
           {
             action: 'system.fault',
             outcome: 'error',
-            reason: isAppError(err) ? err.code : 'internal.error',
+            reason: code ?? 'internal.error',
             details: { method: request.method, route: request.routeOptions.url ?? null, error: err.name },
           },
         ),
@@ -92,7 +94,7 @@ export function installErrorHandler(app: FastifyInstance, services: Services): v
     } catch (auditErr) {
       request.log.error({ err: auditErr }, 'could not record fault event');
     }
-    return sendError(reply, request, isAppError(err) ? err.code : 'internal.error');
+    return sendError(reply, request, code ?? 'internal.error');
   });
 }
 

@@ -365,22 +365,27 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(actions).toEqual(expect.arrayContaining(['tenant.key_rotated', 'tenant.key_rewrapped']));
   });
 
-  it('finds a tampered blob with the scrubber and a missing one on download; neither is ever served [TLS-02]', async () => {
-    const f = await folder(owner.client, '検証');
-    const content = randomBytes(100_000);
-    const id = await uploadClean(owner.client, f, 'evidence.bin', content);
+  /** Damages a file's stored blob: flips one bit of the ciphertext byte at `at(ciphertext)`. */
+  async function flipStoredByte(fileId: string, at: (stored: Buffer) => number): Promise<void> {
     const blobId = (
       await k.services.database.db
         .selectFrom('file_versions')
         .select('blob_id')
-        .where('file_id', '=', id)
+        .where('file_id', '=', fileId)
         .executeTakeFirstOrThrow()
     ).blob_id;
     const key = blobKey(tenant.id, blobId);
     const stored = await readAll(await k.services.blobStore.get(key));
-    stored[stored.length - 100]! ^= 1;
+    stored[at(stored)]! ^= 1;
     await k.services.blobStore.delete(key);
     await k.services.blobStore.put(key, Readable.from([stored]));
+  }
+
+  it('finds a tampered blob with the scrubber and a missing one on download; neither is ever served [TLS-02]', async () => {
+    const f = await folder(owner.client, '検証');
+    const content = randomBytes(100_000);
+    const id = await uploadClean(owner.client, f, 'evidence.bin', content);
+    await flipStoredByte(id, (stored) => stored.length - 100);
     const result = await k.services.scrubber.run(Number.MAX_SAFE_INTEGER);
     expect(result.damaged).toBeGreaterThanOrEqual(1);
     expect((await owner.client.get(`/api/v1/files/${id}`)).body.latest.state).toBe('damaged');
@@ -403,6 +408,7 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
   /** A download over a real connection: what a browser would receive. */
   async function fetchOverSocket(
     id: string,
+    extra: Record<string, string> = {},
   ): Promise<{ status: number; headers: Record<string, unknown>; bytes: number; body: Buffer; whole: boolean }> {
     if (!lgwan.server.listening) await lgwan.listen({ port: 0, host: '127.0.0.1' });
     const { port } = lgwan.server.address() as AddressInfo;
@@ -413,7 +419,12 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
       const chunks: Buffer[] = [];
       const done = (whole: boolean) => resolve({ status, headers, bytes, body: Buffer.concat(chunks), whole });
       const req = httpGet(
-        { host: '127.0.0.1', port, path: `/api/v1/files/${id}/content`, headers: { cookie: owner.client.cookie! } },
+        {
+          host: '127.0.0.1',
+          port,
+          path: `/api/v1/files/${id}/content`,
+          headers: { cookie: owner.client.cookie!, ...extra },
+        },
         (res) => {
           status = res.statusCode!;
           headers = res.headers;
@@ -455,29 +466,26 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect((await integrityFaultOf(id))?.outcome).toBe('error');
   });
 
-  it('answers a download whose first segment fails authentication with 500 file.integrity_failed, without the file headers [TLS-02]', async () => {
-    const f = await folder(owner.client, '改ざん');
-    const id = await uploadClean(owner.client, f, 'first.bin', randomBytes(200_000));
-    const blobId = (
-      await k.services.database.db
-        .selectFrom('file_versions')
-        .select('blob_id')
-        .where('file_id', '=', id)
-        .executeTakeFirstOrThrow()
-    ).blob_id;
-    const key = blobKey(tenant.id, blobId);
-    const stored = await readAll(await k.services.blobStore.get(key));
-    stored[100]! ^= 1; // inside segment 0, just past the header
-    await k.services.blobStore.delete(key);
-    await k.services.blobStore.put(key, Readable.from([stored]));
-    // Not yet found by the scrubber: the download itself meets the damage before its first byte.
-    const got = await fetchOverSocket(id);
-    expect(got.status).toBe(500);
-    expect(got.headers['content-type']).toMatch(/^application\/json/);
-    expect(JSON.parse(got.body.toString()).error.code).toBe('file.integrity_failed');
-    for (const h of ['content-disposition', 'x-kura-sha256', 'etag']) expect(got.headers[h]).toBeUndefined();
-    expect((await integrityFaultOf(id))?.outcome).toBe('error');
-  });
+  it.each([
+    ['a download', {}],
+    ['a range', { range: 'bytes=10-99' }],
+  ])(
+    'answers %s whose first segment fails authentication with 500 file.integrity_failed, without the file headers [TLS-02]',
+    async (_what, headers: Record<string, string>) => {
+      const f = await folder(owner.client, `改ざん${_what}`);
+      const id = await uploadClean(owner.client, f, 'first.bin', randomBytes(200_000));
+      await flipStoredByte(id, () => 100); // inside segment 0, just past the header
+      // Not yet found by the scrubber: the download itself meets the damage before its first byte.
+      const got = await fetchOverSocket(id, headers);
+      expect(got.status).toBe(500);
+      expect(got.headers['content-type']).toMatch(/^application\/json/);
+      expect(JSON.parse(got.body.toString()).error.code).toBe('file.integrity_failed');
+      for (const h of ['content-disposition', 'content-range', 'x-kura-sha256', 'etag']) expect(got.headers[h]).toBeUndefined();
+      expect((await integrityFaultOf(id))?.outcome).toBe('error');
+      // The fault marked it damaged: it is not offered again.
+      expect((await fetchOverSocket(id)).status).toBe(409);
+    },
+  );
 
   it('never stores a plaintext byte: a canary is found neither in the data directory nor in the bucket [ENC-01]', async () => {
     const canary = Buffer.from(`KURA-CANARY-${sha256Hex(randomBytes(16))}`.repeat(50));
