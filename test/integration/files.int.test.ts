@@ -466,6 +466,26 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect((await integrityFaultOf(id))?.outcome).toBe('error');
   });
 
+  it('records no fault when the client goes away mid-download; the file stays available [TLS-02]', async () => {
+    const f = await folder(owner.client, '中断');
+    const id = await uploadClean(owner.client, f, 'big.bin', randomBytes(3_000_000));
+    if (!lgwan.server.listening) await lgwan.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = lgwan.server.address() as AddressInfo;
+    await new Promise<void>((resolve) => {
+      const req = httpGet(
+        { host: '127.0.0.1', port, path: `/api/v1/files/${id}/content`, headers: { cookie: owner.client.cookie! } },
+        (res) => res.once('data', () => (req.destroy(), resolve())),
+      );
+      req.on('error', () => {});
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await events(tenant.id, 50)).filter((e) => e.target_id === id).map((e) => e.action)).not.toContain(
+      'file.integrity_failed',
+    );
+    expect((await owner.client.get(`/api/v1/files/${id}`)).body.latest.state).toBe('available');
+    expect((await fetchOverSocket(id)).whole).toBe(true);
+  });
+
   it.each([
     ['a download', {}],
     ['a range', { range: 'bytes=10-99' }],
