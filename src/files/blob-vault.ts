@@ -175,8 +175,11 @@ export class BlobVault {
     return source.pipe(decrypt);
   }
 
-  /** Decrypts the whole blob and compares its size and SHA-256 with the record (the scrubber, TLS-02). */
-  async verify(blob: BlobRow): Promise<{ ok: true } | { ok: false; reason: string }> {
+  /**
+   * Decrypts the whole blob and compares its size and SHA-256 with the record (the scrubber, TLS-02).
+   * `unreadable`: the store failed to read it (I/O, network), which proves no damage.
+   */
+  async verify(blob: BlobRow): Promise<{ ok: true } | { ok: false; reason: string; unreadable?: true }> {
     try {
       const measure = new MeasureStream();
       await pipeline(await this.open(blob), measure, discard());
@@ -184,10 +187,8 @@ export class BlobVault {
       if (measure.sha256() !== blob.sha256) return { ok: false, reason: 'sha256 mismatch' };
       return { ok: true };
     } catch (err) {
-      return {
-        ok: false,
-        reason: (err as Error).name === 'BlobNotFoundError' ? 'missing' : (err as Error).message.slice(0, 200),
-      };
+      const reason = (err as Error).name === 'BlobNotFoundError' ? 'missing' : (err as Error).message.slice(0, 200);
+      return isIntegrityFailure(err) ? { ok: false, reason } : { ok: false, reason, unreadable: true };
     }
   }
 
@@ -233,6 +234,16 @@ class VerifyStream extends Transform {
     if (this.hash.digestHex() !== sha256) return cb(new IntegrityError('sha256 mismatch'));
     cb(null, this.held ?? undefined);
   }
+}
+
+/**
+ * Whether an error proves a blob damaged or gone (a segment failing authentication, a plaintext not
+ * as recorded, a missing blob), as opposed to a store that failed to read it (I/O, network), which
+ * may pass and must not mark a file damaged for good.
+ */
+export function isIntegrityFailure(err: unknown): boolean {
+  const name = (err as Error | null)?.name;
+  return name === 'DecryptError' || name === 'IntegrityError' || name === 'BlobNotFoundError';
 }
 
 /** The error a stream fails with when another one it was piped with stopped it. */

@@ -18,7 +18,7 @@ import type { UserRepository } from '../identity/user.repository.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { FileSettings } from '../tenants/tenant-settings.js';
-import { isAbort, type BlobVault, type StoredBlob } from './blob-vault.js';
+import { isAbort, isIntegrityFailure, type BlobVault, type StoredBlob } from './blob-vault.js';
 import type { FileAccess } from './file-access.js';
 import type { FileRepository, FileRow, VersionRow } from './file.repository.js';
 import type { FileDto, VersionDto } from './files.schemas.js';
@@ -576,8 +576,13 @@ export class FileService {
       throw err;
     }
     stream.on('error', (err) => {
-      // A client that went away is not a fault; tampering, a mismatch or a failing disk is.
-      if (!isAbort(err)) void this.recordFault(actor, file, v, (err as Error).message, serve.blobId).catch(() => {});
+      // A client that went away is not a fault. Tampering or a mismatch marks the version damaged; a
+      // store that failed to read (I/O, network) is a fault event only, as it may pass.
+      if (isAbort(err)) return;
+      const recorded = isIntegrityFailure(err)
+        ? this.recordFault(actor, file, v, (err as Error).message, serve.blobId)
+        : this.recordUnreadable(actor, file, v, err as Error, serve.blobId);
+      void recorded.catch(() => {});
     });
     return {
       name: serve.name,
@@ -657,6 +662,19 @@ export class FileService {
    * original broken → the version is `damaged`; its sanitised rebuild broken → only the 無害化 result
    * is `failed` (the original is intact). Returns false when the version no longer uses that blob.
    */
+  /** A download the store failed to read mid-stream: a fault event, no change of state. */
+  private async recordUnreadable(actor: Actor, file: Pick<FileRow, 'id'>, v: VersionRow, err: Error, blobId: string) {
+    await this.deps.database.transaction((trx) =>
+      this.deps.audit.append(trx, systemActor(actor.tenantId as TenantId), {
+        action: 'file.blob_unreadable',
+        target: { type: 'file', id: file.id },
+        outcome: 'error',
+        reason: 'service.unavailable',
+        details: { version: v.version, blobId, reason: err.message.slice(0, 200), detectedBy: actor.type },
+      }),
+    );
+  }
+
   async recordFault(
     actor: Actor,
     file: Pick<FileRow, 'id'>,

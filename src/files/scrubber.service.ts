@@ -27,10 +27,11 @@ export class Scrubber {
   constructor(private readonly deps: ScrubberDeps) {}
 
   /** One pass over the least recently verified blobs; returns what it checked and found damaged. */
-  async run(budgetBytes = SCRUB_BYTES_PER_RUN): Promise<{ checked: number; damaged: number }> {
+  async run(budgetBytes = SCRUB_BYTES_PER_RUN): Promise<{ checked: number; damaged: number; unreadable: number }> {
     const { files, vault, database, audit, clock } = this.deps;
     let checked = 0;
     let damaged = 0;
+    let unreadable = 0;
     let bytes = 0;
     for (const blob of await files.blobsToScrub(SCRUB_BLOBS_PER_RUN)) {
       if (bytes > 0 && bytes + blob.cipher_size > budgetBytes) break;
@@ -41,6 +42,19 @@ export class Scrubber {
       await database.transaction(async (trx) => {
         if (result.ok) {
           await files.markBlob(blob.tenant_id, blob.id, { verified_at: at }, trx);
+          return;
+        }
+        if (result.unreadable) {
+          // The store failed to read it: a fault to look into, not damage. It is checked again next run.
+          unreadable++;
+          for (const v of await files.versionsOfBlob(blob.tenant_id, blob.id, trx))
+            await audit.append(trx, systemActor(blob.tenant_id as TenantId, 'job:scrubber'), {
+              action: 'file.blob_unreadable',
+              target: { type: 'file', id: v.file_id },
+              outcome: 'error',
+              reason: 'service.unavailable',
+              details: { version: v.version, blobId: blob.id, reason: result.reason.slice(0, 200), detectedBy: 'scrubber' },
+            });
           return;
         }
         damaged++;
@@ -57,6 +71,6 @@ export class Scrubber {
         }
       });
     }
-    return { checked, damaged };
+    return { checked, damaged, unreadable };
   }
 }

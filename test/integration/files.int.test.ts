@@ -2,7 +2,7 @@
  * The files capability over HTTP on both engines and both blob stores (SQLite + local directory,
  * PostgreSQL + Ceph RGW S3), with the real clamd and its EICAR test signatures.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -464,6 +464,41 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(got.whole).toBe(false);
     expect(got.bytes).toBeLessThan(content.length);
     expect((await integrityFaultOf(id))?.outcome).toBe('error');
+  });
+
+  it('does not mark a file damaged when the store fails to read its blob; it records a fault and serves it once readable [TLS-02]', async (ctx) => {
+    if (k.config.s3) ctx.skip(); // a local blob file is what is made unreadable here
+    const f = await folder(owner.client, '読取失敗');
+    const content = randomBytes(150_000);
+    const id = await uploadClean(owner.client, f, 'unreadable.bin', content);
+    const { blob_id: blobId } = await k.services.database.db
+      .selectFrom('file_versions')
+      .select('blob_id')
+      .where('file_id', '=', id)
+      .executeTakeFirstOrThrow();
+    const path = join(k.config.paths.blobs, tenant.id, blobId.slice(0, 2), blobId);
+    const sealed = readFileSync(path);
+    // A directory where the file was: every read fails with EISDIR (an I/O error, not damage).
+    rmSync(path);
+    mkdirSync(path);
+    const unreadable = async () =>
+      (await events(tenant.id, 50)).filter((e) => e.action === 'file.blob_unreadable' && e.target_id === id).length;
+    const result = await k.services.scrubber.run(Number.MAX_SAFE_INTEGER);
+    expect(result.unreadable).toBeGreaterThanOrEqual(1);
+    expect(await unreadable()).toBe(1);
+    const got = await fetchOverSocket(id);
+    expect(got.status).toBe(500);
+    for (let i = 0; i < 100 && (await unreadable()) < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await unreadable()).toBe(2);
+    expect((await events(tenant.id, 50)).filter((e) => e.target_id === id).map((e) => e.action)).not.toContain(
+      'file.integrity_failed',
+    );
+    expect((await owner.client.get(`/api/v1/files/${id}`)).body.latest.state).toBe('available');
+    // Readable again (the disk or the network is back): served whole, and the scrubber finds it intact.
+    rmSync(path, { recursive: true });
+    writeFileSync(path, sealed);
+    const again = await fetchOverSocket(id);
+    expect([again.status, again.whole, again.body.equals(content)]).toEqual([200, true, true]);
   });
 
   it('records no fault when the client goes away mid-download; the file stays available [TLS-02]', async () => {
