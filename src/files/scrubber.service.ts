@@ -44,28 +44,20 @@ export class Scrubber {
           await files.markBlob(blob.tenant_id, blob.id, { verified_at: at }, trx);
           return;
         }
-        if (result.unreadable) {
-          // The store failed to read it: a fault to look into, not damage. It is checked again next run.
-          unreadable++;
-          for (const v of await files.versionsOfBlob(blob.tenant_id, blob.id, trx))
-            await audit.append(trx, systemActor(blob.tenant_id as TenantId, 'job:scrubber'), {
-              action: 'file.blob_unreadable',
-              target: { type: 'file', id: v.file_id },
-              outcome: 'error',
-              reason: 'service.unavailable',
-              details: { version: v.version, blobId: blob.id, reason: result.reason.slice(0, 200), detectedBy: 'scrubber' },
-            });
-          return;
-        }
-        damaged++;
-        await files.markBlob(blob.tenant_id, blob.id, { damaged_at: at, damage: result.reason.slice(0, 200) }, trx);
+        // Damage marks the versions for good; a store that failed to read it (I/O, network) is a fault
+        // to look into, not damage, and the blob is checked again on the next run.
+        const damage = !result.unreadable;
+        if (damage) {
+          damaged++;
+          await files.markBlob(blob.tenant_id, blob.id, { damaged_at: at, damage: result.reason.slice(0, 200) }, trx);
+        } else unreadable++;
         for (const v of await files.versionsOfBlob(blob.tenant_id, blob.id, trx)) {
-          await files.updateVersion(blob.tenant_id, v.id, { state: 'damaged' }, trx);
+          if (damage) await files.updateVersion(blob.tenant_id, v.id, { state: 'damaged' }, trx);
           await audit.append(trx, systemActor(blob.tenant_id as TenantId, 'job:scrubber'), {
-            action: 'file.integrity_failed',
+            action: damage ? 'file.integrity_failed' : 'file.blob_unreadable',
             target: { type: 'file', id: v.file_id },
             outcome: 'error',
-            reason: 'file.integrity_failed',
+            reason: damage ? 'file.integrity_failed' : 'service.unavailable',
             details: { version: v.version, blobId: blob.id, reason: result.reason.slice(0, 200), detectedBy: 'scrubber' },
           });
         }
