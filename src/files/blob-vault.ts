@@ -14,7 +14,6 @@ import {
   createEncryptStream,
   createRangeDecryptStream,
   createSha256,
-  DecryptError,
   HEADER_BYTES,
   parseHeader,
   planRange,
@@ -142,9 +141,9 @@ export class BlobVault {
   }
 
   /**
-   * The whole plaintext as a stream (authenticated segment by segment). With `verify` (a download)
-   * it fails with IntegrityError, before its last bytes, when a segment fails authentication or size
-   * or SHA-256 differ from the record.
+   * The whole plaintext as a stream (authenticated segment by segment: DecryptError otherwise). With
+   * `verify` (a download) it also fails with IntegrityError, before its last bytes, when size or
+   * SHA-256 differ from the record.
    */
   async open(blob: BlobRow, opts: { verify?: ExpectedPlaintext } = {}): Promise<Readable> {
     const dek = await this.dek(blob);
@@ -156,7 +155,7 @@ export class BlobVault {
     const plain = source.pipe(decrypt);
     if (!opts.verify) return plain;
     const check = new VerifyStream(opts.verify);
-    decrypt.on('error', (err) => check.destroy(err instanceof DecryptError ? new IntegrityError(err.message) : err));
+    decrypt.on('error', (err) => check.destroy(err));
     check.once('close', () => decrypt.destroy());
     return plain.pipe(check);
   }
@@ -198,8 +197,8 @@ export class BlobVault {
 }
 
 /**
- * A blob failed authentication, or its plaintext did not match the record's size or SHA-256
- * (TLS-02). A download that fails so before its first byte answers 500 `file.integrity_failed`.
+ * A blob's plaintext did not match the record's size or SHA-256 (TLS-02). A download that fails so
+ * before its first byte answers 500 `file.integrity_failed` (as a DecryptError does, error-handler.ts).
  */
 export class IntegrityError extends AppError {
   constructor(reason: string) {

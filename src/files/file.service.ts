@@ -662,19 +662,6 @@ export class FileService {
    * original broken → the version is `damaged`; its sanitised rebuild broken → only the 無害化 result
    * is `failed` (the original is intact). Returns false when the version no longer uses that blob.
    */
-  /** A download the store failed to read mid-stream: a fault event, no change of state. */
-  private async recordUnreadable(actor: Actor, file: Pick<FileRow, 'id'>, v: VersionRow, err: Error, blobId: string) {
-    await this.deps.database.transaction((trx) =>
-      this.deps.audit.append(trx, systemActor(actor.tenantId as TenantId), {
-        action: 'file.blob_unreadable',
-        target: { type: 'file', id: file.id },
-        outcome: 'error',
-        reason: 'service.unavailable',
-        details: { version: v.version, blobId, reason: err.message.slice(0, 200), detectedBy: actor.type },
-      }),
-    );
-  }
-
   async recordFault(
     actor: Actor,
     file: Pick<FileRow, 'id'>,
@@ -698,6 +685,19 @@ export class FileService {
       });
       return true;
     });
+  }
+
+  /** A download the store failed to read mid-stream: a fault event, no change of state. */
+  private async recordUnreadable(actor: Actor, file: Pick<FileRow, 'id'>, v: VersionRow, err: Error, blobId: string) {
+    await this.deps.database.transaction((trx) =>
+      this.deps.audit.append(trx, systemActor(actor.tenantId as TenantId), {
+        action: 'file.blob_unreadable',
+        target: { type: 'file', id: file.id },
+        outcome: 'error',
+        reason: 'service.unavailable',
+        details: { version: v.version, blobId, reason: err.message.slice(0, 200), detectedBy: actor.type },
+      }),
+    );
   }
 }
 
