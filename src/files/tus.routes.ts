@@ -15,6 +15,13 @@ import type { CreateUploadInput, UploadState } from './upload.service.js';
 const TUS_VERSION = '1.0.0';
 const OFFSET_TYPE = 'application/offset+octet-stream';
 const IdParams = z.object({ id: z.uuid() });
+
+/** The session id in the URL; anything that is not one of ours is simply not found. */
+function uploadIdOf(req: FastifyRequest): string {
+  const parsed = IdParams.safeParse(req.params);
+  if (!parsed.success) throw new AppError('upload.not_found');
+  return parsed.data.id;
+}
 const Metadata = z.object({
   filename: z.string().min(1).max(1000),
   folderId: z.uuid(),
@@ -138,13 +145,13 @@ export async function registerTusEndpoint(app: FastifyInstance, services: Servic
       url: `${ep.base}/:id`,
       preHandler: guard,
       handler: async (req, reply) => {
-        const { id } = IdParams.parse(req.params);
+        const id = uploadIdOf(req);
         return tusHeaders(reply.code(200), await uploads.get(await ep.actor(req), id)).send();
       },
     });
 
     scope.patch(`${ep.base}/:id`, { preHandler: guard }, async (req, reply) => {
-      const { id } = IdParams.parse(req.params);
+      const id = uploadIdOf(req);
       if (req.headers['content-type'] !== OFFSET_TYPE) throw new AppError('request.unsupported_media_type');
       const offset = headerInt(req, 'upload-offset');
       if (offset === null) throw new AppError('upload.invalid', 'Upload-Offset required');
@@ -163,7 +170,7 @@ export async function registerTusEndpoint(app: FastifyInstance, services: Servic
     });
 
     scope.delete(`${ep.base}/:id`, { preHandler: guard }, async (req, reply) => {
-      const { id } = IdParams.parse(req.params);
+      const id = uploadIdOf(req);
       await uploads.terminate(await ep.actor(req), id);
       return tusHeaders(reply.code(204)).send();
     });

@@ -27,6 +27,7 @@ import {
   randomBytes,
   randomId,
   SALT_BYTES,
+  sealSegment,
   segmentCipher,
   SEGMENT_CIPHERTEXT_BYTES,
   SEGMENT_PLAINTEXT_BYTES,
@@ -101,7 +102,14 @@ export class UploadService {
     const key = await this.deps.vault.newKey(actor.tenantId);
     const id = randomId();
     const now = this.deps.clock.now();
-    const header = encodeHeader({ salt: randomBytes(SALT_BYTES), noncePrefix: randomBytes(NONCE_PREFIX_BYTES) });
+    const h = { salt: randomBytes(SALT_BYTES), noncePrefix: randomBytes(NONCE_PREFIX_BYTES) };
+    let header = encodeHeader(h);
+    // An empty file is complete at once: its blob is the header and the sealed, empty final segment.
+    if (input.length === 0) {
+      const segKey = segmentKey(key.dek, h.salt, { tenantId: actor.tenantId, blobId: key.blobId });
+      header = Buffer.concat([header, sealSegment(segKey, h.noncePrefix, 0, true, Buffer.alloc(0))]);
+      segKey.fill(0);
+    }
     const path = this.stagingPath(actor.tenantId, id);
     await mkdir(join(this.deps.stagingDir, actor.tenantId), { recursive: true, mode: 0o700 });
     const fh = await open(path, 'wx', 0o600);

@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ZodError } from 'zod';
 import { AppError, ERROR_CODES, isAppError, type ErrorCode } from '../core/errors.js';
 import { SYSTEM_TENANT_ID } from '../core/types.js';
 import { isDatabaseUnavailable } from '../db/database.js';
@@ -50,6 +51,8 @@ export function classify(err: FastifyError | Error): ErrorCode | null {
   if (isAppError(err)) return err.code;
   const e = err as FastifyError;
   if (e.code && FRAMEWORK_CODES[e.code]) return FRAMEWORK_CODES[e.code]!;
+  // A handler that parses request data itself (headers, params) and finds it invalid.
+  if (err instanceof ZodError) return 'request.invalid';
   if (e.statusCode === 400 && err instanceof SyntaxError) return 'request.malformed_json';
   if (e.statusCode === 429) return 'request.rate_limited';
   if (e.statusCode === 413) return 'request.too_large';

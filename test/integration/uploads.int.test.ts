@@ -229,6 +229,38 @@ describe(`uploads on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(noVersion.headers['tus-version']).toBe('1.0.0');
   });
 
+  it('takes an empty file over tus: its blob decrypts, it is scanned, available and downloads as 0 bytes [TLS-02, MAL-01]', async () => {
+    const created = await alice.client.send('POST', '/api/v1/uploads', '', {
+      'tus-resumable': '1.0.0',
+      'upload-length': '0',
+      'upload-metadata': meta('空のファイル.txt'),
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const fileId = String(created.headers['kura-file-id']);
+    await runJobs();
+    const file = (await alice.client.get(`/api/v1/files/${fileId}`)).body;
+    expect(file.latest).toMatchObject({ size: 0, sha256: sha256Hex(Buffer.alloc(0)), state: 'available' });
+    const d = await alice.client.send('GET', `/api/v1/files/${fileId}/content`, '');
+    expect([d.status, d.raw.length]).toEqual([200, 0]);
+    // The scrubber reads it back intact.
+    const scrub = await k.services.scrubber.run();
+    expect(scrub.damaged).toBe(0);
+  });
+
+  it('answers 404, not a fault, to a session id that is not one of ours', async () => {
+    for (const method of ['HEAD', 'PATCH', 'DELETE'] as const) {
+      const r = await alice.client.send(method, '/api/v1/uploads/not-a-uuid', method === 'PATCH' ? Buffer.from('x') : '', {
+        'tus-resumable': '1.0.0',
+        ...(method === 'PATCH' ? { 'content-type': 'application/offset+octet-stream', 'upload-offset': '0' } : {}),
+      });
+      expect(r.status, method).toBe(404);
+    }
+    const faults = (await k.services.auditRepository.latestEvents(tenant.id, 50)).filter(
+      (e) => e.action === 'system.fault',
+    );
+    expect(faults).toEqual([]);
+  });
+
   it('expires abandoned uploads and removes their staged bytes', async () => {
     const created = await alice.client.send('POST', '/api/v1/uploads', '', {
       'tus-resumable': '1.0.0',
