@@ -255,9 +255,7 @@ describe(`uploads on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
       });
       expect(r.status, method).toBe(404);
     }
-    const faults = (await k.services.auditRepository.latestEvents(tenant.id, 50)).filter(
-      (e) => e.action === 'system.fault',
-    );
+    const faults = (await k.services.auditRepository.latestEvents(tenant.id, 50)).filter((e) => e.action === 'system.fault');
     expect(faults).toEqual([]);
   });
 
