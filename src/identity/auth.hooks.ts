@@ -184,6 +184,11 @@ export interface RequireAuthOptions {
   roles?: Role[];
   /** Needs a recent re-verification (AC-13 step-up); API tokens never qualify. */
   stepUp?: boolean;
+  /**
+   * Needs a recent re-verification when the session is fully signed in (adding a second factor
+   * from the account page), not during sign-in, where the password was just checked.
+   */
+  stepUpWhenFull?: boolean;
   /** The API-token scope that may call this route; routes without one refuse tokens. */
   scope?: string;
 }
@@ -212,8 +217,8 @@ export function requireAuth(services: Services, opts: RequireAuthOptions = {}): 
       // Tenant routes answer 404 to operators without a grant: nothing of a tenant is visible to them (AC-07).
       throw new AppError(p.user.role === 'operator' ? 'route.not_found' : 'auth.forbidden');
     }
-    if (opts.stepUp && !services.sessionService.recentlyVerified(p.session, p.settings))
-      throw new AppError('auth.step_up_required');
+    const stepUp = opts.stepUp || (opts.stepUpWhenFull && p.session.stage === 'full');
+    if (stepUp && !services.sessionService.recentlyVerified(p.session, p.settings)) throw new AppError('auth.step_up_required');
   };
 }
 

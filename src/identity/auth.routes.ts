@@ -36,6 +36,8 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
   const partial = requireAuth(services, { stages: ['mfa', 'mfa_enroll', 'password_change', 'terms', 'full'] });
   const full = requireAuth(services);
   const meRead = requireAuth(services, { scope: 'me:read' });
+  // Enrolling TOTP on a signed-in session needs a recent verification (AC-13), as for passkeys.
+  const enrolling = requireAuth(services, { stages: ['mfa_enroll', 'full'], stepUpWhenFull: true });
 
   // The login banner (AC-12) is shown before sign-in, so it is public; unknown tenants get an empty one.
   r.get(
@@ -84,7 +86,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
     '/api/v1/auth/mfa/totp/enroll',
     {
       schema: { tags: ['auth'], response: { 200: EnrollReply }, security: SESSION_SECURITY },
-      preHandler: requireAuth(services, { stages: ['mfa_enroll', 'full'] }),
+      preHandler: enrolling,
     },
     async (req) => auth.startTotpEnrollment(req.principal!),
   );
@@ -93,7 +95,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
     '/api/v1/auth/mfa/totp/confirm',
     {
       schema: { tags: ['auth'], body: TotpBody, response: { 200: EnrollConfirmReply }, security: SESSION_SECURITY },
-      preHandler: requireAuth(services, { stages: ['mfa_enroll', 'full'] }),
+      preHandler: enrolling,
     },
     async (req) => auth.confirmTotpEnrollment(req.principal!, req.body.code),
   );
@@ -101,6 +103,7 @@ export async function registerAuthRoutes(app: FastifyInstance, services: Service
   r.post(
     '/api/v1/auth/password',
     {
+      config: attempts,
       schema: { tags: ['auth'], body: ChangePasswordBody, response: { 200: NextReply }, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { stages: ['password_change', 'full'] }),
     },

@@ -146,9 +146,10 @@ export class AuthService {
     }
     const password = normalizePassword(input.password);
     const now = this.now();
-    const locked = user.lockedUntil !== null && user.lockedUntil > now.toISOString();
-    const ok = passwordLength(password) <= settings.password.maxLength && (await verifyPassword(user.passwordHash, password));
-    if (locked) {
+    if (this.isLocked(user)) {
+      // While locked, the password is not checked at all (the same time is spent on a dummy hash):
+      // no answer may tell a right guess from a wrong one (AC-17). Failures here do not count.
+      await verifyPassword(await dummyPasswordHash(), input.password);
       await database.transaction((trx) =>
         audit.append(trx, this.actorFor(origin, tenant.id, user), {
           action: 'auth.login_failed',
@@ -157,9 +158,9 @@ export class AuthService {
           target: { type: 'user', id: user.id },
         }),
       );
-      // Only someone who knows the password learns that the account is locked.
-      throw new AppError(ok ? 'auth.locked' : 'auth.invalid_credentials');
+      throw new AppError('auth.locked');
     }
+    const ok = passwordLength(password) <= settings.password.maxLength && (await verifyPassword(user.passwordHash, password));
     if (!ok) {
       await this.recordFailure(origin, tenant.id, user, settings, 'wrong_password');
       throw new AppError('auth.invalid_credentials');
@@ -176,8 +177,8 @@ export class AuthService {
           : 'full';
     return database.transaction(async (trx) => {
       await users.update(trx, tenant.id, user.id, {
-        failed_attempts: 0,
-        locked_until: null,
+        // With a second factor still to come, the count goes on until that succeeds too.
+        ...(stage === 'mfa' ? {} : { failed_attempts: 0, locked_until: null }),
         ...(rehash ? { password_hash: rehash } : {}),
         updated_at: now.toISOString(),
       });
@@ -200,19 +201,23 @@ export class AuthService {
     settings: TenantSettings,
     reason: string,
   ): Promise<void> {
-    const failures = user.failedAttempts + 1;
-    const delay = lockoutDelayMs(failures, settings.password.lockoutThreshold);
     const now = this.now();
     await this.deps.database.transaction(async (trx) => {
-      await this.deps.users.update(trx, tenantId, user.id, {
-        failed_attempts: failures,
-        failures_since_login: user.failuresSinceLogin + 1,
-        locked_until: delay > 0 ? new Date(now.getTime() + delay).toISOString() : user.lockedUntil,
-        updated_at: now.toISOString(),
-      });
+      const failures = await this.deps.users.countFailure(trx, tenantId, user.id, now.toISOString());
+      const delay = lockoutDelayMs(failures, settings.password.lockoutThreshold);
+      if (delay > 0) {
+        await this.deps.users.update(trx, tenantId, user.id, {
+          locked_until: new Date(now.getTime() + delay).toISOString(),
+        });
+      }
       const actor = this.actorFor(origin, tenantId, user);
       await this.deps.audit.append(trx, actor, {
-        action: reason === 'wrong_password' ? 'auth.login_failed' : 'auth.mfa_failed',
+        action:
+          reason === 'wrong_password'
+            ? 'auth.login_failed'
+            : reason === 'password.current_invalid'
+              ? 'auth.password_change_failed'
+              : 'auth.mfa_failed',
         outcome: 'failure',
         reason,
         target: { type: 'user', id: user.id },
@@ -227,6 +232,32 @@ export class AuthService {
         });
       }
     });
+  }
+
+  private isLocked(user: Pick<User, 'lockedUntil'>): boolean {
+    return user.lockedUntil !== null && user.lockedUntil > this.now().toISOString();
+  }
+
+  /** A second factor or step-up succeeded: the count of consecutive failures starts again. */
+  async clearFailures(trx: Executor, user: Pick<User, 'tenantId' | 'id'>): Promise<void> {
+    await this.deps.users.update(trx, user.tenantId, user.id, { failed_attempts: 0, locked_until: null });
+  }
+
+  /**
+   * Every credential check after the password (second factor, step-up, current password) is
+   * refused while the account is locked, so the lockout limits guessing of those too (AC-17).
+   */
+  async assertNotLocked(p: Principal): Promise<void> {
+    if (!this.isLocked(p.user)) return;
+    await this.deps.database.transaction((trx) =>
+      this.deps.audit.append(trx, p.actor, {
+        action: 'auth.mfa_failed',
+        outcome: 'denied',
+        reason: 'auth.locked',
+        target: { type: 'user', id: p.user.id },
+      }),
+    );
+    throw new AppError('auth.locked');
   }
 
   private async denyIp(actor: Actor, where: string): Promise<never> {
@@ -364,6 +395,7 @@ export class AuthService {
   /** Verifies a TOTP code (±1 step, each step once) for the `mfa` stage or a step-up. */
   async verifyTotpCode(p: Principal, code: string, purpose: 'login' | 'step_up'): Promise<NextStep> {
     if (!/^\d{6}$/.test(code.trim())) throw new AppError('auth.totp_format');
+    await this.assertNotLocked(p);
     const totp = await this.totpSecret(p);
     if (!totp?.confirmed) throw new AppError('auth.mfa_not_enrolled');
     const step = verifyTotp(totp.secret, totp.algorithm, code.trim(), this.now().getTime(), totp.lastStep);
@@ -373,7 +405,7 @@ export class AuthService {
     }
     return this.deps.database.transaction(async (trx) => {
       if (!(await this.deps.mfa.useStep(trx, p.user.tenantId, p.user.id, step))) throw new AppError('auth.mfa_invalid');
-      await this.deps.users.update(trx, p.user.tenantId, p.user.id, { failed_attempts: 0, locked_until: null });
+      await this.clearFailures(trx, p.user);
       await this.deps.audit.append(trx, p.actor, {
         action: purpose === 'login' ? 'auth.mfa_verified' : 'auth.step_up',
         target: { type: 'user', id: p.user.id },
@@ -390,12 +422,13 @@ export class AuthService {
   async verifyRecoveryCode(p: Principal, code: string): Promise<NextStep> {
     const normalized = normalizeRecoveryCode(code);
     if (!normalized) throw new AppError('auth.recovery_code_format');
+    await this.assertNotLocked(p);
     const used = await this.deps.database.transaction(async (trx) => {
       if (
         !(await this.deps.mfa.useRecoveryCode(trx, p.user.tenantId, p.user.id, sha256Hex(normalized), this.now().toISOString()))
       )
         return null;
-      await this.deps.users.update(trx, p.user.tenantId, p.user.id, { failed_attempts: 0, locked_until: null });
+      await this.clearFailures(trx, p.user);
       await this.deps.audit.append(trx, p.actor, {
         action: 'auth.recovery_code_used',
         target: { type: 'user', id: p.user.id },
@@ -515,9 +548,12 @@ export class AuthService {
     const reasons: string[] = this.checkCandidate(user, tenant, settings, pw).reasons;
     if (pw !== normalizePassword(confirm)) reasons.push('mismatch');
     if (reasons.length === 0 && settings.password.history > 0) {
+      // The history holds the current hash too (stored with it): count it once.
       const previous = [
-        user.passwordHash,
-        ...(await this.deps.users.recentHistory(user.tenantId, user.id, settings.password.history)),
+        ...new Set([
+          user.passwordHash,
+          ...(await this.deps.users.recentHistory(user.tenantId, user.id, settings.password.history)),
+        ]),
       ].filter((h): h is string => Boolean(h));
       for (const h of previous.slice(0, settings.password.history)) {
         if (await verifyPassword(h, pw)) {
@@ -548,15 +584,10 @@ export class AuthService {
     input: { currentPassword: string; newPassword: string; confirmPassword: string },
   ): Promise<NextStep> {
     const user = p.user;
+    await this.assertNotLocked(p);
     if (!user.passwordHash || !(await verifyPassword(user.passwordHash, normalizePassword(input.currentPassword)))) {
-      await this.deps.database.transaction((trx) =>
-        this.deps.audit.append(trx, p.actor, {
-          action: 'auth.password_change_failed',
-          outcome: 'failure',
-          reason: 'password.current_invalid',
-          target: { type: 'user', id: user.id },
-        }),
-      );
+      // A wrong current password counts towards the lockout like a wrong one at sign-in (AC-17).
+      await this.recordFailure(this.originOf(p), user.tenantId, user, p.settings, 'password.current_invalid');
       throw new AppError('password.current_invalid');
     }
     let pw: string;
@@ -638,11 +669,17 @@ export class AuthService {
         throw new AppError('auth.setup_link_invalid');
       await this.storePassword(trx, user, pw);
       await this.deps.users.update(trx, tenant.id, user.id, { failed_attempts: 0, locked_until: null });
+      // A reset replaces a password that may be known to someone else: every session signed in
+      // with it ends, as after a password change (AC-16).
+      const ended =
+        row.purpose === 'reset'
+          ? await this.deps.sessions.revoke(trx, tenant.id, user.id, this.now().toISOString(), 'password_reset')
+          : 0;
       const actor = this.actorFor(origin, tenant.id, user);
       await this.deps.audit.append(trx, actor, {
         action: 'user.setup_completed',
         target: { type: 'user', id: user.id },
-        details: { purpose: row.purpose },
+        details: { purpose: row.purpose, sessionsEnded: ended },
       });
       const hasTotp = await this.hasSecondFactor(tenant.id, user.id, trx);
       const stage: SessionStage = hasTotp ? 'mfa' : this.mfaRequired(user, settings) ? 'mfa_enroll' : 'full';
@@ -693,6 +730,7 @@ export class AuthService {
     // A user with a passkey steps up with it (WebAuthn routes); the password alone is one factor only.
     if ((await this.deps.mfa.passkeyCount(p.user.tenantId, p.user.id)) > 0)
       throw new AppError('auth.mfa_invalid', 'step up with a passkey');
+    await this.assertNotLocked(p);
     if (
       !input.password ||
       !p.user.passwordHash ||

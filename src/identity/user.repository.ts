@@ -92,6 +92,25 @@ export class UserRepository {
     await trx.updateTable('users').set(set).where('tenant_id', '=', tenantId).where('id', '=', userId).execute();
   }
 
+  /**
+   * Counts one more failed credential check in a single statement (parallel guesses each count);
+   * returns the new number of consecutive failures.
+   */
+  async countFailure(trx: Executor, tenantId: string, userId: string, at: string): Promise<number> {
+    const row = await trx
+      .updateTable('users')
+      .set((eb) => ({
+        failed_attempts: eb('failed_attempts', '+', 1),
+        failures_since_login: eb('failures_since_login', '+', 1),
+        updated_at: at,
+      }))
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', userId)
+      .returning('failed_attempts')
+      .executeTakeFirstOrThrow();
+    return Number(row.failed_attempts);
+  }
+
   /** E-mail addresses of active users among `ids` (for notices by mail). */
   async activeEmails(tenantId: string, ids: string[], exec: Executor = this.db): Promise<string[]> {
     if (!ids.length) return [];

@@ -17,7 +17,9 @@ const CredentialJson = z.looseObject({
 export async function registerWebAuthnRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { webauthn } = services;
-  const enrolling = requireAuth(services, { stages: ['mfa_enroll', 'full'] });
+  // Another factor from the account page needs a recent verification: a stolen session alone
+  // must not be able to add its own authenticator and pass step-up with it (AC-13).
+  const enrolling = requireAuth(services, { stages: ['mfa_enroll', 'full'], stepUpWhenFull: true });
   const verifying = requireAuth(services, { stages: ['mfa', 'full'] });
 
   r.post(

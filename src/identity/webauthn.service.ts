@@ -159,6 +159,7 @@ export class WebAuthnService {
 
   /** Verifies an assertion for the `mfa` stage or a step-up. */
   async authenticate(p: Principal, response: AuthenticationResponseJSON, purpose: 'login' | 'step_up'): Promise<NextStep> {
+    await this.deps.auth.assertNotLocked(p);
     const expectedChallenge = await this.takeChallenge(p);
     const { rpID, origin } = this.rp(p.actor.zone!);
     const cred = (await this.deps.mfa.passkeys(p.user.tenantId, p.user.id)).find((c) => c.credential_id === response.id);
@@ -189,6 +190,7 @@ export class WebAuthnService {
     return this.deps.database.transaction(async (trx) => {
       const now = this.deps.clock.now().toISOString();
       await this.deps.mfa.usePasskey(trx, p.user.tenantId, cred.credential_id, result.authenticationInfo.newCounter, now);
+      await this.deps.auth.clearFailures(trx, p.user);
       await this.deps.audit.append(trx, p.actor, {
         action: purpose === 'login' ? 'auth.mfa_verified' : 'auth.step_up',
         target: { type: 'user', id: p.user.id },

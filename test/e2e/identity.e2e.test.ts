@@ -593,6 +593,29 @@ describe('identity in the browser', () => {
     await error.waitFor();
     expect(await error.getAttribute('data-state')).toBe('tenant.feature_disabled');
     expect(await error.textContent()).toContain('「機能の利用」');
+
+    // Adding a further passkey needs a recent verification too (AC-13): the server asks for it
+    // (made to answer so once, as after 10 idle minutes); closing the dialog leaves the reason shown.
+    await page.route(
+      '**/api/v1/auth/webauthn/register/options',
+      (route) =>
+        route.fulfill({
+          status: 403,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'auth.step_up_required', message: 'x', requestId: 'r' } }),
+        }),
+      { times: 1 },
+    );
+    const passkeys = page.getByTestId('account-passkeys');
+    await passkeys.getByRole('button', { name: 'パスキーを登録する' }).click();
+    const setup = passkeys.getByTestId('passkey-setup');
+    await setup.getByRole('button', { name: 'パスキーを登録する' }).click();
+    await dialog.getByRole('heading', { name: '本人確認' }).waitFor();
+    await dialog.getByRole('button', { name: 'キャンセル' }).click();
+    const refused = setup.getByTestId('error-banner');
+    await refused.waitFor();
+    expect(await refused.getAttribute('data-state')).toBe('auth.step_up_required');
+    expect(await refused.textContent()).toContain('本人確認をもう一度行ってください');
   });
 
   it('lets the admin enable API tokens; a token is shown once, listed, revoked, and visible to the admin [AC-15]', async () => {

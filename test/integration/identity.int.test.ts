@@ -244,12 +244,14 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
       await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'wrong-password-x' });
     const locked = await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
     expect([locked.status, locked.body.error.code]).toEqual([423, 'auth.locked']);
+    // While locked the password is not checked: a wrong guess gets the very same answer (no oracle),
+    // and does not lengthen the lock.
     const wrong = await new Client(lgwan).post('/api/v1/auth/login', {
       tenant: t.slug,
       login: m.login,
       password: 'wrong-password-x',
     });
-    expect(wrong.body.error.code).toBe('auth.invalid_credentials'); // the lock is only revealed to the password holder
+    expect([wrong.status, wrong.body.error.code]).toEqual([423, 'auth.locked']);
     clock.advance(61_000);
     expect(
       (await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password })).status,
@@ -264,6 +266,115 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const events = await k.services.auditRepository.latestEvents(t.id, 12);
     expect(events.map((e) => e.action)).toContain('auth.locked_out');
     expect(events.map((e) => e.action)).toContain('user.unlocked');
+  });
+
+  it('counts parallel wrong passwords one by one [AC-17]', async () => {
+    const t = await newTenant({
+      password: { ...(await k.services.tenantPolicy.get((await newTenant()).id)).password, lockoutThreshold: 3 },
+    });
+    const m = await member(t);
+    await Promise.all(
+      Array.from({ length: 3 }, () =>
+        new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'wrong-password-x' }),
+      ),
+    );
+    const r = await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
+    expect([r.status, r.body.error?.code]).toEqual([423, 'auth.locked']);
+  });
+
+  it('the lockout covers the second factor, step-up and the current password; a right password alone does not reset it [AC-17, AC-13]', async () => {
+    const t = await newTenant({
+      password: { ...(await k.services.tenantPolicy.get((await newTenant()).id)).password, lockoutThreshold: 3 },
+    });
+    const m = await member(t);
+    const login = () => new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
+    // Two wrong passwords, then the right one: the count stands until the second factor succeeds,
+    await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'wrong-password-x' });
+    await new Client(lgwan).post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: 'wrong-password-x' });
+    const s = new Client(lgwan);
+    expect((await s.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password })).body.next).toBe('mfa');
+    // so one wrong code locks the account; then even the right code is refused.
+    expect((await s.post('/api/v1/auth/mfa/totp', { code: '000000' })).body.error.code).toBe('auth.mfa_invalid');
+    const right = await s.post('/api/v1/auth/mfa/totp', { code: code(m.secret!) });
+    expect([right.status, right.body.error?.code]).toEqual([423, 'auth.locked']);
+    expect((await s.post('/api/v1/auth/mfa/recovery', { code: 'abcd-efgh-jkmn' })).body.error.code).toBe('auth.locked');
+    expect((await login()).body.error.code).toBe('auth.locked');
+    // After the lock: the right code signs in and the count starts again.
+    clock.advance(61_000);
+    const s2 = new Client(lgwan);
+    await s2.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });
+    expect((await s2.post('/api/v1/auth/mfa/totp', { code: code(m.secret!) })).body.next).toBe('done');
+    nextStep();
+    // Wrong step-up codes and wrong current passwords on a signed-in session count too.
+    expect((await s2.post('/api/v1/auth/step-up', { code: '000000' })).status).toBe(401);
+    const pw = {
+      currentPassword: 'wrong-password-x',
+      newPassword: 'lantern-cobalt-meadow',
+      confirmPassword: 'lantern-cobalt-meadow',
+    };
+    expect((await s2.post('/api/v1/auth/password', pw)).body.error.code).toBe('password.current_invalid');
+    expect((await s2.post('/api/v1/auth/password', pw)).body.error.code).toBe('password.current_invalid');
+    const stepUp = await s2.post('/api/v1/auth/step-up', { code: code(m.secret!) });
+    expect([stepUp.status, stepUp.body.error?.code]).toEqual([423, 'auth.locked']);
+    const change = await s2.post('/api/v1/auth/password', { ...pw, currentPassword: m.password });
+    expect(change.body.error?.code).toBe('auth.locked');
+    const events = (await k.services.auditRepository.latestEvents(t.id, 30)).map((e) => e.action);
+    expect(events).toContain('auth.locked_out');
+    expect(events).toContain('auth.password_change_failed');
+  });
+
+  it('adding a second factor on a signed-in session needs a recent step-up [AC-13, AC-09]', async () => {
+    // A staff member without MFA (the tenant does not require it) is signed in with the password only.
+    const t = await newTenant({
+      mfa: { ...(await k.services.tenantPolicy.get((await newTenant()).id)).mfa, requiredForAll: false },
+    });
+    const m = await member(t);
+    expect(m.secret).toBeNull();
+    clock.advance(60 * 60_000); // long after the sign-in
+    const c = await signIn(m);
+    for (const path of ['/api/v1/auth/mfa/totp/enroll', '/api/v1/auth/webauthn/register/options']) {
+      const r = await c.post(path);
+      expect([r.status, r.body.error?.code], path).toEqual([403, 'auth.step_up_required']);
+    }
+    expect((await c.post('/api/v1/auth/step-up', { password: 'wrong-password-x' })).status).toBe(401);
+    expect((await c.post('/api/v1/auth/step-up', { password: GOOD_PASSWORD })).status).toBe(204);
+    const enroll = await c.post('/api/v1/auth/mfa/totp/enroll');
+    expect(enroll.status, JSON.stringify(enroll.body)).toBe(200);
+    const secret = Buffer.from(Secret.fromBase32(enroll.body.secret).buffer);
+    expect((await c.post('/api/v1/auth/mfa/totp/confirm', { code: code(secret) })).body.next).toBe('done');
+  });
+
+  it('a password reset through a setup link ends every session signed in with the old password [AC-16]', async () => {
+    const t = await newTenant();
+    const admin = await member(t, 'tenant_admin');
+    const m = await member(t);
+    const old = await signIn(m);
+    expect((await old.get('/api/v1/me')).status).toBe(200);
+    nextStep();
+    await admin.client.post('/api/v1/auth/step-up', { code: code(admin.secret!) });
+    const link = await admin.client.post(`/api/v1/admin/users/${m.id}/setup-link`);
+    expect(link.status, JSON.stringify(link.body)).toBe(200);
+    const token = tokenOf(link.body.setupUrl);
+    const done = await new Client(lgwan).post('/api/v1/auth/setup/complete', {
+      token,
+      password: 'lantern-cobalt-meadow',
+      confirmPassword: 'lantern-cobalt-meadow',
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect((await old.get('/api/v1/me')).status).toBe(401);
+    expect((await m.client.get('/api/v1/me')).status).toBe(401);
+  });
+
+  it('password history counts the current password once [AC-16]', async () => {
+    const base = await k.services.tenantPolicy.get((await newTenant()).id);
+    const t = await newTenant({ password: { ...base.password, history: 2 } });
+    const m = await member(t);
+    const change = (from: string, to: string) =>
+      m.client.post('/api/v1/auth/password', { currentPassword: from, newPassword: to, confirmPassword: to });
+    expect((await change(GOOD_PASSWORD, 'lantern-cobalt-meadow')).status).toBe(200);
+    // The last two passwords are the current one and the one before: going back is refused.
+    const back = await change('lantern-cobalt-meadow', GOOD_PASSWORD);
+    expect([back.status, back.body.error?.reasons]).toEqual([400, ['reused']]);
   });
 
   it('limits sign-in attempts per client address more tightly than the rest of the API', async () => {

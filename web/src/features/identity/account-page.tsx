@@ -20,6 +20,7 @@ import { PasswordChangeForm } from './password-change-form';
 import { useMe, useSession } from './session';
 import { ApiTokensSection, PasskeysSection } from './account-security';
 import { MfaEnrollmentFlow } from './mfa-enrollment';
+import { useStepUp } from './step-up';
 
 const LOW_RECOVERY_CODES = 3;
 
@@ -85,6 +86,7 @@ function MfaSection() {
   const { t } = useTranslation();
   const me = useMe();
   const { refresh } = useSession();
+  const { run, dialog } = useStepUp();
   const [enrolling, setEnrolling] = useState(false);
   const [enrolled, setEnrolled] = useState(false);
   const passkeys = me.mfa.passkeys ?? 0;
@@ -126,6 +128,7 @@ function MfaSection() {
       {!on && enrolling && (
         <MfaEnrollmentFlow
           headingLevel="h2"
+          guard={run}
           onDone={() => {
             setEnrolling(false);
             setEnrolled(true);
@@ -133,6 +136,7 @@ function MfaSection() {
           }}
         />
       )}
+      {dialog}
     </section>
   );
 }

@@ -138,6 +138,7 @@ export function PasskeysSection() {
       ) : adding ? (
         <PasskeySetup
           submitLabel={t('account.passkeyAdd')}
+          guard={run}
           onRegistered={(_next, recoveryCodes) => {
             setAdding(false);
             success('account.passkeyAdded');

@@ -5,23 +5,25 @@
  */
 import { useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { errorCode } from '../../api/api-client';
 import { Button } from '../../ui/button';
 import { focusRing, TextField } from '../../ui/form';
 import { ErrorBanner } from '../../ui/messages';
 import { PageHeading, SectionHeading } from '../../ui/page-heading';
 import { passkeysSupported, registerPasskey, type NextStep } from './identity.api';
-import { RecoveryCodes, TotpSetup } from './totp-enrollment';
+import { guardedErrorCode, RecoveryCodes, TotpSetup, type Guard } from './totp-enrollment';
 
 type Method = 'totp' | 'passkey';
 
 export function MfaEnrollmentFlow({
   onDone,
   headingLevel = 'h1',
+  guard,
 }: {
   onDone: (next: NextStep) => void;
   /** h1 when it is the page's main step (sign-in), h2 inside the account page. */
   headingLevel?: 'h1' | 'h2';
+  /** On the account page: `useStepUp().run` (adding a factor needs a recent verification). */
+  guard?: Guard;
 }) {
   const { t } = useTranslation();
   const [method, setMethod] = useState<Method>('totp');
@@ -63,7 +65,11 @@ export function MfaEnrollmentFlow({
           </label>
         ))}
       </fieldset>
-      {method === 'totp' ? <TotpSetup onConfirmed={finished} /> : <PasskeySetup onRegistered={finished} />}
+      {method === 'totp' ? (
+        <TotpSetup onConfirmed={finished} guard={guard} />
+      ) : (
+        <PasskeySetup onRegistered={finished} guard={guard} />
+      )}
     </div>
   );
 }
@@ -72,9 +78,11 @@ export function MfaEnrollmentFlow({
 export function PasskeySetup({
   onRegistered,
   submitLabel,
+  guard,
 }: {
   onRegistered: (next: NextStep, recoveryCodes: string[]) => void;
   submitLabel?: string;
+  guard?: Guard;
 }) {
   const { t } = useTranslation();
   const [name, setName] = useState('');
@@ -88,10 +96,11 @@ export function PasskeySetup({
     if (busy) return;
     setBusy(true);
     try {
-      const result = await registerPasskey(name.trim());
+      const register = () => registerPasskey(name.trim());
+      const result = guard ? await guard(register) : await register();
       onRegistered(result.next, result.recoveryCodes);
     } catch (err) {
-      setFailure((f) => ({ code: errorCode(err), attempt: (f?.attempt ?? 0) + 1 }));
+      setFailure((f) => ({ code: guardedErrorCode(err), attempt: (f?.attempt ?? 0) + 1 }));
       setBusy(false);
     }
   }

@@ -11,6 +11,7 @@ import { Checkbox } from '../../ui/form';
 import { ErrorBanner } from '../../ui/messages';
 import { PageHeading, SectionHeading } from '../../ui/page-heading';
 import { confirmTotpEnrollment, startTotpEnrollment, type NextStep, type TotpEnrollment } from './identity.api';
+import { StepUpCancelled } from './step-up';
 import { normalizeCode, TotpCodeField } from './totp-code-field';
 
 type Phase = { phase: 'loading' } | { phase: 'failed'; code: string } | { phase: 'scan'; enrollment: TotpEnrollment };
@@ -21,7 +22,14 @@ function grouped(secret: string): string {
 }
 
 /** The TOTP part of enrolment (below the enrolment heading): QR code, key, first code. */
-export function TotpSetup({ onConfirmed }: { onConfirmed: (next: NextStep, recoveryCodes: string[]) => void }) {
+export function TotpSetup({
+  onConfirmed,
+  guard = direct,
+}: {
+  onConfirmed: (next: NextStep, recoveryCodes: string[]) => void;
+  /** On a signed-in session, `useStepUp().run`: the server asks for a recent verification first. */
+  guard?: Guard;
+}) {
   const { t } = useTranslation();
   const [state, setState] = useState<Phase>({ phase: 'loading' });
   const started = useRef(false);
@@ -30,17 +38,17 @@ export function TotpSetup({ onConfirmed }: { onConfirmed: (next: NextStep, recov
     // One secret per visit, even when React runs effects twice in development.
     if (started.current) return;
     started.current = true;
-    startTotpEnrollment()
+    guard(startTotpEnrollment)
       .then((enrollment) => setState({ phase: 'scan', enrollment }))
-      .catch((err: unknown) => setState({ phase: 'failed', code: errorCode(err) }));
-  }, []);
+      .catch((err: unknown) => setState({ phase: 'failed', code: guardedErrorCode(err) }));
+  }, [guard]);
 
   return (
     <div className="flex flex-col gap-6" data-testid="totp-enrollment">
       <p className="text-std-16N-170">{t('auth.enroll.lead')}</p>
       {state.phase === 'loading' && <p className="text-std-16N-170">{t('auth.enroll.loading')}</p>}
       {state.phase === 'failed' && <ErrorBanner title={t('auth.enroll.errorTitle')} code={state.code} />}
-      {state.phase === 'scan' && <ScanAndConfirm enrollment={state.enrollment} onConfirmed={onConfirmed} />}
+      {state.phase === 'scan' && <ScanAndConfirm enrollment={state.enrollment} onConfirmed={onConfirmed} guard={guard} />}
     </div>
   );
 }
@@ -48,9 +56,11 @@ export function TotpSetup({ onConfirmed }: { onConfirmed: (next: NextStep, recov
 function ScanAndConfirm({
   enrollment,
   onConfirmed,
+  guard,
 }: {
   enrollment: TotpEnrollment;
   onConfirmed: (next: NextStep, codes: string[]) => void;
+  guard: Guard;
 }) {
   const { t } = useTranslation();
   const [code, setCode] = useState('');
@@ -71,10 +81,10 @@ function ScanAndConfirm({
     setFieldError(undefined);
     setBusy(true);
     try {
-      const result = await confirmTotpEnrollment(value);
+      const result = await guard(() => confirmTotpEnrollment(value));
       onConfirmed(result.next, result.recoveryCodes);
     } catch (err) {
-      setFailure((f) => ({ code: errorCode(err), attempt: (f?.attempt ?? 0) + 1 }));
+      setFailure((f) => ({ code: guardedErrorCode(err), attempt: (f?.attempt ?? 0) + 1 }));
       setCode('');
     } finally {
       setBusy(false);
@@ -121,6 +131,16 @@ function ScanAndConfirm({
       </form>
     </>
   );
+}
+
+/** Runs a request that may need a recent step-up (the account page passes `useStepUp().run`). */
+export type Guard = <T>(action: () => Promise<T>) => Promise<T>;
+
+const direct: Guard = (action) => action();
+
+/** The error code to show; closing the step-up dialog leaves the step-up itself as the reason. */
+export function guardedErrorCode(err: unknown): string {
+  return err instanceof StepUpCancelled ? 'auth.step_up_required' : errorCode(err);
 }
 
 /** The recovery codes, shown once, with copy and print and a 「保管しました」 check before going on. */
