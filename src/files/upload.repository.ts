@@ -75,17 +75,44 @@ export class UploadRepository {
     return Number(res.numUpdatedRows) > 0;
   }
 
-  async complete(tenantId: string, id: string, fileId: string, at: string, exec: Executor): Promise<void> {
-    await exec
+  /**
+   * Marks the session completed. With `fromOpen`, only a session still open (not expired and
+   * collected, not finished by another request); returns whether it was.
+   */
+  async complete(
+    tenantId: string,
+    id: string,
+    fileId: string,
+    at: string,
+    exec: Executor,
+    opts: { fromOpen?: boolean } = {},
+  ): Promise<boolean> {
+    let q = exec
       .updateTable('upload_sessions')
       .set({ state: 'completed', result_file_id: fileId, offset: (eb) => eb.ref('length'), updated_at: at })
       .where('tenant_id', '=', tenantId)
-      .where('id', '=', id)
-      .execute();
+      .where('id', '=', id);
+    if (opts.fromOpen) q = q.where('state', '=', 'open');
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) > 0;
   }
 
   async remove(tenantId: string, id: string, exec: Executor = this.db): Promise<void> {
     await exec.deleteFrom('upload_sessions').where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+  }
+
+  /**
+   * The cleanup job's delete: only if the session is still what the job listed (open and expired,
+   * or completed long ago), so a PATCH that extended or finished it meanwhile keeps it.
+   */
+  async removeIfStale(tenantId: string, row: UploadRow, now: string, completedBefore: string, exec: Executor): Promise<boolean> {
+    let q = exec.deleteFrom('upload_sessions').where('tenant_id', '=', tenantId).where('id', '=', row.id);
+    q =
+      row.state === 'open'
+        ? q.where('state', '=', 'open').where('expires_at', '<', now)
+        : q.where('state', '=', 'completed').where('updated_at', '<', completedBefore);
+    const res = await q.executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
   }
 
   /** Bytes promised to open sessions (they count against the quotas until they finish or expire). */

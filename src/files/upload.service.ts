@@ -184,7 +184,12 @@ export class UploadService {
     if (this.busy.has(id)) throw new AppError('upload.offset_mismatch', 'another request is writing this upload');
     this.busy.add(id);
     try {
-      return await this.write(actor, row, body, checksum);
+      // A PATCH that starts just before the session's expiry keeps it alive while it runs.
+      const now = this.deps.clock.now();
+      const expiresAt = new Date(now.getTime() + this.deps.sessionTtlMs).toISOString();
+      if (!(await this.deps.uploads.advance(row.tenant_id, id, row.offset, row.offset, now.toISOString(), expiresAt)))
+        throw new AppError('upload.offset_mismatch', 'the upload moved on');
+      return await this.write(actor, { ...row, expires_at: expiresAt }, body, checksum);
     } finally {
       this.busy.delete(id);
     }
@@ -326,7 +331,10 @@ export class UploadService {
     const quotas = await this.deps.files.quotasOf(row.tenant_id);
     const fileId = await this.deps.database
       .transaction(async (trx) => {
-        await this.deps.uploads.complete(row.tenant_id, row.id, 'pending', this.deps.clock.now().toISOString(), trx);
+        const now = this.deps.clock.now().toISOString();
+        // The session must still be open: one the cleanup job collected is not recorded after all.
+        if (!(await this.deps.uploads.complete(row.tenant_id, row.id, 'pending', now, trx, { fromOpen: true })))
+          throw new AppError('upload.not_found', 'the upload session expired');
         const id = await this.deps.files.record(
           trx,
           actor,
@@ -402,11 +410,12 @@ export class UploadService {
    */
   async cleanup(): Promise<number> {
     const now = this.deps.clock.now();
-    const expired = await this.deps.uploads.expired(now.toISOString(), new Date(now.getTime() - 86_400_000).toISOString(), 1000);
+    const completedBefore = new Date(now.getTime() - 86_400_000).toISOString();
+    const expired = await this.deps.uploads.expired(now.toISOString(), completedBefore, 1000);
     let n = 0;
     for (const row of expired) {
-      await this.deps.database.transaction(async (trx) => {
-        await this.deps.uploads.remove(row.tenant_id, row.id, trx);
+      const removed = await this.deps.database.transaction(async (trx) => {
+        if (!(await this.deps.uploads.removeIfStale(row.tenant_id, row, now.toISOString(), completedBefore, trx))) return false;
         if (row.state === 'open') {
           await this.deps.audit.append(trx, systemActor(row.tenant_id as TenantId, 'job:upload-cleanup'), {
             action: 'upload.expired',
@@ -414,7 +423,10 @@ export class UploadService {
             details: { userId: row.user_id, name: row.name, offset: row.offset, length: row.length },
           });
         }
+        return true;
       });
+      // A PATCH extended or finished the session since it was listed: its bytes are not ours to remove.
+      if (!removed) continue;
       if (row.state === 'open') {
         n++;
         // A crash after the staged blob reached the store but before the commit leaves it there; nothing refers to it.

@@ -39,6 +39,9 @@ const PARTS_IN_FLIGHT = 2;
 /** Fail fast when the endpoint does not accept connections (readiness, outages). */
 const CONNECT_TIMEOUT_MS = 5_000;
 
+/** A multipart upload started longer ago than this is abandoned (see `collectStaging`). */
+export const MULTIPART_ABANDONED_MS = 24 * 3_600_000;
+
 export class S3BlobStore implements BlobStore {
   readonly description: string;
   // Private fields: the client (and the credentials inside it) never shows in logs or inspection.
@@ -163,6 +166,10 @@ export class S3BlobStore implements BlobStore {
    * how many.
    */
   async collectStaging(olderThanMs: number, now = Date.now()): Promise<number> {
+    // `Initiated` is when a multipart upload began, not its last activity: a large file on a slow
+    // link (this process's or another instance's) may still be sending parts hours later. Only
+    // uploads older than a day are taken for abandoned.
+    const minAge = Math.max(olderThanMs, MULTIPART_ABANDONED_MS);
     let n = 0;
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
@@ -172,7 +179,7 @@ export class S3BlobStore implements BlobStore {
       );
       for (const u of page.Uploads ?? []) {
         if (!u.Key?.startsWith(this.#prefix) || !u.UploadId || !u.Initiated) continue;
-        if (now - u.Initiated.getTime() <= olderThanMs) continue;
+        if (now - u.Initiated.getTime() <= minAge) continue;
         try {
           await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: u.Key, UploadId: u.UploadId }));
           n++;

@@ -277,6 +277,48 @@ describe(`uploads on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect((await head(alice.client, url)).status).toBe(404);
   });
 
+  it('a PATCH that starts just before the session expires keeps it: the cleanup job running meanwhile leaves it whole', async () => {
+    const data = randomBytes(300_000);
+    const { url } = await createUpload('遅い回線.bin', data.length);
+    const ttl = k.config.uploads.sessionTtlHours * 3_600_000;
+    clock.advance(ttl - 60_000); // one minute left
+    alice.client = await m.signIn(alice);
+    const { request } = await import('node:http');
+    const req = request(new URL(url, base), {
+      method: 'PATCH',
+      headers: {
+        cookie: alice.client.cookie!,
+        'x-csrf-token': alice.client.csrf!,
+        'tus-resumable': '1.0.0',
+        'content-type': 'application/offset+octet-stream',
+        'upload-offset': '0',
+        'content-length': String(data.length),
+      },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+    });
+    req.write(data.subarray(0, 100_000));
+    await new Promise((r) => setTimeout(r, 300)); // the server is now inside the PATCH
+    clock.advance(2 * 60_000); // past the expiry the session had when the PATCH started
+    await k.services.uploads.cleanup();
+    req.end(data.subarray(100_000));
+    expect(await answered).toBe(204);
+    const h = await head(alice.client, url);
+    const fileId = String(h.headers['kura-file-id'] ?? '');
+    const files = (await alice.client.get(`/api/v1/folders/${folderId}`)).body.files as { id: string; name: string }[];
+    const recorded = files.find((f) => f.name === '遅い回線.bin');
+    expect(recorded, JSON.stringify(h.headers)).toBeTruthy();
+    expect(fileId === '' || fileId === recorded!.id).toBe(true);
+    await runJobs();
+    const d = await alice.client.send('GET', `/api/v1/files/${recorded!.id}/content`, '');
+    expect(sha256Hex(d.raw)).toBe(sha256Hex(data));
+  });
+
   it("answers 404 to every files route called with another tenant's ids and changes nothing [AC-08]", async () => {
     const a = alice.client;
     const top = (await a.post('/api/v1/folders', { parentId: null, name: '機密' })).body.id;
