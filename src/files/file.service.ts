@@ -537,7 +537,7 @@ export class FileService {
     file: FileRow,
     v: VersionRow,
     opts: {
-      range?: ((size: number) => { start: number; end: number } | null) | undefined;
+      range?: ((size: number, etag?: string) => { start: number; end: number } | null) | undefined;
       original?: boolean;
       audit?: { action: string; details: Record<string, unknown> };
       inTransaction?: (trx: Transaction<DB>, range: { start: number; end: number } | null) => Promise<void>;
@@ -547,7 +547,8 @@ export class FileService {
     const serve = await this.deliverable(actor, v, file.name, opts.original === true);
     const blob = await this.deps.files.findBlob(actor.tenantId, serve.blobId);
     if (!blob) return this.integrityFault(actor, file, v, 'blob row missing', serve.blobId);
-    const range = opts.range?.(serve.size) ?? null;
+    const etag = serve.sanitised ? `"${v.id}-sanitised"` : `"${v.id}"`;
+    const range = opts.range?.(serve.size, etag) ?? null;
     await this.deps.database.transaction(async (trx) => {
       await opts.inTransaction?.(trx, range);
       await this.deps.audit.append(trx, actor, {
@@ -589,7 +590,7 @@ export class FileService {
       contentType: serve.contentType,
       size: serve.size,
       sha256: serve.sha256,
-      etag: serve.sanitised ? `"${v.id}-sanitised"` : `"${v.id}"`,
+      etag,
       version: v.version,
       sanitised: serve.sanitised,
       range,

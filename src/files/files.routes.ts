@@ -56,11 +56,18 @@ export async function interrupted<T>(req: FastifyRequest, fn: () => Promise<T>):
   }
 }
 
-/** The single byte range a request asks for (RFC 9110 §14), as a function of the size; 416 when unsatisfiable. */
-export function rangeOf(req: FastifyRequest): (size: number) => { start: number; end: number } | null {
+/**
+ * The single byte range a request asks for (RFC 9110 §14), as a function of the size and ETag of
+ * what would be sent; 416 when unsatisfiable. With `If-Range`, only if it names that very ETag: a
+ * download resumed after a new version arrived gets the whole new file, never a mix of two.
+ */
+export function rangeOf(req: FastifyRequest): (size: number, etag?: string) => { start: number; end: number } | null {
   const rangeHeader = req.headers.range;
-  return (size) => {
+  const ifRange = req.headers['if-range'];
+  return (size, etag) => {
     if (typeof rangeHeader !== 'string' || size === 0) return null;
+    // A date or a weak tag never matches (we send no Last-Modified; If-Range needs a strong match).
+    if (typeof ifRange === 'string' && ifRange.trim() !== etag) return null;
     const parsed = parseRange(size, rangeHeader, { combine: true });
     if (parsed === -1) throw new AppError('download.range_invalid');
     // Malformed, non-byte or multiple ranges: ignore the header and send everything (RFC 9110 §14.2).

@@ -165,6 +165,17 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const multi = await get('bytes=0-10,500-600');
     expect(multi.status).toBe(200);
     expect(multi.raw.length).toBe(content.length);
+    // A resumed download (If-Range) gets the range only while the ETag is still the one it started
+    // with; for anything else (another version, a weak tag, a date) the whole file, never a mix.
+    const etag = String(mid.headers.etag);
+    const resume = (ifRange: string) =>
+      owner.client.send('GET', `/api/v1/files/${id}/content`, '', { range: 'bytes=100-', 'if-range': ifRange });
+    const same = await resume(etag);
+    expect([same.status, same.raw.equals(content.subarray(100))]).toEqual([206, true]);
+    for (const other of ['"another-version"', `W/${etag}`, 'Thu, 26 Nov 2026 01:00:00 GMT']) {
+      const r = await resume(other);
+      expect([r.status, r.raw.length, r.headers['content-range']], other).toEqual([200, content.length, undefined]);
+    }
   });
 
   it('normalises names to NFC, refuses unsafe names and resolves case-insensitive duplicates by error or "keep both"', async () => {
