@@ -10,7 +10,13 @@ import type { SignedCheckpoint } from './chain.js';
 
 export interface CheckpointStore {
   readonly description: string;
-  write(cp: SignedCheckpoint): Promise<void>;
+  /**
+   * Writes a checkpoint once; false (and nothing changed) when the store already holds one under
+   * that tenant and number, e.g. one a crash left behind before its database row was written.
+   */
+  write(cp: SignedCheckpoint): Promise<boolean>;
+  /** One checkpoint by number, null when there is none; throws on an unreadable entry. */
+  read(tenantId: string, no: number): Promise<SignedCheckpoint | null>;
   list(tenantId: string): Promise<SignedCheckpoint[]>;
   writePublicKey(keyId: string, publicKeyPem: string): Promise<void>;
   publicKeys(): Promise<Map<string, string>>;
@@ -27,12 +33,30 @@ export class DirectoryCheckpointStore implements CheckpointStore {
     this.description = `directory ${dir}`;
   }
 
-  async write(cp: SignedCheckpoint): Promise<void> {
+  async write(cp: SignedCheckpoint): Promise<boolean> {
     if (!SAFE.test(cp.tenantId)) throw new Error('invalid tenant id for checkpoint path');
     const tenantDir = join(this.dir, cp.tenantId);
     await mkdir(tenantDir, { recursive: true, mode: 0o700 });
-    await writeOnce(join(tenantDir, `${String(cp.no).padStart(12, '0')}.json`), `${JSON.stringify(cp)}\n`);
+    try {
+      await writeOnce(join(tenantDir, fileName(cp.no)), `${JSON.stringify(cp)}\n`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
     await fsyncDir(tenantDir);
+    return true;
+  }
+
+  async read(tenantId: string, no: number): Promise<SignedCheckpoint | null> {
+    if (!SAFE.test(tenantId) || !Number.isSafeInteger(no) || no < 1) return null;
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, tenantId, fileName(no)), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    return JSON.parse(text) as SignedCheckpoint;
   }
 
   async list(tenantId: string): Promise<SignedCheckpoint[]> {
@@ -82,6 +106,10 @@ export class DirectoryCheckpointStore implements CheckpointStore {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await access(this.dir, constants.W_OK | constants.R_OK);
   }
+}
+
+function fileName(no: number): string {
+  return `${String(no).padStart(12, '0')}.json`;
 }
 
 /** Writes `path` durably and only if it does not exist yet (temp file + fsync + link). */

@@ -1,7 +1,21 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryHash, entryMac, type ChainEntry } from '../../src/audit/chain.js';
-import { systemActor, type TenantId } from '../../src/core/types.js';
+import type { AuditRepository } from '../../src/audit/audit.repository.js';
+import { fromRow } from '../../src/audit/audit-verify.service.js';
+import {
+  checkpointSigningInput,
+  entryHash,
+  entryMac,
+  frontierRoot,
+  type ChainEntry,
+  type SignedCheckpoint,
+} from '../../src/audit/chain.js';
+import { CheckpointService, type CheckpointServiceDeps } from '../../src/audit/checkpoint.service.js';
+import { parseFrontier } from '../../src/audit/audit-log.js';
+import { generateSigningKeyPem, loadSigningKey } from '../../src/crypto/signing.js';
+import { SYSTEM_TENANT_ID, systemActor, type TenantId } from '../../src/core/types.js';
 import { createTestKura, tamper, type TestKura } from '../support/kura.js';
 
 let k: TestKura;
@@ -36,6 +50,46 @@ async function tenantWithEvents(n: number, cpAt: number): Promise<{ tenantId: Te
 }
 
 const verify = (tenantId: string) => k.services.auditVerify.verifyTenant(tenantId);
+
+/** A checkpoint service over the test instance's database, store and key, with the alarm events wired. */
+function checkpointer(over: Partial<CheckpointServiceDeps> = {}): CheckpointService {
+  const s = k.services;
+  return new CheckpointService({
+    database: s.database,
+    audit: s.auditRepository,
+    store: s.checkpointStore,
+    signing: s.serviceKeys.signing,
+    clock: s.clock,
+    tenantIds: () => s.tenantRepository.ids(),
+    events: s.audit,
+    ...over,
+  });
+}
+
+/** The next checkpoint of a tenant, signed with `sign` (the service key unless given), with `change` applied before signing. */
+async function nextCheckpoint(
+  tenantId: string,
+  change: Partial<SignedCheckpoint> = {},
+  sign = k.services.serviceKeys.signing.sign,
+): Promise<SignedCheckpoint> {
+  const s = k.services;
+  const head = (await s.auditRepository.head(tenantId))!;
+  const last = await s.auditRepository.lastCheckpoint(tenantId);
+  const body = {
+    v: 1,
+    tenantId,
+    no: Number(last?.no ?? 0) + 1,
+    size: head.seq,
+    rootHash: frontierRoot(parseFrontier(head.frontier)).toString('hex'),
+    checkpointedAt: new Date().toISOString(),
+    keyId: s.serviceKeys.signing.keyId,
+    ...change,
+  };
+  return { ...body, signature: sign(checkpointSigningInput(body)) };
+}
+
+const appendOne = (tenantId: TenantId) =>
+  k.services.database.transaction((trx) => k.services.audit.append(trx, systemActor(tenantId), { action: 'test.later' }));
 
 describe(`audit chain on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
   it('verifies an untouched chain with checkpoints, including empty (idle) checkpoints [LOG-02]', async () => {
@@ -257,5 +311,71 @@ describe(`audit chain on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     ]);
     expect(await verify(a.tenantId)).toMatchObject({ ok: false, firstBadSeq: 2 });
     expect(await verify(b.tenantId)).toMatchObject({ ok: false, firstBadSeq: 5 });
+  });
+
+  it('adopts a checkpoint a crash left in the store without its database row, and carries on [LOG-02]', async () => {
+    const { tenantId } = await tenantWithEvents(3, 2);
+    // The store write succeeds, the database insert fails (SQLITE_BUSY, or the process dies here).
+    const busy = Object.assign(Object.create(k.services.auditRepository) as AuditRepository, {
+      insertCheckpoint: () =>
+        Promise.reject(Object.assign(new Error('SQLITE_BUSY: database is locked'), { code: 'SQLITE_BUSY' })),
+    });
+    await expect(checkpointer({ audit: busy }).checkpointTenant(tenantId)).rejects.toThrow(/SQLITE_BUSY/);
+    const orphan = (await k.services.checkpointStore.list(tenantId)).at(-1)!;
+    expect(orphan).toMatchObject({ no: 2, size: 4 });
+    await appendOne(tenantId); // the chain moves on before the next run
+
+    const next = await k.services.checkpoints.checkpointTenant(tenantId);
+    expect(next).toMatchObject({ no: 3, size: 5 });
+    const rows = await k.services.auditRepository.checkpoints(tenantId);
+    expect(rows.map((r) => [Number(r.no), Number(r.size)])).toEqual([
+      [1, 2],
+      [2, 4],
+      [3, 5],
+    ]);
+    expect(fromRow(rows[1]!)).toEqual(orphan);
+    const r = await verify(tenantId);
+    expect(r.problems).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+
+  it('rejects, with an alarm event, a stored checkpoint under the next number that the chain or the key does not back [LOG-02, LOG-01]', async () => {
+    const s = k.services;
+    const foreign = loadSigningKey(generateSigningKeyPem().privateKeyPem);
+    const cases: Array<[RegExp, (tenantId: string) => Promise<SignedCheckpoint>]> = [
+      // Signed by the service key, but over another chain (the database was rewritten since).
+      [/Merkle root/, (t) => nextCheckpoint(t, { rootHash: 'ab'.repeat(32) })],
+      [/covers 99 entries but the chain has 3/, (t) => nextCheckpoint(t, { size: 99 })],
+      // The right root, but not signed by the service key (forged by someone with store access).
+      [/invalid signature/, (t) => nextCheckpoint(t, {}, foreign.sign)],
+      [/names another tenant/, async (t) => ({ ...(await nextCheckpoint(t)), tenantId: SYSTEM_TENANT_ID })],
+    ];
+    for (const [problem, make] of cases) {
+      const name = problem.source;
+      const { tenantId } = await tenantWithEvents(2, 3);
+      const planted = await make(tenantId);
+      const path = join(s.config.paths.checkpoints, tenantId, `${String(planted.no).padStart(12, '0')}.json`);
+      writeFileSync(path, `${JSON.stringify(planted)}\n`, { flag: 'wx' });
+      const cps = checkpointer();
+      await expect(cps.checkpointTenant(tenantId), name).rejects.toMatchObject({ code: 'audit.chain_broken' });
+      await expect(cps.checkpointTenant(tenantId), name).rejects.toMatchObject({ code: 'audit.chain_broken' });
+      expect((await s.auditRepository.checkpoints(tenantId)).length, name).toBe(1);
+      expect(JSON.parse(readFileSync(path, 'utf8')), name).toEqual(planted);
+      const alarms = (await s.auditRepository.latestEvents(tenantId, 10)).filter((e) => e.action === 'audit.checkpoint_rejected');
+      expect(alarms.length, name).toBe(1); // one alarm, not one per run
+      expect(alarms[0], name).toMatchObject({ outcome: 'error', reason: 'audit.chain_broken' });
+      expect(JSON.parse(alarms[0]!.details), name).toMatchObject({ no: 2, problem: expect.stringMatching(problem) });
+      expect((await verify(tenantId)).ok, name).toBe(false);
+    }
+  });
+
+  it('checkpoints the other tenants when one tenant fails, and still fails the run [LOG-02]', async () => {
+    const a = await tenantWithEvents(1, 0);
+    const b = await tenantWithEvents(1, 0);
+    await k.services.checkpointStore.write(await nextCheckpoint(a.tenantId, { rootHash: 'cd'.repeat(32) }));
+    const cps = checkpointer({ tenantIds: async () => [a.tenantId, b.tenantId] });
+    await expect(cps.checkpointAll()).rejects.toThrow(a.tenantId);
+    expect((await k.services.auditRepository.checkpoints(b.tenantId)).map((r) => Number(r.size))).toEqual([2]);
+    expect((await k.services.auditRepository.checkpoints(a.tenantId)).length).toBe(0);
   });
 });

@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { SYSTEM_TENANT_ID } from '../../src/core/types.js';
+import { SYSTEM_TENANT_ID, type TenantId } from '../../src/core/types.js';
 import { buildServer, type App } from '../../src/http/server.js';
+import type { JobQueue } from '../../src/jobs/job-queue.js';
 import { Worker } from '../../src/jobs/worker.js';
 import { ClamdScanner } from '../../src/malware/clamd-scanner.js';
 import { ClamdSupervisor } from '../../src/malware/clamd-supervisor.js';
@@ -22,6 +23,7 @@ import type { Scanner } from '../../src/malware/scanner.js';
 import { SignatureMonitor } from '../../src/malware/signature-monitor.service.js';
 import { createTestKura, type TestKura } from '../support/kura.js';
 import { Members, multipartBody, type Member, type TestTenant } from '../support/members.js';
+import { zipOf } from '../support/office-fixtures.js';
 
 const clamdBinary = process.env.KURA_TEST_CLAMD ? 'clamd' : null;
 const EICAR_HEX =
@@ -52,6 +54,64 @@ function ask(socket: string, command: string): Promise<string> {
 async function runJobs(): Promise<void> {
   const w = new Worker(k.services.jobs, { id: 'test', handlers: k.services.jobHandlers });
   while (await w.runOnce());
+}
+
+/** A monitor whose engine VERSION answers signature version `n`, dated an hour ago; every verdict still comes from clamd. */
+function monitorAt(n: () => number, over: { jobs?: JobQueue; rescanBatch?: number } = {}): SignatureMonitor {
+  const scripted: Scanner = {
+    engine: 'clamd',
+    scan: (body: Readable, o) => k.services.scanner.scan(body, o),
+    ping: () => k.services.scanner.ping(),
+    version: () =>
+      Promise.resolve(`ClamAV 1.0.7/${n()}/${new Date(clock.now().getTime() - 3_600_000).toUTCString().replace(' GMT', '')}`),
+  };
+  return new SignatureMonitor({
+    db: k.services.database.db,
+    database: k.services.database,
+    clock,
+    audit: k.services.audit,
+    jobs: over.jobs ?? k.services.jobs,
+    scanner: scripted,
+    maxAgeHours: 24,
+    ...(over.rescanBatch ? { rescanBatch: over.rescanBatch } : {}),
+  });
+}
+
+const recordedSignatureVersion = async () =>
+  (
+    await k.services.database.db
+      .selectFrom('kura_meta')
+      .select('value')
+      .where('key', '=', 'malware.signature_version')
+      .executeTakeFirst()
+  )?.value;
+
+/** Version ids with a rescan job queued for signature version `n`, sorted. */
+async function rescansFor(n: number): Promise<string[]> {
+  const rows = await k.services.database.db
+    .selectFrom('jobs')
+    .select(['payload'])
+    .where('kind', '=', 'files.rescan')
+    .where('dedupe_key', 'like', `rescan:%:sig${n}`)
+    .execute();
+  return rows.map((r) => String((JSON.parse(r.payload) as { versionId: string }).versionId)).sort();
+}
+
+/** A stored zip whose one entry is flagged encrypted (general-purpose bit 0), as clamd sees a password-protected zip. */
+async function encryptedZip(): Promise<Buffer> {
+  const z = Buffer.from(await zipOf({ '議事録.txt': 'secret minutes' }));
+  for (let i = 0; i < z.length - 4; i++) {
+    const sig = z.readUInt32LE(i);
+    if (sig === 0x04034b50) z.writeUInt16LE(z.readUInt16LE(i + 6) | 1, i + 6);
+    if (sig === 0x02014b50) z.writeUInt16LE(z.readUInt16LE(i + 8) | 1, i + 8);
+  }
+  return z;
+}
+
+/** New members (the earlier test moved the clock a month on: the first ones' sessions have expired). */
+async function freshMembers(): Promise<void> {
+  staff = await m.member(tenant);
+  admin = await m.member(tenant, 'tenant_admin');
 }
 
 async function upload(name: string, content: Buffer): Promise<string> {
@@ -171,4 +231,85 @@ describe.runIf(clamdBinary)(`rescans on ${process.env.KURA_TEST_DB ?? 'sqlite'} 
     expect(text).toMatch(/kura_scan_backlog \d+/);
     expect(text).toContain('kura_scan_duration_seconds_count');
   });
+
+  it('queues every file of the window after an update, newest first in pages, and records the version only once all are queued [MAL-04]', async () => {
+    await freshMembers();
+    const files: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      clock.advance(60_000);
+      files.push(await upload(`page-${i}.txt`, Buffer.from(`page ${i} harmless`)));
+    }
+    await runJobs();
+    const versions = await Promise.all(
+      files.map(async (f) => (await staff.client.get(`/api/v1/files/${f}`)).body.latest.id as string),
+    );
+    const newestFirst = [...versions].reverse();
+    const before = await recordedSignatureVersion();
+    expect(before).toBe('2');
+
+    // The check dies after the first page of two (its third enqueue fails): nothing of the update is recorded yet.
+    let enqueues = 0;
+    const failing = Object.assign(Object.create(k.services.jobs) as JobQueue, {
+      enqueue: (...args: Parameters<JobQueue['enqueue']>) => {
+        if (++enqueues > 2) return Promise.reject(new Error('SQLITE_BUSY: database is locked'));
+        return k.services.jobs.enqueue(...args);
+      },
+    });
+    await expect(monitorAt(() => 3, { jobs: failing, rescanBatch: 2 }).check()).rejects.toThrow(/SQLITE_BUSY/);
+    expect(await rescansFor(3)).toEqual(newestFirst.slice(0, 2).sort());
+    expect(await recordedSignatureVersion()).toBe('2');
+
+    // The next check sees the update again and queues the rest, page by page.
+    const resumed = await monitorAt(() => 3, { rescanBatch: 2 }).check();
+    expect(resumed).toMatchObject({ updated: true, rescansQueued: 3 });
+    expect(await rescansFor(3)).toEqual([...versions].sort());
+    expect(await recordedSignatureVersion()).toBe('3');
+    const updates = (await k.services.auditRepository.latestEvents(SYSTEM_TENANT_ID, 50)).filter(
+      (e) => e.action === 'malware.signatures_updated' && JSON.parse(e.details).to === 3,
+    );
+    expect(updates).toHaveLength(1);
+    expect(await monitorAt(() => 3, { rescanBatch: 2 }).check()).toMatchObject({ updated: false, rescansQueued: 0 });
+    await runJobs();
+    for (const f of files) expect((await staff.client.get(`/api/v1/files/${f}`)).body.latest.state).toBe('available');
+  }, 90_000);
+
+  it('keeps a released encrypted archive available on rescans: a record, no quarantine, no notices [MAL-04, MAL-05]', async () => {
+    await freshMembers();
+    const id = await upload('暗号化.zip', await encryptedZip());
+    await runJobs();
+    const held = (await staff.client.get(`/api/v1/files/${id}`)).body.latest;
+    expect(held).toMatchObject({ state: 'blocked', holdReason: 'encrypted' });
+    await k.services.quarantine.release(
+      { type: 'user', id: admin.id, tenantId: tenant.id as TenantId },
+      held.id,
+      '差出人に電話でパスワード付きであることを確認済み',
+    );
+    expect((await staff.client.get(`/api/v1/files/${id}`)).body.latest.state).toBe('available');
+    await runJobs();
+
+    for (const n of [4, 5]) {
+      const r = await monitorAt(() => n).check();
+      expect(r).toMatchObject({ updated: true });
+      expect(await rescansFor(n)).toContain(held.id);
+      await runJobs();
+      const now = (await staff.client.get(`/api/v1/files/${id}`)).body.latest;
+      expect(now).toMatchObject({
+        state: 'available',
+        holdReason: 'encrypted',
+        scan: { signature: expect.stringMatching(/Encrypted/) },
+      });
+    }
+    const events = (await k.services.auditRepository.latestEvents(tenant.id, 200)).filter((e) => e.target_id === id);
+    expect(events.filter((e) => e.action === 'file.quarantined')).toHaveLength(0);
+    const rescans = events.filter((e) => e.action === 'file.rescanned');
+    expect(rescans).toHaveLength(2);
+    expect(JSON.parse(rescans[0]!.details)).toMatchObject({
+      result: 'encrypted',
+      signature: expect.stringMatching(/Heuristics\.Encrypted/),
+    });
+    for (const who of [staff, admin]) {
+      const n = await k.services.notifications.list(tenant.id, who.id);
+      expect(n.filter((x) => x.kind === 'file.quarantined' && JSON.parse(x.params).fileId === id)).toHaveLength(0);
+    }
+  }, 90_000);
 });
