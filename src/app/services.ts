@@ -25,7 +25,7 @@ import { createMetrics, type Metrics } from '../monitoring/metrics.js';
 import { ReadinessService } from '../monitoring/readiness.service.js';
 import { StatusService } from '../monitoring/status.service.js';
 import { TenantKeyRepository } from '../tenants/tenant-key.repository.js';
-import { TenantRepository } from '../tenants/tenant.repository.js';
+import { TenantRepository, type Tenant } from '../tenants/tenant.repository.js';
 import { TenantService } from '../tenants/tenant.service.js';
 import { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import { AuthService } from '../identity/auth.service.js';
@@ -282,6 +282,7 @@ export async function createServices(
     signing: serviceKeys.signing,
     clock,
     tenantIds: () => tenantRepo.ids(),
+    events: audit,
   });
   const auditVerify = new AuditVerifyService({
     audit: auditRepository,
@@ -498,22 +499,38 @@ export async function createServices(
     scannerState: clamdSupervisor ? () => clamdSupervisor.status().state : undefined,
   });
   const status = new StatusService({ readiness, clock });
+  /**
+   * Runs a daily job's work for every tenant: one tenant's failure does not keep the others from
+   * theirs; the job still fails at the end (so it is retried and its failure audited).
+   */
+  const eachTenant = async (job: string, work: (t: Tenant) => Promise<unknown>): Promise<void> => {
+    const failed: string[] = [];
+    for (const t of await tenants.list()) {
+      try {
+        await work(t);
+      } catch (err) {
+        failed.push(t.slug);
+        logger.error({ job, tenant: t.slug, err }, 'job failed for one tenant');
+      }
+    }
+    if (failed.length) throw new Error(`${job} failed for ${failed.length} tenant(s): ${failed.join(', ')}`);
+  };
   const jobHandlers: Record<string, JobHandler> = {
     'audit.checkpoint': async () => {
       await checkpoints.checkpointAll();
     },
     'identity.inactive_accounts': async () => {
-      for (const t of await tenants.list()) await userAdmin.suspendInactive(t.id);
+      await eachTenant('identity.inactive_accounts', (t) => userAdmin.suspendInactive(t.id));
     },
     // Quarterly access review (AC-04): opens a review for every tenant whose last one is older than the period.
     'identity.access_review_due': async () => {
       const cutoff = new Date(clock.now().getTime() - REVIEW_PERIOD_DAYS * 86_400_000).toISOString();
-      for (const t of await tenants.list()) {
+      await eachTenant('identity.access_review_due', async (t) => {
         const [last] = await accessReviewRepo.list(t.id);
         // The first review is due one period after the tenant was created, then one period after each review.
-        if (last ? last.state === 'open' || last.started_at > cutoff : t.createdAt > cutoff) continue;
+        if (last ? last.state === 'open' || last.started_at > cutoff : t.createdAt > cutoff) return;
         await accessReviews.start({ type: 'system', id: 'job:access-review', tenantId: t.id });
-      }
+      });
     },
     [SCAN_JOB]: async (job) => {
       await scanGate.scanVersion(job.tenantId as TenantId, String(job.payload.versionId));
@@ -534,7 +551,7 @@ export async function createServices(
       await signatures.check();
     },
     'files.purge_originals': async () => {
-      for (const t of await tenants.list()) await sanitizer.purgeOriginals(t.id);
+      await eachTenant('files.purge_originals', (t) => sanitizer.purgeOriginals(t.id));
     },
     'malware.rescan_due': async () => {
       await signatures.queueDue();
@@ -546,7 +563,7 @@ export async function createServices(
       await keyRotation.rewrap(job.tenantId as TenantId);
     },
     'files.purge_trash': async () => {
-      for (const t of await tenants.list()) await trash.purgeExpired(t.id);
+      await eachTenant('files.purge_trash', (t) => trash.purgeExpired(t.id));
     },
     'files.upload_cleanup': async () => {
       await uploads.cleanup();

@@ -303,6 +303,9 @@ export class ExchangeRepository {
   /**
    * Reserves `bytes` of the recipient's allowance for `fileId` (`limitBytes` in all) unless that
    * would exceed it; `fresh` counts a download (a request from byte 0). False when it does not fit.
+   * One statement (insert, or add to the row when there is one and the sum fits): two first
+   * downloads at once cannot both insert (PostgreSQL, READ COMMITTED) — the second waits for the
+   * first's row and adds to it, or is refused by the limit.
    */
   async reserveDownload(
     trx: Executor,
@@ -313,30 +316,24 @@ export class ExchangeRepository {
     at: string,
   ): Promise<boolean> {
     const { tenantId, recipientId, fileId } = key;
-    const row = await trx
-      .selectFrom('exchange_downloads')
-      .select('bytes')
-      .where('tenant_id', '=', tenantId)
-      .where('recipient_id', '=', recipientId)
-      .where('file_id', '=', fileId)
-      .executeTakeFirst();
-    if (!row) {
-      if (bytes > limitBytes) return false;
-      await trx
-        .insertInto('exchange_downloads')
-        .values({ recipient_id: recipientId, tenant_id: tenantId, file_id: fileId, count: fresh ? 1 : 0, bytes, last_at: at })
-        .execute();
-      return true;
-    }
+    // Reservations are never negative, so this is also the whole test for a first reservation.
+    if (bytes > limitBytes) return false;
     const r = await trx
-      .updateTable('exchange_downloads')
-      .set((eb) => ({ bytes: eb('bytes', '+', bytes), count: eb('count', '+', fresh ? 1 : 0), last_at: at }))
-      .where('tenant_id', '=', tenantId)
-      .where('recipient_id', '=', recipientId)
-      .where('file_id', '=', fileId)
-      .where((eb) => eb(eb('bytes', '+', bytes), '<=', limitBytes))
+      .insertInto('exchange_downloads')
+      .values({ recipient_id: recipientId, tenant_id: tenantId, file_id: fileId, count: fresh ? 1 : 0, bytes, last_at: at })
+      .onConflict((oc) =>
+        oc
+          .columns(['recipient_id', 'file_id'])
+          .doUpdateSet((eb) => ({
+            bytes: eb(eb.ref('exchange_downloads.bytes'), '+', eb.ref('excluded.bytes')),
+            count: eb(eb.ref('exchange_downloads.count'), '+', eb.ref('excluded.count')),
+            last_at: eb.ref('excluded.last_at'),
+          }))
+          .where('exchange_downloads.tenant_id', '=', tenantId)
+          .where((eb) => eb(eb(eb.ref('exchange_downloads.bytes'), '+', eb.ref('excluded.bytes')), '<=', limitBytes)),
+      )
       .executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
+    return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
   }
 
   /** Gives back the part of a reservation that was not sent (the client stopped early). */

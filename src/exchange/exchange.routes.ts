@@ -217,7 +217,12 @@ export async function registerExchangeRoutes(app: FastifyInstance, services: Ser
       return reply.code(201).send(receipt);
     });
   });
-  const tokenOf = (req: FastifyRequest) => TokenParams.parse(req.params).token;
+  // Like every other unusable link, a malformed token is simply not found (TLS-03).
+  const tokenOf = (req: FastifyRequest) => {
+    const parsed = TokenParams.safeParse(req.params);
+    if (!parsed.success) throw new AppError('exchange.not_found');
+    return parsed.data.token;
+  };
   await registerTusEndpoint(app, services, {
     base: '/api/v1/ext/requests/:token/uploads',
     actor: async (req) => (await requests.linkActor(creds(req, tokenOf(req)), req.zone)).actor,
@@ -235,9 +240,9 @@ export async function registerExchangeRoutes(app: FastifyInstance, services: Ser
         exchangeRequestId: row.id,
       };
     },
-    finished: async (req, reply, actor, s) => {
-      const { row } = await requests.linkActor(creds(req, tokenOf(req)), req.zone);
-      const receipt = await requests.received(actor, row, s.fileId!);
+    // The file is committed by now: it is recorded for the session's request even if the link ended meanwhile.
+    finished: async (_req, reply, actor, s) => {
+      const receipt = await requests.receivedUpload(actor, s.fileId!);
       reply.header('kura-sha256', receipt.sha256);
     },
   });

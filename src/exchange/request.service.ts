@@ -101,6 +101,9 @@ export interface LinkCredentials {
   requestId: string | null;
 }
 
+/** Prefix of an outside party's actor id on a request link (`request:<request id>`; upload sessions bind to it). */
+const REQUEST_ACTOR = 'request:';
+
 /** Files one upload request takes, and uploads it may have open at a time. */
 export const MAX_FILES_PER_REQUEST = 100;
 export const MAX_OPEN_UPLOADS_PER_REQUEST = 5;
@@ -118,6 +121,9 @@ export class RequestService {
     const settings = await this.deps.policy.get(actor.tenantId);
     requireFeature(settings, actor.zone ?? 'lgwan', 'upload_requests');
     requireFeature(settings, 'internet', 'upload_requests');
+    // A link without a one-time code is a public link (AC-06, TLS-04): only where the tenant allows them.
+    if (!input.requireCode && !isFeatureEnabled(settings, 'internet', 'public_links'))
+      throw new AppError('tenant.feature_disabled', 'public_links', ['public_links']);
     if (input.expiresInDays > settings.features.maxLinkExpiryDays) throw new AppError('exchange.expiry_too_long');
     const to = normaliseEmail(input.recipientEmail);
     if (!to) throw new AppError('request.invalid', 'recipientEmail');
@@ -350,15 +356,21 @@ export class RequestService {
     return { row, settings };
   }
 
-  private verified(row: RequestRow, creds: LinkCredentials): boolean {
-    return row.require_code === 0 || sessionValid(row, creds.session, this.now());
+  /**
+   * Whether the caller may use the link: a session from a one-time code, or a link made without a
+   * code while the tenant still allows public links (AC-06: switching them off makes such a link
+   * ask for a code, mailed to the request's address, from then on).
+   */
+  private verified(row: RequestRow, settings: TenantSettings, creds: LinkCredentials): boolean {
+    if (row.require_code === 0 && isFeatureEnabled(settings, 'internet', 'public_links')) return true;
+    return sessionValid(row, creds.session, this.now());
   }
 
   /** The outside party as an actor: audited as external, storing as the requesting staff member. */
   private externalActor(row: RequestRow, creds: LinkCredentials): Actor {
     return {
       type: 'external',
-      id: `request:${row.id}`,
+      id: `${REQUEST_ACTOR}${row.id}`,
       tenantId: row.tenant_id as TenantId,
       ip: creds.ip,
       zone: 'internet',
@@ -369,8 +381,8 @@ export class RequestService {
   }
 
   async externalView(creds: LinkCredentials, zone: Zone): Promise<ExternalRequestView | { verified: false; emailHint: string }> {
-    const { row } = await this.resolve(creds, zone);
-    if (!this.verified(row, creds)) return { verified: false, emailHint: maskEmail(row.recipient_email) };
+    const { row, settings } = await this.resolve(creds, zone);
+    if (!this.verified(row, settings, creds)) return { verified: false, emailHint: maskEmail(row.recipient_email) };
     const [user, tenant, files] = await Promise.all([
       this.deps.users.findById(row.tenant_id, row.created_by),
       this.deps.tenants.findById(row.tenant_id),
@@ -463,8 +475,8 @@ export class RequestService {
 
   /** The verified outside party of a link (for resuming an upload); no file rules. */
   async linkActor(creds: LinkCredentials, zone: Zone): Promise<{ actor: Actor; row: RequestRow }> {
-    const { row } = await this.resolve(creds, zone);
-    if (!this.verified(row, creds)) throw new AppError('exchange.verification_required');
+    const { row, settings } = await this.resolve(creds, zone);
+    if (!this.verified(row, settings, creds)) throw new AppError('exchange.verification_required');
     return { actor: this.externalActor(row, creds), row };
   }
 
@@ -484,6 +496,21 @@ export class RequestService {
       file.length,
     );
     return this.received(actor, row, dto.id);
+  }
+
+  /**
+   * Records the file of a finished resumable upload. The request is the one the upload session was
+   * opened for (the upload service lets only that link's actor, `request:<id>`, append to it), and
+   * its link is not checked again: the file is already committed to the request's folder, so a
+   * request that expired or was revoked while the last chunk was in transit must still list it
+   * (inbox, notice, HR-05 deletion) rather than leave it behind unrecorded.
+   */
+  async receivedUpload(actor: Actor, fileId: string) {
+    const requestId =
+      actor.type === 'external' && actor.id?.startsWith(REQUEST_ACTOR) ? actor.id.slice(REQUEST_ACTOR.length) : null;
+    const row = requestId ? await this.deps.exchange.findRequest(actor.tenantId, requestId) : undefined;
+    if (!row) throw new AppError('exchange.not_found');
+    return this.received(actor, row, fileId);
   }
 
   /** Records a file the outside party finished uploading (idempotent) and tells the staff member. */

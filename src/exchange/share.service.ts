@@ -91,6 +91,8 @@ interface Plan {
 }
 
 const MIN_LINK_PASSWORD = 12;
+/** Roles that may decide a share (the same as may be named a group's approver, and as the decide route admits). */
+const DECIDING_ROLES = new Set<string>(['approver', 'tenant_admin']);
 /** Refusals by the tenant's rules (as opposed to bad input): each one is an audit event. */
 const POLICY_BLOCKS = new Set<string>([
   'share.label_forbids_external',
@@ -246,12 +248,14 @@ export class ShareService {
 
   /**
    * Who may decide a share by `senderId`: the approvers and deputies of the sender's groups; when
-   * none of them has any, every active user with the approver role. Never the sender.
+   * none of them has any, every active user with the approver role. Never the sender. A group's
+   * approver counts only while still active with a role that may decide (approver, tenant admin):
+   * one demoted since keeps no say, no notices and no view of pending shares.
    */
   private async eligibleApprovers(tenantId: string, senderId: string, exec?: Parameters<UserRepository['list']>[1]) {
     const groups = new Set(await this.deps.folderRepo.groupIdsOf(tenantId, senderId, exec));
     const rows = (await this.deps.exchange.approvers(tenantId, exec)).filter(
-      (a) => groups.has(a.group_id) && a.state === 'active' && a.user_id !== senderId,
+      (a) => groups.has(a.group_id) && a.state === 'active' && DECIDING_ROLES.has(a.role) && a.user_id !== senderId,
     );
     if (rows.length) {
       const seen = new Map(rows.map((r) => [r.user_id, r.display_name]));
@@ -477,7 +481,12 @@ export class ShareService {
     if (!share) throw new AppError('share.not_found');
     if (share.created_by === actor.id) throw new AppError('share.self_approval');
     if (share.state !== 'pending') throw new AppError('share.not_pending');
+    // Who may decide, and whether it is still time, before the policy check: anyone else gets the
+    // same 404 as for a share they cannot see, and no policy refusal is recorded under their name.
     const eligible = await this.eligibleApprovers(share.tenant_id, share.created_by);
+    if (!eligible.approvers.some((a) => a.id === actor.id)) throw new AppError('share.not_found');
+    if (share.approval_expires_at && share.approval_expires_at <= this.now().toISOString())
+      throw new AppError('share.not_pending');
     if (decision === 'approve') {
       // The rules may have changed since the share was made (a label, a domain list, a switch).
       const [files, recipients] = await Promise.all([
@@ -491,9 +500,6 @@ export class ShareService {
         recipients.map((r) => r.domain),
       );
     }
-    if (!eligible.approvers.some((a) => a.id === actor.id)) throw new AppError('share.not_found');
-    if (share.approval_expires_at && share.approval_expires_at <= this.now().toISOString())
-      throw new AppError('share.not_pending');
     const at = this.now().toISOString();
     const myGroups = eligible.byGroup.filter((g) => g.user_id === actor.id).map((g) => g.group_id);
     const sender = await this.deps.users.findById(share.tenant_id, share.created_by);
@@ -572,6 +578,8 @@ export class ShareService {
   ): Promise<Download> {
     const share = await this.deps.exchange.findShare(actor.tenantId, shareId);
     if (!share || !(await this.mayDecide(actor, share))) throw new AppError('share.not_found');
+    // AC-06: the tenant's download switch for the approver's zone applies here as on every download route.
+    requireFeature(await this.deps.policy.get(actor.tenantId), actor.zone ?? 'lgwan', 'downloads');
     const sf = (await this.deps.exchange.shareFiles(actor.tenantId, [shareId])).find((f) => f.file_id === fileId);
     const file = sf && (await this.deps.fileRepo.find(actor.tenantId, fileId));
     const v = sf && (await this.deps.fileRepo.findVersion(actor.tenantId, sf.version_id));

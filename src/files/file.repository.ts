@@ -182,6 +182,10 @@ export class FileRepository {
       .where('tenant_id', '=', tenantId)
       .where('file_id', 'in', fileIds);
     await exec.deleteFrom('malware_approvals').where('tenant_id', '=', tenantId).where('version_id', 'in', versionIds).execute();
+    // What was sent out or received through the exchange keeps its name and SHA-256 in the audit
+    // trail; its link to a purged file goes (the exchange rows would otherwise block the purge).
+    await exec.deleteFrom('exchange_share_files').where('tenant_id', '=', tenantId).where('file_id', 'in', fileIds).execute();
+    await exec.deleteFrom('exchange_request_files').where('tenant_id', '=', tenantId).where('file_id', 'in', fileIds).execute();
     await exec.deleteFrom('file_versions').where('tenant_id', '=', tenantId).where('file_id', 'in', fileIds).execute();
     await exec.deleteFrom('files').where('tenant_id', '=', tenantId).where('id', 'in', fileIds).execute();
     return this.dropUnused(tenantId, blobIds, exec);
@@ -197,6 +201,7 @@ export class FileRepository {
       .executeTakeFirst();
     if (!v) return [];
     await exec.deleteFrom('malware_approvals').where('tenant_id', '=', tenantId).where('version_id', '=', versionId).execute();
+    await exec.deleteFrom('exchange_share_files').where('tenant_id', '=', tenantId).where('version_id', '=', versionId).execute();
     await exec.deleteFrom('file_versions').where('tenant_id', '=', tenantId).where('id', '=', versionId).execute();
     return this.dropUnused(tenantId, v.sanitized_blob_id ? [v.blob_id, v.sanitized_blob_id] : [v.blob_id], exec);
   }

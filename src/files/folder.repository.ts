@@ -141,6 +141,18 @@ export class FolderRepository {
   async remove(tenantId: string, ids: string[], exec: Executor): Promise<void> {
     if (ids.length === 0) return;
     await exec.deleteFrom('folder_grants').where('tenant_id', '=', tenantId).where('folder_id', 'in', ids).execute();
+    // Upload request links into a purged folder go with it (their events stay in the audit trail).
+    const requests = exec
+      .selectFrom('exchange_requests')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('folder_id', 'in', ids);
+    await exec
+      .deleteFrom('exchange_request_files')
+      .where('tenant_id', '=', tenantId)
+      .where('request_id', 'in', requests)
+      .execute();
+    await exec.deleteFrom('exchange_requests').where('tenant_id', '=', tenantId).where('folder_id', 'in', ids).execute();
     await exec.deleteFrom('folders').where('tenant_id', '=', tenantId).where('id', 'in', ids).execute();
   }
 

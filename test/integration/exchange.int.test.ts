@@ -4,9 +4,14 @@
  * confirmation step, 上長承認, one-time codes, download limits and notifications; label, domain and
  * feature-switch rules; the same 404 for every unusable link; tenant isolation; HR-05 deletion.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { systemActor, type TenantId } from '../../src/core/types.js';
+import { SYSTEM_TENANT_ID, systemActor, type TenantId } from '../../src/core/types.js';
+import { ExchangeRepository } from '../../src/exchange/exchange.repository.js';
+import type { TenantSettings } from '../../src/tenants/tenant-settings.js';
 import { buildServer, type App } from '../../src/http/server.js';
 import { Worker } from '../../src/jobs/worker.js';
 import type { Client } from '../support/http-client.js';
@@ -66,7 +71,7 @@ async function runJobs(): Promise<void> {
 class Outsider {
   cookies = new Map<string, string>();
   constructor(private readonly app: App) {}
-  async req(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, raw?: Buffer) {
+  async req(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, raw?: Buffer | Readable) {
     const res = await this.app.inject({
       method: method as 'GET',
       url,
@@ -116,12 +121,22 @@ async function events(tenantId: string, action: string) {
   return (await k.services.auditRepository.latestEvents(tenantId as TenantId, 500)).filter((e) => e.action === action);
 }
 
-async function uploadFile(c: Client, name: string, content: Buffer) {
+async function uploadFile(c: Client, name: string, content: Buffer, folder = folderId) {
   const { payload, contentType } = multipartBody(name, content, 'text/plain');
-  const r = await c.send('POST', `/api/v1/folders/${folderId}/files`, payload, { 'content-type': contentType });
+  const r = await c.send('POST', `/api/v1/folders/${folder}/files`, payload, { 'content-type': contentType });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
   await runJobs();
   return r.body.id as string;
+}
+
+/** Changes the tenant's settings for the rest of the test (put back when it ends, even failed); returns them as they were. */
+async function changePolicy(tenantId: string, change: (s: TenantSettings) => TenantSettings): Promise<TenantSettings> {
+  const current = await k.services.tenantPolicy.get(tenantId);
+  await k.services.tenantPolicy.update(systemActor(tenantId as TenantId), change(current));
+  onTestFinished(async () => {
+    await k.services.tenantPolicy.update(systemActor(tenantId as TenantId), current);
+  });
+  return current;
 }
 
 const shareInput = (fileIds: string[], recipients = ['taro@partner.example.jp']) => ({
@@ -245,6 +260,11 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
 
   it('upload request: a resumable (tus) upload by the outside party ends with a receipt and its SHA-256 [LG-03, TLS-02]', async () => {
     const guest = new Outsider(internet);
+    // A link without a code is a public link: the tenant allows them here (AC-06).
+    await changePolicy(tenant.id, (p) => ({
+      ...p,
+      features: { ...p.features, internet: { ...p.features.internet, public_links: true } },
+    }));
     const created = await staff.client.post('/api/v1/exchange/requests', {
       title: '見積書/請求書（tus）',
       recipientEmail: 'tus@citizen.example.jp',
@@ -693,5 +713,304 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     expect(
       (await db.selectFrom('files').select('deleted_at').where('id', '=', kept!.file_id).executeTakeFirstOrThrow()).deleted_at,
     ).not.toBeNull();
+  });
+
+  it('what went through the exchange is purged from the trash after its period, with the folder of its request [HR-05]', async () => {
+    const db = k.services.database.db;
+    const actor = { type: 'user' as const, id: staff.id, tenantId: tenant.id as TenantId, zone: 'lgwan' as const };
+    // The owner puts a shared file and the folder of the revoked request in the trash; the HR-05
+    // deletion already put the request's received files there.
+    const [shared] = await db.selectFrom('exchange_share_files').select('file_id').where('tenant_id', '=', tenant.id).execute();
+    await k.services.files.trash(actor, shared!.file_id);
+    const req = await db.selectFrom('exchange_requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
+    await k.services.folders.trash(actor, req.folder_id);
+    const received = await db
+      .selectFrom('exchange_request_files')
+      .select('file_id')
+      .where('request_id', '=', requestId)
+      .execute();
+    expect(received.length).toBeGreaterThan(0);
+    clock.advance(31 * 86_400_000);
+    // The daily job (it used to fail on the exchange's references and stop every tenant after this one).
+    await k.services.jobHandlers['files.purge_trash']!({} as never);
+    const gone = async (ids: string[]) =>
+      (await db.selectFrom('files').select('id').where('id', 'in', ids).execute()).length === 0;
+    expect(await gone([shared!.file_id])).toBe(true);
+    expect(await gone(received.map((r) => r.file_id))).toBe(true);
+    expect(
+      await db.selectFrom('exchange_share_files').select('file_id').where('file_id', '=', shared!.file_id).execute(),
+    ).toEqual([]);
+    expect(await db.selectFrom('exchange_requests').select('id').where('id', '=', requestId).execute()).toEqual([]);
+    expect(await db.selectFrom('folders').select('id').where('id', '=', req.folder_id).execute()).toEqual([]);
+    // The share itself is kept (its record of what was sent stays in the audit trail).
+    expect(
+      (await db.selectFrom('exchange_shares').select('state').where('id', '=', shareId).executeTakeFirstOrThrow()).state,
+    ).toBe('deleted');
+    expect((await events(tenant.id, 'file.purged')).map((e) => e.target_id)).toContain(shared!.file_id);
+    expect((await events(tenant.id, 'folder.purged')).map((e) => e.target_id)).toContain(req.folder_id);
+  });
+
+  it('a malformed link token is the same 404 as any unusable link, with no fault event [TLS-03]', async () => {
+    const guest = new Outsider(internet);
+    for (const [method, url, headers] of [
+      ['POST', '/api/v1/ext/requests/short/uploads', { 'tus-resumable': '1.0.0', 'upload-length': '1' }],
+      ['HEAD', `/api/v1/ext/requests/${'a'.repeat(43)}/uploads/not-a-uuid`, { 'tus-resumable': '1.0.0' }],
+    ] as const) {
+      const r = await guest.req(method, url, undefined, headers);
+      expect(r.status, `${method} ${url}`).toBe(404);
+    }
+    expect(await events(SYSTEM_TENANT_ID, 'system.fault')).toEqual([]);
+  });
+});
+
+scanner('exchange rules that later changes must not bypass on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
+  let t: TestTenant;
+  let sender: Member;
+  let boss: Member;
+  let tenantAdmin: Member;
+  let folder: string;
+  let file: string;
+  let pendingId: string;
+  const content = Buffer.from('回答書 第2版\n');
+
+  beforeAll(async () => {
+    t = await m.tenant();
+    sender = await m.member(t);
+    boss = await m.member(t, 'approver');
+    tenantAdmin = await m.member(t, 'tenant_admin');
+    folder = (await sender.client.post('/api/v1/folders', { parentId: null, name: '回答' })).body.id;
+    file = await uploadFile(sender.client, '回答書.txt', content, folder);
+  }, 90_000);
+
+  const tokenOf = (link: string) => /\/x\/r\/([A-Za-z0-9_-]{43})$/.exec(link)![1]!;
+
+  /** An outsider verified on the request link `token` by the code mailed to `email`. */
+  const verifiedGuest = async (token: string, email: string) => {
+    const guest = new Outsider(internet);
+    expect((await guest.req('POST', `/api/v1/ext/requests/${token}/code`)).status).toBe(204);
+    const code = await latestCode(t.id, email);
+    expect((await guest.req('POST', `/api/v1/ext/requests/${token}/verify`, { code })).status).toBe(204);
+    return guest;
+  };
+
+  it('a request link without a code needs the public-link switch, and asks for a code once it is off [AC-06, TLS-03, TLS-04]', async () => {
+    const input = {
+      title: '公開リンク',
+      recipientEmail: 'open@citizen.example.jp',
+      expiresInDays: 3,
+      maxBytes: 1000,
+      requireCode: false,
+      lang: 'ja',
+    };
+    // Public links are off by default: refused, and nothing is made or mailed.
+    const refused = await sender.client.post('/api/v1/exchange/requests', input);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error).toMatchObject({ code: 'tenant.feature_disabled', reasons: ['public_links'] });
+    expect(await outbox(t.id, 'exchange.request_link')).toHaveLength(0);
+    expect((await sender.client.get('/api/v1/exchange/requests')).body.items).toEqual([]);
+
+    const saved = await changePolicy(t.id, (p) => ({
+      ...p,
+      features: { ...p.features, internet: { ...p.features.internet, public_links: true } },
+    }));
+    const created = await sender.client.post('/api/v1/exchange/requests', input);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.requireCode).toBe(false);
+    const token = tokenOf(created.body.link);
+    const url = `/api/v1/ext/requests/${token}`;
+    const guest = new Outsider(internet);
+    expect((await guest.req('GET', url)).body).toMatchObject({ verified: true, title: '公開リンク' });
+
+    // Switched off again: the same link now needs the code mailed to the request's address.
+    await k.services.tenantPolicy.update(systemActor(t.id), saved);
+    expect((await guest.req('GET', url)).body).toEqual({ verified: false, emailHint: 'op***@citizen.example.jp' });
+    const up = multipartBody('a.txt', Buffer.from('hello'), 'text/plain');
+    const early = await guest.req('POST', `${url}/files`, undefined, { 'content-type': up.contentType }, up.payload);
+    expect(early.status).toBe(401);
+    expect(early.body.error.code).toBe('exchange.verification_required');
+    const tus = await guest.req('POST', `${url}/uploads`, undefined, {
+      'tus-resumable': '1.0.0',
+      'upload-length': '5',
+      'upload-metadata': `filename ${Buffer.from('a.txt').toString('base64')}`,
+    });
+    expect(tus.status).toBe(401);
+    expect((await sender.client.get(`/api/v1/exchange/requests/${created.body.id}`)).body.files).toEqual([]);
+    const verified = await verifiedGuest(token, 'open@citizen.example.jp');
+    expect((await verified.req('GET', url)).body).toMatchObject({ verified: true, title: '公開リンク' });
+  });
+
+  it("a resumable upload whose link is revoked while the last chunk is in transit still reaches the requester's inbox [LG-03, HR-05]", async () => {
+    const created = await sender.client.post('/api/v1/exchange/requests', {
+      title: '途中で取り消し',
+      recipientEmail: 'late@citizen.example.jp',
+      expiresInDays: 3,
+      maxBytes: 1000,
+      lang: 'ja',
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const token = tokenOf(created.body.link);
+    const guest = await verifiedGuest(token, 'late@citizen.example.jp');
+    const data = Buffer.alloc(100, 0x42);
+    const tus = { 'tus-resumable': '1.0.0' };
+    const post = await guest.req('POST', `/api/v1/ext/requests/${token}/uploads`, undefined, {
+      ...tus,
+      'upload-length': String(data.length),
+      'upload-metadata': `filename ${Buffer.from('late.txt').toString('base64')}`,
+    });
+    expect(post.status, JSON.stringify(post.body)).toBe(201);
+    // The body is read only once the link was checked for this PATCH; the staff member revokes before it arrives.
+    let revoked = 0;
+    const body = Readable.from(
+      (async function* () {
+        revoked = (await sender.client.post(`/api/v1/exchange/requests/${created.body.id}/revoke`)).status;
+        yield data;
+      })(),
+    );
+    const done = await guest.req(
+      'PATCH',
+      String(post.headers.location),
+      undefined,
+      { ...tus, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+      body,
+    );
+    expect(revoked).toBe(204);
+    expect(done.status, JSON.stringify(done.body)).toBe(204);
+    expect(done.headers['kura-sha256']).toMatch(/^[0-9a-f]{64}$/);
+    // Recorded for the request: in the inbox, told to the staff member, deleted with the request (HR-05).
+    const inbox = await sender.client.get('/api/v1/exchange/inbox');
+    const item = inbox.body.items.find((i: { requestId: string }) => i.requestId === created.body.id);
+    expect(item).toMatchObject({ name: 'late.txt', size: 100, sha256: done.headers['kura-sha256'] });
+    expect((await events(t.id, 'exchange.file_received')).some((e) => e.target_id === item.fileId)).toBe(true);
+    const req = await k.services.database.db
+      .selectFrom('exchange_requests')
+      .select(['state', 'delete_at'])
+      .where('id', '=', created.body.id)
+      .executeTakeFirstOrThrow();
+    expect(req).toMatchObject({ state: 'revoked', delete_at: expect.any(String) });
+    // The link itself is dead.
+    expect((await guest.req('GET', `/api/v1/ext/requests/${token}`)).status).toBe(404);
+  });
+
+  it("the approver's view of a file waiting for approval obeys the download switch of their zone [AC-06, LG-03]", async () => {
+    const input = shareInput([file], ['hanako@partner.example.jp']);
+    const preview = await sender.client.post('/api/v1/exchange/shares/preview', input);
+    expect(preview.body.approvers.map((a: { id: string }) => a.id)).toEqual([boss.id]);
+    const created = await sender.client.post('/api/v1/exchange/shares', { ...input, confirmedDomains: preview.body.domains });
+    expect(created.body.state).toBe('pending');
+    pendingId = created.body.id;
+    const url = `/api/v1/exchange/approvals/${pendingId}/files/${file}/content`;
+    expect((await boss.client.send('GET', url, '')).status).toBe(200);
+    const saved = await changePolicy(t.id, (p) => ({
+      ...p,
+      features: { ...p.features, lgwan: { ...p.features.lgwan, downloads: false } },
+    }));
+    const before = (await events(t.id, 'exchange.approver_viewed')).length;
+    const off = await boss.client.send('GET', url, '');
+    expect(off.status).toBe(403);
+    expect(off.body.error.code).toBe('tenant.feature_disabled');
+    expect(off.raw.includes(content)).toBe(false);
+    expect((await events(t.id, 'exchange.approver_viewed')).length).toBe(before);
+    await k.services.tenantPolicy.update(systemActor(t.id), saved);
+    const on = await boss.client.send('GET', url, '');
+    expect(on.status).toBe(200);
+    expect(on.raw.equals(content)).toBe(true);
+  });
+
+  it('an approver who may not decide gets 404, not the policy reason, and leaves no refusal event [TLS-03, LG-03, AC-05]', async () => {
+    await changePolicy(t.id, (p) => ({ ...p, exchange: { ...p.exchange, denyDomains: ['partner.example.jp'] } }));
+    const url = `/api/v1/exchange/approvals/${pendingId}`;
+    // A tenant admin may decide shares only as a named approver; the tenant-wide fallback is the approver role.
+    const other = await tenantAdmin.client.post(url, { decision: 'approve' });
+    expect(other.status).toBe(404);
+    expect(other.body.error.code).toBe('share.not_found');
+    const blocked = () => events(t.id, 'exchange.share_blocked');
+    expect((await blocked()).filter((e) => e.actor_id === tenantAdmin.id)).toEqual([]);
+    // The approver who may decide is told why, and the refusal is recorded.
+    const eligible = await boss.client.post(url, { decision: 'approve' });
+    expect(eligible.body.error.code).toBe('share.domain_denied');
+    expect((await blocked()).filter((e) => e.actor_id === boss.id)).toHaveLength(1);
+    // Past the approval deadline the answer is that the share no longer waits, whatever the rules say.
+    await k.services.database.db
+      .updateTable('exchange_shares')
+      .set({ approval_expires_at: new Date(clock.now().getTime() - 1000).toISOString() })
+      .where('id', '=', pendingId)
+      .execute();
+    const late = await boss.client.post(url, { decision: 'approve' });
+    expect(late.status).toBe(409);
+    expect(late.body.error.code).toBe('share.not_pending');
+    expect((await blocked()).filter((e) => e.actor_id === boss.id)).toHaveLength(1);
+  });
+
+  it('concurrent first downloads are counted exactly against the limit, never a 500 [TLS-03]', async () => {
+    const saved = await changePolicy(t.id, (p) => ({
+      ...p,
+      exchange: { ...p.exchange, approval: { ...p.exchange.approval, required: 'never' } },
+    }));
+    const input = shareInput([file], ['para@partner.example.jp']);
+    const created = await sender.client.post('/api/v1/exchange/shares', { ...input, confirmedDomains: ['partner.example.jp'] });
+    expect(created.body.state, JSON.stringify(created.body)).toBe('active');
+    await k.services.tenantPolicy.update(systemActor(t.id), saved);
+    const mail = (await outbox(t.id, 'exchange.share_link')).find((l) => l.to_address === 'para@partner.example.jp')!;
+    const token = /\/x\/s\/([A-Za-z0-9_-]{43})/.exec(mail.body)![1]!;
+    const guest = new Outsider(internet);
+    await guest.req('POST', `/api/v1/ext/shares/${token}/code`);
+    const code = await latestCode(t.id, 'para@partner.example.jp');
+    expect((await guest.req('POST', `/api/v1/ext/shares/${token}/verify`, { code })).status).toBe(204);
+    const url = `/api/v1/ext/shares/${token}/files/${file}/content`;
+    const replies = await Promise.all(Array.from({ length: 4 }, () => guest.req('GET', url)));
+    // maxDownloads 2: two whole downloads, the others the same 404 as a spent link.
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 200, 404, 404]);
+    for (const r of replies.filter((x) => x.status === 200)) expect(r.raw.equals(content)).toBe(true);
+    const repo = new ExchangeRepository(k.services.database.db);
+    const [recipient] = await repo.recipients(t.id, [created.body.id]);
+    expect(recipient).toMatchObject({ downloads: 2 });
+
+    // The reservation itself, with transactions that overlap on purpose (each holds its row a while).
+    const at = clock.now().toISOString();
+    const reserve = (fileId: string, limit: number) =>
+      k.services.database.transaction(async (trx) => {
+        const ok = await repo.reserveDownload(trx, { tenantId: t.id, recipientId: recipient!.id, fileId }, 100, limit, true, at);
+        await sleep(150);
+        return ok;
+      });
+    const both = randomUUID();
+    expect(await Promise.all([reserve(both, 200), reserve(both, 200)])).toEqual([true, true]);
+    const oneOnly = randomUUID();
+    expect((await Promise.all([reserve(oneOnly, 150), reserve(oneOnly, 150)])).sort()).toEqual([false, true]);
+    const rows = await repo.downloads(t.id, recipient!.id);
+    const row = (id: string) => rows.find((r) => r.file_id === id);
+    expect({ count: row(both)?.count, bytes: Number(row(both)?.bytes) }).toEqual({ count: 2, bytes: 200 });
+    expect({ count: row(oneOnly)?.count, bytes: Number(row(oneOnly)?.bytes) }).toEqual({ count: 1, bytes: 100 });
+    // More than the whole allowance is refused before anything is stored.
+    const tooBig = randomUUID();
+    expect(await reserve(tooBig, 99)).toBe(false);
+    expect((await repo.downloads(t.id, recipient!.id)).some((r) => r.file_id === tooBig)).toBe(false);
+  });
+
+  it('a group approver demoted to staff no longer decides, is not asked and cannot read pending shares [AC-05, LG-03]', async () => {
+    const named = await m.member(t, 'approver');
+    const group = await tenantAdmin.client.post('/api/v1/admin/groups', { name: '税務課', memberIds: [sender.id] });
+    expect(group.status, JSON.stringify(group.body)).toBe(201);
+    expect(
+      (await tenantAdmin.client.req('PUT', `/api/v1/exchange/approvers/${group.body.id}`, { approvers: [{ userId: named.id }] }))
+        .status,
+    ).toBe(204);
+    const input = shareInput([file], ['jiro@partner.example.jp']);
+    const preview = await sender.client.post('/api/v1/exchange/shares/preview', input);
+    expect(preview.body.approvers.map((a: { id: string }) => a.id)).toEqual([named.id]);
+    const created = await sender.client.post('/api/v1/exchange/shares', { ...input, confirmedDomains: preview.body.domains });
+    expect(created.body.state).toBe('pending');
+    expect((await named.client.get(`/api/v1/exchange/shares/${created.body.id}`)).status).toBe(200);
+
+    await k.services.database.db.updateTable('users').set({ role: 'staff' }).where('id', '=', named.id).execute();
+    // Not asked any more: the tenant-wide approver is, as when the group has none.
+    const again = await sender.client.post('/api/v1/exchange/shares/preview', input);
+    expect(again.body.approvers.map((a: { id: string }) => a.id)).toEqual([boss.id]);
+    const view = await named.client.get(`/api/v1/exchange/shares/${created.body.id}`);
+    expect(view.status).toBe(404);
+    expect(view.body.error.code).toBe('share.not_found');
+    expect((await boss.client.get('/api/v1/exchange/approvals')).body.items.map((s: { id: string }) => s.id)).toContain(
+      created.body.id,
+    );
   });
 });
