@@ -18,6 +18,7 @@ import type { Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { TenantRepository } from '../tenants/tenant.repository.js';
+import { isFeatureEnabled } from '../tenants/feature-guard.js';
 import { MFA_MANDATORY_ROLES, type TenantSettings } from '../tenants/tenant-settings.js';
 import { ipAllowed } from './ip-policy.js';
 import { checkDevice, deviceCertRequired } from './device-policy.js';
@@ -833,6 +834,7 @@ export class AuthService {
       // The switches of the zone this session is on (AC-06): the UI hides what is off; the server refuses it anyway.
       features: p.settings.features[p.session.zone as Zone],
       maxLinkExpiryDays: p.settings.features.maxLinkExpiryDays,
+      publicLinks: isFeatureEnabled(p.settings, 'internet', 'public_links'),
     };
   }
 

@@ -83,6 +83,8 @@ export const MeReply = z.object({
   features: z.record(z.enum(FEATURES), z.boolean()),
   /** Longest expiry of a share or request link (AC-06). */
   maxLinkExpiryDays: z.number().int(),
+  /** Whether links that open without a one-time code may be made (the internet zone's public_links, AC-06). */
+  publicLinks: z.boolean(),
 });
 export type MeReply = z.infer<typeof MeReply>;
 

@@ -446,14 +446,17 @@ function CreateRequestForm({
           className="max-w-40"
           name="maxMb"
         />
-        <Checkbox
-          checked={requireCode}
-          onChange={(e) => setRequireCode(e.target.checked)}
-          hint={t('exchange.requests.fields.requireCodeHint')}
-          name="requireCode"
-        >
-          {t('exchange.requests.fields.requireCode')}
-        </Checkbox>
+        {/* Without a code the link is public: offered only where the tenant allows public links (AC-06). */}
+        {me.publicLinks === true && (
+          <Checkbox
+            checked={requireCode}
+            onChange={(e) => setRequireCode(e.target.checked)}
+            hint={t('exchange.requests.fields.requireCodeHint')}
+            name="requireCode"
+          >
+            {t('exchange.requests.fields.requireCode')}
+          </Checkbox>
+        )}
         <SelectField
           label={t('exchange.fields.lang')}
           hint={t('exchange.requests.fields.langHint')}

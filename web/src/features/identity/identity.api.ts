@@ -43,6 +43,8 @@ export interface Me {
    * on the policy page; the server refuses a switched-off function whatever the UI shows.
    */
   features?: Partial<Record<Feature, boolean>>;
+  /** Links without a one-time code may be made (the tenant allows public links, AC-06). */
+  publicLinks?: boolean;
 }
 
 /** Functions an administrator can switch off per zone (src/tenants/tenant-settings.ts FEATURES). */
