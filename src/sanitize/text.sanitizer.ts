@@ -43,13 +43,9 @@ export class TextSanitizer implements Sanitizer {
     }
     const csv = ['csv', 'tsv'].includes(extensionOf(source.name));
     if (csv) {
-      // Formula injection: a cell starting with = + - @ (e.g. =cmd|'/c calc'!A1) becomes text in spreadsheet programs.
-      let formulas = 0;
-      body = body.replace(/(^|[,\t\n])("?)([=+\-@])(?=[^\d\s,\t\n])/g, (_m, sep: string, q: string, c: string) => {
-        formulas++;
-        return `${sep}${q}'${c}`;
-      });
-      if (formulas) noteRemoved(removed, 'csv_formula', undefined, formulas);
+      const defused = defuseCsvFormulas(body);
+      body = defused.text;
+      if (defused.count) noteRemoved(removed, 'csv_formula', undefined, defused.count);
     }
     await sink(Readable.from([Buffer.from((csv ? '\ufeff' : '') + body, 'utf8')]));
     return {
@@ -60,6 +56,53 @@ export class TextSanitizer implements Sanitizer {
       removed,
     };
   }
+}
+
+/** Ends an unquoted cell: a separator (comma or tab, whichever the file uses) or a line break (CRLF, LF, CR). */
+const CELL_END = /[,\t\r\n]/g;
+/** What a spreadsheet program reads as a formula at the start of a cell (OWASP CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+/** Stays as it is: a plain number (-12, +3.5, "-1,234", -1.5E+3, -5%) or a lone "-" (該当なし in statistics tables). */
+const PLAIN_NUMBER = /^(?:[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?%?|-)$/;
+
+/**
+ * Formula injection (MAL-07): every cell, quoted or not, that starts with = + - @ tab or CR is read by
+ * Excel and LibreOffice as a formula (=1+cmd|' /C calc'!A0 starts a program), so it gets a leading
+ * apostrophe and shows as text, unless the whole cell is a plain number. Quoted cells may hold
+ * separators, doubled quotes and line breaks; rows end with CRLF, LF or a bare CR.
+ */
+export function defuseCsvFormulas(body: string): { text: string; count: number } {
+  const out: string[] = [];
+  let count = 0;
+  let copied = 0;
+  let cell = 0;
+  for (;;) {
+    const quoted = body[cell] === '"';
+    const valueAt = quoted ? cell + 1 : cell;
+    const close = quoted ? closingQuote(body, valueAt) : -1;
+    CELL_END.lastIndex = quoted ? close + 1 : cell;
+    const end = CELL_END.exec(body)?.index ?? body.length;
+    const valueEnd = quoted ? close : end;
+    if (valueAt < valueEnd && FORMULA_START.test(body[valueAt]!)) {
+      const value = body.slice(valueAt, valueEnd);
+      if (!PLAIN_NUMBER.test(quoted ? value.replaceAll('""', '"') : value)) {
+        out.push(body.slice(copied, valueAt), "'");
+        copied = valueAt;
+        count++;
+      }
+    }
+    if (end >= body.length) break;
+    cell = end + (body[end] === '\r' && body[end + 1] === '\n' ? 2 : 1);
+  }
+  out.push(body.slice(copied));
+  return { text: out.join(''), count };
+}
+
+/** The quote that ends a quoted cell (a doubled quote is a quote inside it), or the end of the text. */
+function closingQuote(body: string, from: number): number {
+  let i = body.indexOf('"', from);
+  while (i >= 0 && body[i + 1] === '"') i = body.indexOf('"', i + 2);
+  return i < 0 ? body.length : i;
 }
 
 /** UTF-8 if the bytes are valid UTF-8, else Shift_JIS; anything neither decodes to is refused. */
