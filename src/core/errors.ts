@@ -68,6 +68,10 @@ export const ERROR_CODES = {
   'name.taken': { status: 409, message: 'An item with this name (ignoring case) already exists in the folder.' },
   'folder.not_found': { status: 404, message: 'No such folder.' },
   'folder.forbidden': { status: 403, message: 'Your permission on this folder does not allow this.' },
+  'folder.parent_in_trash': {
+    status: 409,
+    message: 'The folder this was in is in the trash too; restore that folder first.',
+  },
   'folder.cycle': { status: 409, message: 'A folder cannot be moved into itself or one of its subfolders.' },
   'folder.owner_invalid': { status: 400, message: 'The new owner must be an active user of the organisation.' },
   'file.not_found': { status: 404, message: 'No such file.' },

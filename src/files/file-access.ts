@@ -44,8 +44,8 @@ export class FileAccess {
     if (path.length === 0) return null;
     // The top of the chain must be a top-level folder; a longer chain than MAX_FOLDER_DEPTH is refused.
     if (path[path.length - 1]!.parent_id !== null) return null;
-    const trashedAt = path.findIndex((p) => p.deleted_at !== null);
-    if (trashedAt >= 0 && !(opts.allowTrashed && trashedAt === 0)) return null;
+    // A trashed folder (or one inside a trashed folder) only for what the trash does with it.
+    if (!opts.allowTrashed && path.some((p) => p.deleted_at !== null)) return null;
     const userId = actor.type === 'user' || actor.type === 'external' ? userIdOf(actor) : null;
     if (!userId) return null;
     const groups = new Set(await this.deps.folders.groupIdsOf(actor.tenantId, userId, exec));
@@ -93,7 +93,7 @@ export class FileAccess {
   ): Promise<FileAccessResult> {
     const file = await this.deps.files.find(actor.tenantId, fileId, exec);
     if (!file || (file.deleted_at !== null && !opts.allowTrashed)) throw new AppError('file.not_found');
-    const access = await this.folderRole(actor, file.folder_id, {}, exec);
+    const access = await this.folderRole(actor, file.folder_id, { allowTrashed: opts.allowTrashed === true }, exec);
     if (!access) throw new AppError('file.not_found');
     if (!atLeast(access.role, needed)) throw new AppError('folder.forbidden', `needs ${needed}, has ${access.role}`);
     return { ...access, file };

@@ -480,8 +480,9 @@ export class FileService {
   }
 
   async restore(actor: Actor, fileId: string, onConflict: OnConflict): Promise<FileDto> {
-    const { file } = await this.deps.access.requireFile(actor, fileId, 'editor', { allowTrashed: true });
+    const { file, path } = await this.deps.access.requireFile(actor, fileId, 'editor', { allowTrashed: true });
     if (file.deleted_at === null) throw new AppError('file.not_found', 'not in the trash');
+    if (path.some((p) => p.deleted_at !== null)) throw new AppError('folder.parent_in_trash');
     await this.deps.database.transaction(async (trx) => {
       const name = await this.deps.folderService.resolveName(actor.tenantId, file.folder_id, file.name, onConflict, trx);
       await this.deps.files.update(

@@ -208,6 +208,8 @@ export class FolderService {
     const access = await this.deps.access.requireFolder(actor, id, 'editor', { allowTrashed: true });
     const f = access.folder;
     if (f.deleted_at === null) throw new AppError('folder.not_found', 'not in the trash');
+    // Restored into a folder still in the trash, it would be live yet nowhere to be seen.
+    if (access.path.slice(1).some((p) => p.deleted_at !== null)) throw new AppError('folder.parent_in_trash');
     await this.deps.database.transaction(async (trx) => {
       const name = await this.resolveName(actor.tenantId, f.parent_id, f.name, onConflict, trx, f.owner_id);
       await this.deps.folders.update(

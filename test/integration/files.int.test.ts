@@ -254,6 +254,32 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     );
   });
 
+  it('refuses to restore into a folder that is itself in the trash, and restores once it is back', async () => {
+    const parent = await folder(owner.client, '親フォルダー');
+    const child = await folder(owner.client, '子フォルダー', parent);
+    const id = await uploadClean(owner.client, parent, 'note.txt', Buffer.from('note'));
+    // The child first, then the file, then the parent: all three are in the trash list.
+    expect((await owner.client.req('DELETE', `/api/v1/folders/${child}`)).status).toBe(204);
+    expect((await owner.client.req('DELETE', `/api/v1/files/${id}`)).status).toBe(204);
+    expect((await owner.client.req('DELETE', `/api/v1/folders/${parent}`)).status).toBe(204);
+    const listed = (await owner.client.get('/api/v1/trash')).body.items.map((i: { id: string }) => i.id);
+    expect(listed).toEqual(expect.arrayContaining([child, parent]));
+    for (const url of [`/api/v1/folders/${child}/restore`, `/api/v1/files/${id}/restore`]) {
+      const r = await owner.client.post(url, {});
+      expect([r.status, r.body.error?.code], url).toEqual([409, 'folder.parent_in_trash']);
+    }
+    // Nothing changed: still in the trash, no restore event.
+    expect((await owner.client.get(`/api/v1/folders/${child}`)).status).toBe(404);
+    expect((await events(tenant.id, 5)).map((e) => e.action)).not.toContain('folder.restored');
+    // With the parent back, both come back where they were.
+    expect((await owner.client.post(`/api/v1/folders/${parent}/restore`, {})).status).toBe(200);
+    expect((await owner.client.post(`/api/v1/folders/${child}/restore`, {})).status).toBe(200);
+    expect((await owner.client.post(`/api/v1/files/${id}/restore`, {})).status).toBe(200);
+    const contents = (await owner.client.get(`/api/v1/folders/${parent}`)).body;
+    expect(contents.folders.map((f: { id: string }) => f.id)).toContain(child);
+    expect(contents.files.map((f: { id: string }) => f.id)).toContain(id);
+  });
+
   it('purges a folder and everything in it after the trash period', async () => {
     const top = await folder(owner.client, '古い資料');
     const sub = await folder(owner.client, '2019', top);

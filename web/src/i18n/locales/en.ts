@@ -1759,6 +1759,7 @@ export const en: Messages = {
     'name.taken': 'An item with this name (ignoring case) already exists in this folder.',
     'folder.not_found': 'The folder was not found, was deleted, or you have no access.',
     'folder.forbidden': 'Your permission on this folder does not allow this.',
+    'folder.parent_in_trash': 'The folder this was in is in the trash too. Restore that folder first.',
     'folder.cycle': 'A folder cannot be moved into itself or one of its subfolders.',
     'folder.owner_invalid': 'The new owner must be an active user of this organisation.',
     'file.not_found': 'The file was not found, was deleted, or you have no access.',
