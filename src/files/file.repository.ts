@@ -366,12 +366,13 @@ export class FileRepository {
     return rows.map(versionOut);
   }
 
-  async versionsOfBlob(tenantId: string, blobId: string, exec: Executor = this.db): Promise<VersionRow[]> {
+  /** Every version that uses the blob, as its original or as its sanitised rebuild (MAL-07). */
+  async versionsUsingBlob(tenantId: string, blobId: string, exec: Executor = this.db): Promise<VersionRow[]> {
     const rows = await exec
       .selectFrom('file_versions')
       .select(VERSION_COLUMNS)
       .where('tenant_id', '=', tenantId)
-      .where('blob_id', '=', blobId)
+      .where((eb) => eb.or([eb('blob_id', '=', blobId), eb('sanitized_blob_id', '=', blobId)]))
       .execute();
     return rows.map(versionOut);
   }

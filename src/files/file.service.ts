@@ -18,6 +18,7 @@ import type { UserRepository } from '../identity/user.repository.js';
 import type { JobQueue } from '../jobs/job-queue.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { FileSettings } from '../tenants/tenant-settings.js';
+import { recordBlobDamage } from './blob-damage.js';
 import { isAbort, isIntegrityFailure, type BlobVault, type StoredBlob } from './blob-vault.js';
 import type { FileAccess } from './file-access.js';
 import type { FileRepository, FileRow, VersionRow } from './file.repository.js';
@@ -548,6 +549,8 @@ export class FileService {
     const serve = await this.deliverable(actor, v, file.name, opts.original === true);
     const blob = await this.deps.files.findBlob(actor.tenantId, serve.blobId);
     if (!blob) return this.integrityFault(actor, file, v, 'blob row missing', serve.blobId);
+    // Found damaged before (by the scrubber or another download): never served again.
+    if (blob.damaged_at !== null) throw new AppError('file.not_available', 'damaged');
     const etag = serve.sanitised ? `"${v.id}-sanitised"` : `"${v.id}"`;
     const range = opts.range?.(serve.size, etag) ?? null;
     await this.deps.database.transaction(async (trx) => {
@@ -674,17 +677,8 @@ export class FileService {
     return this.deps.database.transaction(async (trx) => {
       const now = await this.deps.files.findVersion(actor.tenantId, v.id, trx);
       if (!now || (now.blob_id !== blobId && now.sanitized_blob_id !== blobId)) return false;
-      const sanitised = now.sanitized_blob_id === blobId && now.blob_id !== blobId;
-      if (sanitised) await this.deps.files.updateVersion(actor.tenantId, v.id, { sanitize_state: 'failed' }, trx);
-      else await this.deps.files.updateVersion(actor.tenantId, v.id, { state: 'damaged' }, trx);
-      await this.deps.files.markBlob(actor.tenantId, blobId, { damaged_at: this.now(), damage: reason.slice(0, 200) }, trx);
-      await this.deps.audit.append(trx, systemActor(actor.tenantId as TenantId), {
-        action: 'file.integrity_failed',
-        target: { type: 'file', id: file.id },
-        outcome: 'error',
-        reason: 'file.integrity_failed',
-        details: { version: v.version, blobId, sanitised, reason: reason.slice(0, 200), detectedBy: actor.type },
-      });
+      // Every version sharing the blob (copies, restore points) is marked, not only the one read.
+      await recordBlobDamage(this.deps, trx, actor.tenantId, blobId, this.now(), reason, actor.type);
       return true;
     });
   }

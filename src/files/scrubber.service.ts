@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import { systemActor, type TenantId } from '../core/types.js';
 import type { Database } from '../db/database.js';
 import type { BlobVault } from './blob-vault.js';
+import { recordBlobDamage } from './blob-damage.js';
 import type { FileRepository } from './file.repository.js';
 
 /** Bytes one run reads at most (a run every hour re-reads ~24 GiB a day). */
@@ -46,18 +47,18 @@ export class Scrubber {
         }
         // Damage marks the versions for good; a store that failed to read it (I/O, network) is a fault
         // to look into, not damage, and the blob is checked again on the next run.
-        const damage = !result.unreadable;
-        if (damage) {
+        if (!result.unreadable) {
           damaged++;
-          await files.markBlob(blob.tenant_id, blob.id, { damaged_at: at, damage: result.reason.slice(0, 200) }, trx);
-        } else unreadable++;
-        for (const v of await files.versionsOfBlob(blob.tenant_id, blob.id, trx)) {
-          if (damage) await files.updateVersion(blob.tenant_id, v.id, { state: 'damaged' }, trx);
+          await recordBlobDamage(this.deps, trx, blob.tenant_id, blob.id, at, result.reason, 'scrubber');
+          return;
+        }
+        unreadable++;
+        for (const v of await files.versionsUsingBlob(blob.tenant_id, blob.id, trx)) {
           await audit.append(trx, systemActor(blob.tenant_id as TenantId, 'job:scrubber'), {
-            action: damage ? 'file.integrity_failed' : 'file.blob_unreadable',
+            action: 'file.blob_unreadable',
             target: { type: 'file', id: v.file_id },
             outcome: 'error',
-            reason: damage ? 'file.integrity_failed' : 'service.unavailable',
+            reason: 'service.unavailable',
             details: { version: v.version, blobId: blob.id, reason: result.reason.slice(0, 200), detectedBy: 'scrubber' },
           });
         }

@@ -579,6 +579,20 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     },
   );
 
+  it('marks every version that shares a damaged blob: a copy is not offered once the original was found damaged [TLS-02]', async () => {
+    const f = await folder(owner.client, '共有ブロブ');
+    const id = await uploadClean(owner.client, f, 'original.bin', randomBytes(100_000));
+    const copy = (await owner.client.post(`/api/v1/files/${id}/copy`, { folderId: f })).body.id as string;
+    await flipStoredByte(id, () => 100);
+    expect((await fetchOverSocket(id)).status).toBe(500);
+    expect((await integrityFaultOf(id))?.outcome).toBe('error');
+    // The copy uses the same ciphertext: damaged too, with its own fault event, and never served.
+    expect((await owner.client.get(`/api/v1/files/${copy}`)).body.latest.state).toBe('damaged');
+    expect((await integrityFaultOf(copy))?.outcome).toBe('error');
+    const again = await owner.client.send('GET', `/api/v1/files/${copy}/content`, '', { range: 'bytes=70000-70100' });
+    expect([again.status, again.body.error.code]).toEqual([409, 'file.not_available']);
+  });
+
   it('never stores a plaintext byte: a canary is found neither in the data directory nor in the bucket [ENC-01]', async () => {
     const canary = Buffer.from(`KURA-CANARY-${sha256Hex(randomBytes(16))}`.repeat(50));
     const f = await folder(owner.client, 'カナリア');
