@@ -28,6 +28,12 @@ export interface Database {
   readonly description: string;
   /** Runs `fn` in one transaction (SQLite: BEGIN IMMEDIATE, so writers never deadlock on upgrade). */
   transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Serialises the transactions that take the same `key` until `trx` ends (a check-then-write such
+   * as a quota, across processes). PostgreSQL: a transaction-scoped advisory lock; SQLite: nothing
+   * to do, BEGIN IMMEDIATE already lets one writer in at a time.
+   */
+  lock(trx: Transaction<DB>, key: string): Promise<void>;
   /** Cheap liveness probe used by /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -84,6 +90,7 @@ function openSqlite(path: string): Database {
     dialect: 'sqlite',
     description: `SQLite ${path}`,
     transaction: (fn) => db.transaction().execute(fn),
+    lock: async () => {},
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -112,6 +119,9 @@ function openPostgres(opts: DatabaseOptions): Database {
     dialect: 'postgres',
     description: `PostgreSQL ${u.hostname}:${u.port || 5432}${u.pathname}${schema ? ` schema ${schema}` : ''}`,
     transaction: (fn) => db.transaction().execute(fn),
+    lock: async (trx, key) => {
+      await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+    },
     ping: async () => {
       await sql`select 1`.execute(db);
     },

@@ -143,6 +143,14 @@ export class FileService {
     return (await this.deps.policy.get(tenantId)).files;
   }
 
+  /**
+   * Serialises the quota checks of one tenant (new versions, copies) until the transaction ends, so
+   * two at once cannot both fit into the same headroom.
+   */
+  private lockQuota(trx: Transaction<DB>, tenantId: string): Promise<void> {
+    return this.deps.database.lock(trx, `kura.quota:${tenantId}`);
+  }
+
   /** Refuses (413) before any byte is stored when `bytes` would not fit; returns the headroom. */
   async requireRoom(actor: Actor, bytes: number): Promise<number> {
     if (bytes > this.deps.maxFileBytes) throw new AppError('upload.too_large', `${bytes} > ${this.deps.maxFileBytes}`);
@@ -218,6 +226,7 @@ export class FileService {
     const at = this.now();
     // Access and quota again inside the transaction: either may have changed while the bytes streamed.
     await this.deps.access.requireFolder(actor, input.folderId, 'editor', {}, trx);
+    await this.lockQuota(trx, tenantId);
     if (blob.plainSize > (await this.headroom(actor, trx, quotas))) throw new AppError('quota.exceeded');
     await this.deps.files.deleteIntent(tenantId, blob.blobId, trx);
     await this.deps.files.insertBlob(
@@ -425,12 +434,16 @@ export class FileService {
     if (!copyable(read)) throw new AppError('file.not_available');
     await this.refuseBlockedName(actor, validName(input.name ?? file.name));
     await this.requireRoom(actor, read!.size);
+    const quotas = await this.quotasOf(actor.tenantId);
     const copyId = randomId();
     await this.deps.database.transaction(async (trx) => {
       const at = this.now();
       // Again inside the transaction: a rescan or the retention purge may have changed it meanwhile.
       const latest = (await this.deps.files.versions(actor.tenantId, fileId, trx))[0];
       if (!latest || !copyable(latest)) throw new AppError('file.not_available');
+      // And the quota: copies made at the same time must not each pass the check above.
+      await this.lockQuota(trx, actor.tenantId);
+      if (latest.size > (await this.headroom(actor, trx, quotas))) throw new AppError('quota.exceeded');
       const name = await this.deps.folderService.resolveName(
         actor.tenantId,
         input.folderId,

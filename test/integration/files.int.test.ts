@@ -382,6 +382,19 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect([tus.status, tus.body.error.code]).toEqual([413, 'quota.exceeded']);
   });
 
+  it('copies made at the same time cannot together pass the quota', async () => {
+    const t = await m.tenant({ files: { tenantQuotaBytes: 0, userQuotaBytes: 1000, trashDays: 30 } });
+    const u = await m.member(t);
+    const f = await folder(u.client, 'q2');
+    const id = await uploadClean(u.client, f, 'a.bin', randomBytes(400));
+    // 400 used, 600 free: one more copy fits, a second would not.
+    const tries = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => u.client.post(`/api/v1/files/${id}/copy`, { folderId: f, name: `c${i}.bin` })),
+    );
+    expect(tries.map((r) => r.status).sort()).toEqual([201, 413, 413, 413]);
+    expect((await u.client.get('/api/v1/quota')).body.user).toEqual({ usedBytes: 800, limitBytes: 1000 });
+  });
+
   it('re-wraps every data key after a KEK rotation; files stay readable throughout [ENC-03]', async () => {
     const t = await m.tenant();
     const u = await m.member(t);
