@@ -226,6 +226,7 @@ export async function createServices(
   const mfa = new MfaRepository(database.db);
   const sessions = new SessionRepository(database.db);
   const sessionService = new SessionService({ sessions, clock });
+  const tokenRepo = new ApiTokenRepository(database.db);
   const auth = new AuthService({
     database,
     clock,
@@ -237,6 +238,7 @@ export async function createServices(
     sessions,
     sessionService,
     keyring,
+    tokens: tokenRepo,
   });
   const late: { files?: FileService; folders?: FolderService } = {};
   const userAdmin = new UserAdminService({
@@ -246,10 +248,11 @@ export async function createServices(
     users: userRepository,
     mfa,
     sessions,
+    tokens: tokenRepo,
     policy: tenantPolicy,
     departure: (trx, actor, userId, opts) => late.folders!.handOver(trx, actor, userId, opts),
   });
-  const apiTokens = new ApiTokenService({ database, clock, audit, tokens: new ApiTokenRepository(database.db) });
+  const apiTokens = new ApiTokenService({ database, clock, audit, tokens: tokenRepo });
   const publicBaseUrl = (zone: Zone) => {
     const z = config.zones[zone];
     return (z.publicUrl ?? `https://localhost:${z.port}`).replace(/\/$/, '');

@@ -155,16 +155,16 @@ export class AccessReviewService {
     };
   }
 
-  /** Confirms a user's access, or revokes it (the account is suspended at once). */
+  /**
+   * Confirms a user's access, or revokes it: the account is suspended at once (sessions and API
+   * tokens end, HR-07). The decision, the suspension and their audit events are one transaction, and
+   * a user who is not an item of the review changes nothing (404).
+   */
   async decide(actor: Actor, reviewId: string, userId: string, decision: 'confirmed' | 'revoked', note?: string): Promise<void> {
-    const r = await this.deps.reviews.find(actor.tenantId, reviewId);
-    if (!r) throw new AppError('review.not_found');
-    if (r.state !== 'open') throw new AppError('review.closed');
-    if (decision === 'revoked') {
-      const u = await this.deps.users.findById(actor.tenantId, userId);
-      if (u?.state === 'active') await this.deps.userAdmin.suspend(actor, userId);
-    }
     await this.deps.database.transaction(async (trx) => {
+      const r = await this.deps.reviews.find(actor.tenantId, reviewId, trx);
+      if (!r) throw new AppError('review.not_found');
+      if (r.state !== 'open') throw new AppError('review.closed');
       const ok = await this.deps.reviews.decide(trx, actor.tenantId, reviewId, userId, {
         decision,
         decided_by: actor.id,
@@ -172,6 +172,10 @@ export class AccessReviewService {
         note: note ?? null,
       });
       if (!ok) throw new AppError('user.not_found');
+      if (decision === 'revoked') {
+        const u = await this.deps.users.findById(actor.tenantId, userId, trx);
+        if (u?.state === 'active') await this.deps.userAdmin.suspend(actor, userId, undefined, trx);
+      }
       await this.deps.audit.append(trx, actor, {
         action: 'access_review.decided',
         target: { type: 'user', id: userId },

@@ -23,6 +23,7 @@ function toDto(u: UserSummary): UserDto {
     createdAt: u.createdAt,
     createdBy: u.createdBy,
     approvedBy: u.approvedBy,
+    linkRequestedBy: u.linkRequestedBy,
   };
 }
 
@@ -93,8 +94,9 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
       preHandler: change,
     },
     async (req) => {
+      // Under the two-person rule a link for another admin is held for a second admin's approval: no URL yet.
       const { user, setupToken } = await userAdmin.reissueSetupLink(req.principal!.actor, req.params.id);
-      return { user: toDto(user), setupUrl: link(setupToken) };
+      return { user: toDto(user), ...(setupToken ? { setupUrl: link(setupToken) } : {}) };
     },
   );
 

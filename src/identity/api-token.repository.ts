@@ -35,6 +35,23 @@ export class ApiTokenRepository {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /**
+   * Revokes every live (unrevoked, unexpired) token of a user; returns how many. Called in the transaction of each
+   * compromise response (password change or reset, MFA reset, suspension, deletion; AC-15, HR-07),
+   * so a token never outlives the credentials it was created with.
+   */
+  async revokeAllForUser(trx: Executor, tenantId: string, userId: string, at: string): Promise<number> {
+    const r = await trx
+      .updateTable('api_tokens')
+      .set({ revoked_at: at })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', at)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
   async markUsed(trx: Executor, tenantId: string, id: string, at: string, ip: string | null): Promise<void> {
     await trx
       .updateTable('api_tokens')

@@ -48,6 +48,10 @@ export async function installAuth(app: FastifyInstance, services: Services): Pro
       if (!request.principal) throw new AppError('auth.unauthenticated');
       requireFeature(request.principal.settings, request.zone, 'api_tokens');
       await services.auth.enforceAccess(request.principal, peerCertificate(request));
+      // A token stands in for a fully signed-in session, so it is refused while its owner's password
+      // must be changed (expired, or demanded by an admin), as such a session would be (AC-17, AC-15).
+      if (services.auth.passwordChangeDue(request.principal.user, request.principal.settings))
+        throw new AppError('auth.password_change_required');
       return;
     }
     const token = request.cookies[SESSION_COOKIE];

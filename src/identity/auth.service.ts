@@ -20,6 +20,7 @@ import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { TenantRepository } from '../tenants/tenant.repository.js';
 import { isFeatureEnabled } from '../tenants/feature-guard.js';
 import { MFA_MANDATORY_ROLES, type TenantSettings } from '../tenants/tenant-settings.js';
+import type { ApiTokenRepository } from './api-token.repository.js';
 import { ipAllowed } from './ip-policy.js';
 import { checkDevice, deviceCertRequired } from './device-policy.js';
 import { normalizeLoginId, type NextStep } from './identity.schemas.js';
@@ -50,6 +51,8 @@ export interface AuthServiceDeps {
   sessions: SessionRepository;
   sessionService: SessionService;
   keyring: TenantKeyring<Transaction<DB>>;
+  /** API tokens, revoked when the password changes or is reset (AC-15, HR-07). */
+  tokens: ApiTokenRepository;
 }
 
 /** What a request has once its session cookie (or API token) has been resolved. */
@@ -74,7 +77,11 @@ export interface LoginResult {
 }
 
 export class AuthService {
-  constructor(private readonly deps: AuthServiceDeps) {}
+  private readonly tokens: ApiTokenRepository;
+
+  constructor(private readonly deps: AuthServiceDeps) {
+    this.tokens = deps.tokens;
+  }
 
   private now(): Date {
     return this.deps.clock.now();
@@ -579,7 +586,10 @@ export class AuthService {
     await this.deps.users.addHistory(trx, user.tenantId, user.id, hash, now);
   }
 
-  /** Interactive change (AC-16): current + new + confirmation; ends every other session of the user. */
+  /**
+   * Interactive change (AC-16): current + new + confirmation; ends every other session of the user
+   * and every API token, which may have been taken with the old password (AC-15).
+   */
   async changePassword(
     p: Principal,
     input: { currentPassword: string; newPassword: string; confirmPassword: string },
@@ -610,13 +620,15 @@ export class AuthService {
     }
     return this.deps.database.transaction(async (trx): Promise<NextStep> => {
       await this.storePassword(trx, user, pw);
-      const ended = await this.deps.sessions.revoke(trx, user.tenantId, user.id, this.now().toISOString(), 'password_changed', {
+      const now = this.now().toISOString();
+      const ended = await this.deps.sessions.revoke(trx, user.tenantId, user.id, now, 'password_changed', {
         exceptId: p.session.id,
       });
+      const tokensRevoked = await this.tokens.revokeAllForUser(trx, user.tenantId, user.id, now);
       await this.deps.audit.append(trx, p.actor, {
         action: 'auth.password_changed',
         target: { type: 'user', id: user.id },
-        details: { forced: p.session.stage === 'password_change', otherSessionsEnded: ended },
+        details: { forced: p.session.stage === 'password_change', otherSessionsEnded: ended, tokensRevoked },
       });
       if (p.session.stage === 'password_change') {
         return this.finishLogin(trx, p.actor, { ...user, mustChangePassword: false }, p.session, p.settings, 'password_change');
@@ -671,16 +683,16 @@ export class AuthService {
       await this.storePassword(trx, user, pw);
       await this.deps.users.update(trx, tenant.id, user.id, { failed_attempts: 0, locked_until: null });
       // A reset replaces a password that may be known to someone else: every session signed in
-      // with it ends, as after a password change (AC-16).
-      const ended =
-        row.purpose === 'reset'
-          ? await this.deps.sessions.revoke(trx, tenant.id, user.id, this.now().toISOString(), 'password_reset')
-          : 0;
+      // with it and every API token ends, as after a password change (AC-16, AC-15).
+      const now = this.now().toISOString();
+      const reset = row.purpose === 'reset';
+      const ended = reset ? await this.deps.sessions.revoke(trx, tenant.id, user.id, now, 'password_reset') : 0;
+      const tokensRevoked = reset ? await this.tokens.revokeAllForUser(trx, tenant.id, user.id, now) : 0;
       const actor = this.actorFor(origin, tenant.id, user);
       await this.deps.audit.append(trx, actor, {
         action: 'user.setup_completed',
         target: { type: 'user', id: user.id },
-        details: { purpose: row.purpose, sessionsEnded: ended },
+        details: { purpose: row.purpose, sessionsEnded: ended, tokensRevoked },
       });
       const hasTotp = await this.hasSecondFactor(tenant.id, user.id, trx);
       const stage: SessionStage = hasTotp ? 'mfa' : this.mfaRequired(user, settings) ? 'mfa_enroll' : 'full';

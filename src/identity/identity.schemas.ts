@@ -113,6 +113,8 @@ export const UserDto = z.object({
   createdAt: z.string(),
   createdBy: z.string().nullable(),
   approvedBy: z.string().nullable(),
+  /** Under the two-person rule: the admin whose setup/reset link request for this admin awaits another admin's approval. */
+  linkRequestedBy: z.string().nullable(),
 });
 export type UserDto = z.infer<typeof UserDto>;
 export const UsersReply = z.object({ users: z.array(UserDto) });

@@ -1,7 +1,11 @@
 /**
  * User lifecycle (AC-01, AC-02, AC-05): requested → active → suspended → deleted (tombstoned; the
  * login ID is never reused). With the tenant's two-person rule, a user created by one admin stays
- * `requested` until another admin approves. Every transition is audited with actor and approver.
+ * `requested` until another admin approves, and a setup or reset link for another tenant admin is
+ * held until another admin approves it (the approver receives it, as for a registration), so no
+ * single admin can take over a second admin account. Every transition is audited with actor and
+ * approver. Every compromise response (suspension, deletion, MFA reset, a demanded password
+ * change) ends the user's sessions and API tokens in the same transaction (AC-15, HR-07).
  */
 import type { Transaction } from 'kysely';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -13,6 +17,7 @@ import type { Database, Executor } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { Role } from '../tenants/tenant-settings.js';
+import type { ApiTokenRepository } from './api-token.repository.js';
 import { LoginId } from './identity.schemas.js';
 import type { MfaRepository } from './mfa.repository.js';
 import type { SessionRepository } from './session.repository.js';
@@ -26,6 +31,8 @@ export interface UserAdminServiceDeps {
   users: UserRepository;
   mfa: MfaRepository;
   sessions: SessionRepository;
+  /** API tokens, revoked with the sessions (AC-15, HR-07). */
+  tokens: ApiTokenRepository;
   policy: TenantPolicyService;
   /**
    * Runs in the transaction that suspends or deletes a user: hands their responsibilities (folders
@@ -44,6 +51,8 @@ export type DepartureHook = (
 export interface UserSummary extends User {
   locked: boolean;
   mfaEnrolled: boolean;
+  /** The admin whose request for a setup/reset link waits for another admin's approval (AC-01). */
+  linkRequestedBy: string | null;
 }
 
 export interface CreateUserInput {
@@ -54,7 +63,30 @@ export interface CreateUserInput {
 }
 
 export class UserAdminService {
-  constructor(private readonly deps: UserAdminServiceDeps) {}
+  private readonly tokens: ApiTokenRepository;
+
+  constructor(private readonly deps: UserAdminServiceDeps) {
+    this.tokens = deps.tokens;
+  }
+
+  /** Runs `fn` in the caller's transaction when there is one (a query outside it would wait forever on SQLite). */
+  private inTransaction<T>(trx: Transaction<DB> | undefined, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return trx ? fn(trx) : this.deps.database.transaction(fn);
+  }
+
+  /** Ends every session and API token of the user (a compromise response, HR-07); returns the counts for the audit event. */
+  private async endAccess(
+    trx: Transaction<DB>,
+    tenantId: string,
+    userId: string,
+    at: string,
+    reason: string,
+  ): Promise<{ sessionsEnded: number; tokensRevoked: number }> {
+    return {
+      sessionsEnded: await this.deps.sessions.revoke(trx, tenantId, userId, at, reason),
+      tokensRevoked: await this.tokens.revokeAllForUser(trx, tenantId, userId, at),
+    };
+  }
 
   private nowIso(): string {
     return this.deps.clock.now().toISOString();
@@ -67,12 +99,14 @@ export class UserAdminService {
 
   /** Inside a transaction pass it as `exec`: on SQLite a query outside the open transaction would wait for it forever. */
   private async summary(u: User, exec?: Executor): Promise<UserSummary> {
+    const held = u.state === 'active' ? await this.deps.users.heldSetupLink(u.tenantId, u.id, this.nowIso(), exec) : undefined;
     return {
       ...u,
       locked: u.lockedUntil !== null && u.lockedUntil > this.nowIso(),
       mfaEnrolled:
         Boolean((await this.deps.mfa.totp(u.tenantId, u.id, exec))?.confirmed_at) ||
         (await this.deps.mfa.passkeyCount(u.tenantId, u.id, exec)) > 0,
+      linkRequestedBy: held?.requestedBy ?? null,
     };
   }
 
@@ -161,10 +195,15 @@ export class UserAdminService {
     return token;
   }
 
-  /** Second admin's approval under the two-person rule (AC-01): never the requester. */
+  /**
+   * Second admin's approval under the two-person rule (AC-01), never by the requester: of a
+   * requested user, or of a link held for an active admin (see `reissueSetupLink`). Either way the
+   * approver receives the setup link.
+   */
   async approve(actor: Actor, userId: string): Promise<{ user: UserSummary; setupToken: string }> {
     return this.deps.database.transaction(async (trx) => {
       const u = await this.require(actor.tenantId, userId, trx);
+      if (u.state === 'active') return this.approveHeldLink(trx, actor, u);
       if (u.state !== 'requested') throw new AppError('user.invalid_state');
       if (u.createdBy === actor.id) throw new AppError('user.self_approval');
       await this.deps.users.update(trx, actor.tenantId, userId, {
@@ -182,12 +221,29 @@ export class UserAdminService {
     });
   }
 
+  private async approveHeldLink(trx: Transaction<DB>, actor: Actor, u: User): Promise<{ user: UserSummary; setupToken: string }> {
+    const now = this.nowIso();
+    const held = await this.deps.users.heldSetupLink(actor.tenantId, u.id, now, trx);
+    if (!held) throw new AppError('user.invalid_state');
+    if (held.requestedBy === actor.id) throw new AppError('user.self_approval');
+    if (!(await this.deps.users.consumeSetupToken(trx, actor.tenantId, held.key, now))) throw new AppError('user.invalid_state');
+    const purpose = u.passwordHash ? 'reset' : 'setup';
+    await this.deps.audit.append(trx, actor, {
+      action: 'user.setup_link_approved',
+      target: { type: 'user', id: u.id },
+      details: { purpose, requestedBy: held.requestedBy, approvedBy: actor.id },
+    });
+    const setupToken = await this.issueSetupLink(trx, actor, actor.tenantId, u.id, purpose);
+    return { user: await this.summary(u, trx), setupToken };
+  }
+
   async reject(actor: Actor, userId: string): Promise<UserSummary> {
     return this.transition(actor, userId, ['requested'], 'deleted', 'user.rejected');
   }
 
-  async suspend(actor: Actor, userId: string, reassignTo?: string): Promise<UserSummary> {
-    return this.transition(actor, userId, ['active'], 'suspended', 'user.suspended', reassignTo);
+  /** Suspends an active user; inside `trx` when given (an access-review decision records itself with it). */
+  async suspend(actor: Actor, userId: string, reassignTo?: string, trx?: Transaction<DB>): Promise<UserSummary> {
+    return this.transition(actor, userId, ['active'], 'suspended', 'user.suspended', reassignTo, trx);
   }
 
   async reactivate(actor: Actor, userId: string): Promise<UserSummary> {
@@ -206,8 +262,9 @@ export class UserAdminService {
     to: User['state'],
     action: string,
     reassignTo?: string,
+    outer?: Transaction<DB>,
   ): Promise<UserSummary> {
-    return this.deps.database.transaction(async (trx) => {
+    return this.inTransaction(outer, async (trx) => {
       const u = await this.require(actor.tenantId, userId, trx);
       if (!from.includes(u.state)) throw new AppError('user.invalid_state');
       if (
@@ -227,8 +284,8 @@ export class UserAdminService {
       if (to !== 'active' && this.deps.departure) {
         await this.deps.departure(trx, actor, userId, { reassignTo, automatic: actor.type === 'system' });
       }
-      let ended = 0;
-      if (to !== 'active') ended = await this.deps.sessions.revoke(trx, actor.tenantId, userId, now, action);
+      // Reactivation brings back neither sessions nor API tokens: they ended for good (HR-07).
+      const ended = to !== 'active' ? await this.endAccess(trx, actor.tenantId, userId, now, action) : null;
       if (to === 'deleted') {
         await this.deps.mfa.deleteTotp(trx, actor.tenantId, userId);
         await this.deps.mfa.deleteAllPasskeys(trx, actor.tenantId, userId);
@@ -237,7 +294,7 @@ export class UserAdminService {
       await this.deps.audit.append(trx, actor, {
         action,
         target: { type: 'user', id: userId },
-        details: { from: u.state, to, sessionsEnded: ended },
+        details: { from: u.state, to, sessionsEnded: ended?.sessionsEnded ?? 0, tokensRevoked: ended?.tokensRevoked ?? 0 },
       });
       return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!, trx);
     });
@@ -260,7 +317,7 @@ export class UserAdminService {
     });
   }
 
-  /** Removes the user's TOTP and recovery codes and ends their sessions; they enrol again at next sign-in. */
+  /** Removes the user's TOTP and recovery codes and ends their sessions and API tokens; they enrol again at next sign-in. */
   async resetMfa(actor: Actor, userId: string): Promise<UserSummary> {
     return this.deps.database.transaction(async (trx) => {
       const u = await this.require(actor.tenantId, userId, trx);
@@ -270,39 +327,64 @@ export class UserAdminService {
       await this.deps.mfa.deleteAllPasskeys(trx, actor.tenantId, userId);
       await this.deps.mfa.replaceRecoveryCodes(trx, actor.tenantId, userId, [], now);
       await this.deps.users.update(trx, actor.tenantId, userId, { mfa_reset_at: now, updated_at: now });
-      const ended = await this.deps.sessions.revoke(trx, actor.tenantId, userId, now, 'mfa_reset');
+      const ended = await this.endAccess(trx, actor.tenantId, userId, now, 'mfa_reset');
       await this.deps.audit.append(trx, actor, {
         action: 'auth.mfa_reset',
         target: { type: 'user', id: userId },
-        details: { sessionsEnded: ended },
+        details: ended,
       });
       return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!, trx);
     });
   }
 
-  /** Forces a password change at the next sign-in (suspected compromise, AC-17) and ends sessions. */
+  /** Forces a password change at the next sign-in (suspected compromise, AC-17) and ends sessions and API tokens. */
   async requirePasswordChange(actor: Actor, userId: string): Promise<UserSummary> {
     return this.deps.database.transaction(async (trx) => {
       const u = await this.require(actor.tenantId, userId, trx);
       if (u.state !== 'active') throw new AppError('user.invalid_state');
       const now = this.nowIso();
       await this.deps.users.update(trx, actor.tenantId, userId, { must_change_password: 1, updated_at: now });
-      const ended = await this.deps.sessions.revoke(trx, actor.tenantId, userId, now, 'password_change_required');
+      const ended = await this.endAccess(trx, actor.tenantId, userId, now, 'password_change_required');
       await this.deps.audit.append(trx, actor, {
         action: 'user.password_change_required',
         target: { type: 'user', id: userId },
-        details: { sessionsEnded: ended },
+        details: ended,
       });
       return this.summary((await this.deps.users.findById(actor.tenantId, userId, trx))!, trx);
     });
   }
 
-  /** A new one-time link replacing the password (admin-assisted reset); earlier links stop working. */
-  async reissueSetupLink(actor: Actor, userId: string): Promise<{ user: UserSummary; setupToken: string }> {
+  /**
+   * A new one-time link replacing the password (admin-assisted reset); earlier links stop working.
+   * Under the two-person rule a link for another tenant admin is not handed to the admin who asks:
+   * the request is held (`setupToken` null) until a different admin approves it and receives the
+   * link (AC-01). Otherwise one admin could reset a second admin's MFA, take their reset link and
+   * become them, and so approve their own requests.
+   */
+  async reissueSetupLink(actor: Actor, userId: string): Promise<{ user: UserSummary; setupToken: string | null }> {
+    const settings = await this.deps.policy.get(actor.tenantId);
     return this.deps.database.transaction(async (trx) => {
       const u = await this.require(actor.tenantId, userId, trx);
       if (u.state !== 'active') throw new AppError('user.invalid_state');
-      const setupToken = await this.issueSetupLink(trx, actor, actor.tenantId, userId, u.passwordHash ? 'reset' : 'setup');
+      const purpose = u.passwordHash ? 'reset' : 'setup';
+      if (settings.twoPersonRule && u.role === 'tenant_admin' && u.id !== actor.id) {
+        const now = this.deps.clock.now();
+        await this.deps.users.holdSetupLink(trx, {
+          tenant_id: actor.tenantId,
+          user_id: userId,
+          requested_by: actor.id ?? actor.type,
+          purpose,
+          expires_at: new Date(now.getTime() + SETUP_LINK_TTL_MS).toISOString(),
+          created_at: now.toISOString(),
+        });
+        await this.deps.audit.append(trx, actor, {
+          action: 'user.setup_link_requested',
+          target: { type: 'user', id: userId },
+          details: { purpose, twoPersonRule: true },
+        });
+        return { user: await this.summary(u, trx), setupToken: null };
+      }
+      const setupToken = await this.issueSetupLink(trx, actor, actor.tenantId, userId, purpose);
       return { user: await this.summary(u, trx), setupToken };
     });
   }

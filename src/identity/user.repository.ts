@@ -1,6 +1,10 @@
 import type { Executor } from '../db/database.js';
 import type { UsersTable, UserState } from '../db/schema.js';
 import type { Role } from '../tenants/tenant-settings.js';
+import { randomId } from '../crypto/primitives.js';
+
+/** Key prefix of a link request held for approval; a real link's key is a SHA-256 hex and never has it. */
+const HELD_LINK_PREFIX = 'held:';
 
 export interface User {
   id: string;
@@ -193,7 +197,54 @@ export class UserRepository {
   }
 
   async findSetupToken(tokenHash: string, exec: Executor = this.db) {
-    return exec.selectFrom('setup_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    return exec
+      .selectFrom('setup_tokens')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .where('token_hash', 'not like', `${HELD_LINK_PREFIX}%`)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Records a setup or reset link held for a second admin's approval (two-person rule, AC-01): a
+   * `setup_tokens` row whose key is no token's hash but `held:<requesting admin>:<random>`, so no
+   * link exists until the approval issues one. Like a new link it replaces any unused earlier one.
+   */
+  async holdSetupLink(
+    trx: Executor,
+    row: {
+      tenant_id: string;
+      user_id: string;
+      requested_by: string;
+      purpose: 'setup' | 'reset';
+      expires_at: string;
+      created_at: string;
+    },
+  ): Promise<void> {
+    const { requested_by, ...rest } = row;
+    await this.insertSetupToken(trx, { ...rest, token_hash: `${HELD_LINK_PREFIX}${requested_by}:${randomId()}` });
+  }
+
+  /** The unexpired link request waiting for approval for this user, with the admin who asked for it. */
+  async heldSetupLink(
+    tenantId: string,
+    userId: string,
+    now: string,
+    exec: Executor = this.db,
+  ): Promise<{ key: string; requestedBy: string; expiresAt: string } | undefined> {
+    const row = await exec
+      .selectFrom('setup_tokens')
+      .select(['token_hash', 'expires_at'])
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('token_hash', 'like', `${HELD_LINK_PREFIX}%`)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const requestedBy = row.token_hash.slice(HELD_LINK_PREFIX.length).split(':')[0]!;
+    return { key: row.token_hash, requestedBy, expiresAt: row.expires_at };
   }
 
   /** Marks a setup link used; false if it was already used (a concurrent second use loses). */

@@ -447,9 +447,7 @@ describe('identity in the browser', () => {
     await userAction(page, 'suzuki', '承認');
     const error = page.getByTestId('admin-error');
     await error.waitFor();
-    expect(await error.textContent()).toContain(
-      '登録を依頼した管理者本人は承認できません。もう一人の管理者に承認を依頼してください。',
-    );
+    expect(await error.textContent()).toContain('依頼した管理者本人は承認できません。もう一人の管理者に承認を依頼してください。');
     expect(await userRow(page, 'suzuki').getByTestId('state-badge').textContent()).toBe('承認待ち');
 
     const created = await runKura(['user', 'create', '--tenant', TENANT, '--login', 'admin2', '--role', 'tenant_admin'], {

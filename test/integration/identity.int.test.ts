@@ -1126,6 +1126,174 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect((await later.get('/api/v1/me')).body.mfaResetSinceLastLogin).toBe(false);
   });
 
+  /** Switches API tokens on for the LGWAN zone (AC-06). */
+  async function allowTokens(tenantId: TenantId, extra: Record<string, unknown> = {}): Promise<void> {
+    const s = await k.services.tenantPolicy.get(tenantId);
+    await k.services.tenantPolicy.update(systemActor(tenantId), {
+      ...s,
+      ...extra,
+      features: { ...s.features, lgwan: { ...s.features.lgwan, api_tokens: true } },
+    });
+  }
+
+  /** A new `me:read` API token of `m`, created from a fresh session after a step-up. */
+  async function tokenFor(m: Member): Promise<string> {
+    const c = await signIn(m);
+    expect((await c.post('/api/v1/auth/step-up', { code: code(m.secret!) })).status).toBe(204);
+    nextStep();
+    const r = await c.post('/api/v1/me/tokens', { name: 'sync', scopes: ['me:read'] });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return r.body.token as string;
+  }
+
+  const bearerMe = (token: string) => lgwan.inject({ url: '/api/v1/me', headers: { authorization: `Bearer ${token}` } });
+
+  async function stepUp(c: Client, m: Member): Promise<void> {
+    expect((await c.post('/api/v1/auth/step-up', { code: code(m.secret!) })).status).toBe(204);
+    nextStep();
+  }
+
+  async function eventDetails(tenantId: string, action: string): Promise<Record<string, unknown>> {
+    const e = (await k.services.auditRepository.latestEvents(tenantId, 10)).find((x) => x.action === action);
+    expect(e, action).toBeDefined();
+    return JSON.parse(e!.details) as Record<string, unknown>;
+  }
+
+  it('ends a user’s API tokens with every compromise response: admin password-change demand, MFA reset, suspension, password change and reset [AC-15] [HR-07] [AC-16]', async () => {
+    const t = await newTenant();
+    await allowTokens(t.id);
+    const admin = await member(t, 'tenant_admin');
+    const ac = await signIn(admin);
+    const adminActions = [
+      ['require-password-change', 'user.password_change_required'],
+      ['reset-mfa', 'auth.mfa_reset'],
+      ['suspend', 'user.suspended'],
+    ] as const;
+    for (const [action, event] of adminActions) {
+      const m = await member(t);
+      const token = await tokenFor(m);
+      expect((await bearerMe(token)).statusCode).toBe(200);
+      await stepUp(ac, admin);
+      const r = await ac.post(`/api/v1/admin/users/${m.id}/${action}`);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect((await bearerMe(token)).statusCode, action).toBe(401);
+      expect(await eventDetails(t.id, event)).toMatchObject({ tokensRevoked: 1 });
+      if (action === 'suspend') {
+        // Reactivating the account does not bring the token back.
+        expect((await ac.post(`/api/v1/admin/users/${m.id}/reactivate`)).status).toBe(200);
+        expect((await bearerMe(token)).statusCode).toBe(401);
+      }
+    }
+
+    // The user changes the password: every token ends with the old password.
+    const own = await member(t);
+    const ownToken = await tokenFor(own);
+    const oc = await signIn(own);
+    const changed = await oc.post('/api/v1/auth/password', {
+      currentPassword: own.password,
+      newPassword: 'maple-orbit-canyon',
+      confirmPassword: 'maple-orbit-canyon',
+    });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect((await bearerMe(ownToken)).statusCode).toBe(401);
+    expect(await eventDetails(t.id, 'auth.password_changed')).toMatchObject({ tokensRevoked: 1 });
+
+    // A password reset through a setup link.
+    const reset = await member(t);
+    const resetToken = await tokenFor(reset);
+    await stepUp(ac, admin);
+    const link = await ac.post(`/api/v1/admin/users/${reset.id}/setup-link`);
+    expect(link.status, JSON.stringify(link.body)).toBe(200);
+    const done = await new Client(lgwan).post('/api/v1/auth/setup/complete', {
+      token: tokenOf(link.body.setupUrl),
+      password: 'lantern-cobalt-meadow',
+      confirmPassword: 'lantern-cobalt-meadow',
+    });
+    expect(done.status, JSON.stringify(done.body)).toBe(200);
+    expect((await bearerMe(resetToken)).statusCode).toBe(401);
+    expect(await eventDetails(t.id, 'user.setup_completed')).toMatchObject({ purpose: 'reset', tokensRevoked: 1 });
+  });
+
+  it('refuses API tokens while their owner’s password has expired [AC-15] [AC-17]', async () => {
+    const t = await newTenant();
+    const base = await k.services.tenantPolicy.get(t.id);
+    await allowTokens(t.id, { password: { ...base.password, validityDays: 30 } });
+    const m = await member(t);
+    const token = await tokenFor(m);
+    expect((await bearerMe(token)).statusCode).toBe(200);
+    clock.advance(31 * 86_400_000);
+    const r = await bearerMe(token);
+    expect(r.statusCode).toBe(403);
+    expect(r.json().error.code).toBe('auth.password_change_required');
+  });
+
+  it('a revoking review decision suspends in the same step as it is recorded; a user outside the review is 404 and stays active [AC-04] [HR-07]', async () => {
+    const t = await newTenant();
+    await allowTokens(t.id);
+    const admin = await member(t, 'tenant_admin');
+    const listed = await member(t);
+    const listedToken = await tokenFor(listed);
+    const c = await signIn(admin);
+    await stepUp(c, admin);
+    const review = await c.post('/api/v1/admin/access-reviews');
+    expect(review.status, JSON.stringify(review.body)).toBe(201);
+    const late = await member(t); // joins after the snapshot
+    const outside = await c.post(`/api/v1/admin/access-reviews/${review.body.id}/items/${late.id}`, { decision: 'revoked' });
+    expect([outside.status, outside.body.error.code]).toEqual([404, 'user.not_found']);
+    expect((await late.client.get('/api/v1/me')).status).toBe(200);
+    expect(await k.services.auditRepository.countByAction(t.id, 'user.suspended')).toBe(0);
+
+    expect(
+      (await c.post(`/api/v1/admin/access-reviews/${review.body.id}/items/${listed.id}`, { decision: 'revoked' })).status,
+    ).toBe(204);
+    expect((await listed.client.get('/api/v1/me')).status).toBe(401);
+    expect((await bearerMe(listedToken)).statusCode).toBe(401);
+    const ev = await k.services.auditRepository.latestEvents(t.id, 2);
+    expect(ev.map((e) => [e.action, e.target_id])).toEqual([
+      ['access_review.decided', listed.id],
+      ['user.suspended', listed.id],
+    ]);
+  });
+
+  it('under the two-person rule a reset link for another admin waits for a second admin, who receives it, never the requester [AC-01]', async () => {
+    const t = await newTenant({ twoPersonRule: true });
+    const a = await member(t, 'tenant_admin');
+    const b = await member(t, 'tenant_admin');
+    const c = await member(t, 'tenant_admin');
+    const staff = await member(t);
+    const ac = await signIn(a);
+    await stepUp(ac, a);
+    const held = await ac.post(`/api/v1/admin/users/${b.id}/setup-link`);
+    expect(held.status, JSON.stringify(held.body)).toBe(200);
+    expect(held.body.setupUrl).toBeUndefined();
+    expect(held.body.user).toMatchObject({ id: b.id, linkRequestedBy: a.id });
+    expect(await lastEvent(t.id)).toMatchObject({ action: 'user.setup_link_requested', actor_id: a.id, target_id: b.id });
+    // Asking again or approving it oneself does not hand the link over.
+    expect((await ac.post(`/api/v1/admin/users/${b.id}/setup-link`)).body.setupUrl).toBeUndefined();
+    const self = await ac.post(`/api/v1/admin/users/${b.id}/approve`);
+    expect([self.status, self.body.error.code]).toEqual([409, 'user.self_approval']);
+    // A staff member's link is not held, nor an admin's own.
+    expect((await ac.post(`/api/v1/admin/users/${staff.id}/setup-link`)).body.setupUrl).toMatch(/#token=/);
+    expect((await (await signIn(b)).get('/api/v1/me')).status).toBe(200); // nothing happened to B yet
+
+    const cc = await signIn(c);
+    await stepUp(cc, c);
+    const listed = (await cc.get('/api/v1/admin/users')).body.users.find((u: { id: string }) => u.id === b.id);
+    expect(listed.linkRequestedBy).toBe(a.id);
+    const approved = await cc.post(`/api/v1/admin/users/${b.id}/approve`);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    expect(approved.body.setupUrl).toMatch(/^https:\/\/localhost:\d+\/setup#token=[A-Za-z0-9_-]{43}$/);
+    expect(approved.body.user).toMatchObject({ state: 'active', linkRequestedBy: null });
+    expect(await eventDetails(t.id, 'user.setup_link_approved')).toMatchObject({ requestedBy: a.id, approvedBy: c.id });
+    expect((await cc.post(`/api/v1/admin/users/${b.id}/approve`)).body.error.code).toBe('user.invalid_state');
+    const done = await new Client(lgwan).post('/api/v1/auth/setup/complete', {
+      token: tokenOf(approved.body.setupUrl),
+      password: 'lantern-cobalt-meadow',
+      confirmPassword: 'lantern-cobalt-meadow',
+    });
+    expect([done.status, done.body.next]).toEqual([200, 'mfa']);
+  });
+
   it('keeps every tenant chain verifiable after all of this [LOG-02]', async () => {
     for (const t of await k.services.tenants.list()) {
       const r = await k.services.auditVerify.verifyTenant(t.id);

@@ -97,6 +97,8 @@ export function AdminUsersPage() {
         kind: 'success',
         message: t(`admin.users.done.${action}`, { name: result.user.displayName }),
         setupUrl: result.setupUrl,
+        // Two-person rule: a link for another admin waits for a second admin's approval.
+        pending: action === 'setup-link' && !result.setupUrl,
         heir,
       });
       setConfirming(null);

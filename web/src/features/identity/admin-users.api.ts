@@ -17,6 +17,8 @@ export interface AdminUser {
   createdAt: string;
   createdBy: string | null;
   approvedBy: string | null;
+  /** Two-person rule: the admin whose setup-link request for this admin awaits another admin's approval (AC-01). */
+  linkRequestedBy?: string | null;
 }
 
 /** Row actions; each is `POST /api/v1/admin/users/:id/<action>` except delete. */
@@ -35,7 +37,10 @@ export type UserAction = (typeof USER_ACTIONS)[number];
 
 export interface UserActionResult {
   user: AdminUser;
-  /** A new one-time setup link (create without two-person rule, approve, setup-link). */
+  /**
+   * A new one-time setup link (create without two-person rule, approve, setup-link). Absent after
+   * setup-link for another admin under the two-person rule: the link waits for a second admin.
+   */
   setupUrl?: string;
 }
 
@@ -98,6 +103,8 @@ export function actionsFor(user: AdminUser): UserAction[] {
       return ['approve', 'reject'];
     case 'active':
       return [
+        // A setup-link request held under the two-person rule; the server refuses the requester (user.self_approval).
+        ...(user.linkRequestedBy ? (['approve'] as const) : []),
         ...(user.locked ? (['unlock'] as const) : []),
         'require-password-change',
         ...(user.mfaEnrolled ? (['reset-mfa'] as const) : []),

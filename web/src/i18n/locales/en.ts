@@ -1851,8 +1851,7 @@ export const en: Messages = {
     'user.not_found': 'The user was not found.',
     'user.login_taken': 'This login ID is in use or was used before and cannot be used.',
     'user.invalid_state': 'This cannot be done in the user’s current state. Refresh the page to see the current state.',
-    'user.self_approval':
-      'The administrator who requested the registration cannot approve it. Ask another administrator to approve it.',
+    'user.self_approval': 'The administrator who made the request cannot approve it. Ask another administrator to approve it.',
     'user.last_admin': 'This is the only active administrator, so this cannot be done. Register another administrator first.',
     'auth.token_not_allowed': 'This API token cannot be used for this.',
     'auth.terms_required': 'Accept the acceptable-use notice before using the service.',
