@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDefaultConfig } from '../../src/app/bootstrap.js';
 import { runKura, startKura, type RunningKura } from '../support/cli.js';
 import { expectNoSeriousA11yViolations } from './support/a11y.js';
+import { askStepUpOnce } from './support/step-up.js';
 import { launchChromium, newContext } from './support/browser.js';
 import { Authenticator } from './support/people.js';
 import { ensureWebBuilt } from './support/web-ui.js';
@@ -759,16 +760,7 @@ describe('files in the browser', () => {
     await expectNoSeriousA11yViolations(page, 'keys page');
 
     // The first rotation request answers step_up_required (as after the policy's idle minutes).
-    await page.route(
-      '**/api/v1/admin/keys/rotate',
-      (route) =>
-        route.fulfill({
-          status: 403,
-          contentType: 'application/json',
-          body: JSON.stringify({ error: { code: 'auth.step_up_required', message: 'x', requestId: 'r' } }),
-        }),
-      { times: 1 },
-    );
+    await askStepUpOnce(page, '**/api/v1/admin/keys/rotate');
     await page.getByTestId('rotate-button').click();
     const confirm = page.getByTestId('confirm-dialog');
     expect(await confirm.getByRole('heading').textContent()).toBe('暗号鍵を更新しますか？');

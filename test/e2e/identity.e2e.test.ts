@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTP_PERIOD_S, totpCode, type TotpAlgorithm } from '../../src/crypto/totp.js';
 import { runKura, startKura, type RunningKura } from '../support/cli.js';
 import { expectNoSeriousA11yViolations } from './support/a11y.js';
+import { askStepUpOnce } from './support/step-up.js';
 import { launchChromium, newContext } from './support/browser.js';
 import { ensureWebBuilt } from './support/web-ui.js';
 
@@ -565,18 +566,7 @@ describe('identity in the browser', () => {
 
     // Step-up accepts the passkey: make a token request answer step_up_required once.
     await page.getByRole('navigation', { name: 'メインメニュー' }).getByRole('link', { name: 'アカウント設定' }).click();
-    await page.route(
-      '**/api/v1/me/tokens',
-      (route) =>
-        route.request().method() === 'POST'
-          ? route.fulfill({
-              status: 403,
-              contentType: 'application/json',
-              body: JSON.stringify({ error: { code: 'auth.step_up_required', message: 'x', requestId: 'r' } }),
-            })
-          : route.fallback(),
-      { times: 1 },
-    );
+    await askStepUpOnce(page, '**/api/v1/me/tokens', 'POST');
     const tokens = page.getByTestId('account-tokens');
     await field(tokens, 'トークンの名前').fill('集計スクリプト');
     await tokens.getByRole('button', { name: 'トークンを発行する' }).click();
@@ -594,16 +584,7 @@ describe('identity in the browser', () => {
 
     // Adding a further passkey needs a recent verification too (AC-13): the server asks for it
     // (made to answer so once, as after 10 idle minutes); closing the dialog leaves the reason shown.
-    await page.route(
-      '**/api/v1/auth/webauthn/register/options',
-      (route) =>
-        route.fulfill({
-          status: 403,
-          contentType: 'application/json',
-          body: JSON.stringify({ error: { code: 'auth.step_up_required', message: 'x', requestId: 'r' } }),
-        }),
-      { times: 1 },
-    );
+    await askStepUpOnce(page, '**/api/v1/auth/webauthn/register/options');
     const passkeys = page.getByTestId('account-passkeys');
     await passkeys.getByRole('button', { name: 'パスキーを登録する' }).click();
     const setup = passkeys.getByTestId('passkey-setup');
