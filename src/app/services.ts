@@ -395,6 +395,7 @@ export async function createServices(
     users: userRepository,
     metrics: metrics.malware,
     mail,
+    approvals,
   });
   const recovery = new RecoveryService({
     database,

@@ -99,6 +99,10 @@ export const ERROR_CODES = {
   },
   'approval.not_found': { status: 404, message: 'No such request.' },
   'approval.decided': { status: 409, message: 'This request has already been decided.' },
+  'approval.facts_changed': {
+    status: 409,
+    message: "The file's state or scan verdict changed after the request was filed; the request was cancelled.",
+  },
   'approval.same_person': { status: 403, message: 'A request must be approved by someone other than its requester.' },
   'approval.not_needed': { status: 409, message: 'This version needs no approval: it is not a file from the internet zone.' },
   'file.integrity_failed': {

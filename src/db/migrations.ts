@@ -793,6 +793,16 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0010_release_request_facts': {
+      async up(db: AnyDb) {
+        // MAL-03: what a release request was filed on (the version's state, hold reason, verdict and
+        // signature then), so a second administrator never approves it for different facts. Requests
+        // filed before this migration have none and can no longer be approved: they are filed anew.
+        for (const name of ['version_state', 'hold_reason', 'scan_result', 'scan_signature'] as const) {
+          await db.schema.alterTable('malware_approvals').addColumn(name, 'text').execute();
+        }
+      },
+    },
   };
 }
 

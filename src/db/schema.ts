@@ -536,10 +536,16 @@ export interface MalwareApprovalsTable {
   version_id: string;
   requested_by: string;
   reason: string;
-  state: 'pending' | 'approved' | 'rejected';
+  /** cancelled: closed without a decision because the version's state or verdict changed (MAL-03). */
+  state: 'pending' | 'approved' | 'rejected' | 'cancelled';
   decided_by: string | null;
   decided_at: string | null;
   created_at: string;
+  /** The version's state, hold reason, verdict and signature when the request was filed; null before migration 0010. */
+  version_state: string | null;
+  hold_reason: string | null;
+  scan_result: string | null;
+  scan_signature: string | null;
 }
 
 export interface MailOutboxTable {

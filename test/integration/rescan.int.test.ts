@@ -312,4 +312,84 @@ describe.runIf(clamdBinary)(`rescans on ${process.env.KURA_TEST_DB ?? 'sqlite'} 
       expect(n.filter((x) => x.kind === 'file.quarantined' && JSON.parse(x.params).fileId === id)).toHaveLength(0);
     }
   }, 90_000);
+
+  it('keeps a file released as a false positive when a rescan finds the same signature; a different signature quarantines it again [MAL-04, MAL-03]', async () => {
+    await freshMembers();
+    const same = `KURA-FALSEPOS-${process.pid}-${Date.now()}-REVIEWED`;
+    const renamed = `KURA-RENAMED-${process.pid}-${Date.now()}-DETECTION`;
+    const hex = (s: string) => Buffer.from(s).toString('hex');
+    /** Installs the false-positive signatures and waits until clamd answers with `expected` for the second file's content. */
+    const signatures = async (second: string, expected: RegExp) => {
+      writeFileSync(
+        join(dir, 'clamd', 'db', 'false-positive.ndb'),
+        `Kura.Test.FalsePositive:0:*:${hex(same)}\n${second}:0:*:${hex(renamed)}\n`,
+      );
+      expect(await ask(sup.socket, 'RELOAD')).toBe('RELOADING');
+      await expect
+        .poll(
+          async () => {
+            const v = await k.services.scanner.scan(Readable.from([Buffer.from(renamed)]));
+            return v.result === 'infected' ? v.signature : v.result;
+          },
+          { timeout: 30_000 },
+        )
+        .toMatch(expected);
+    };
+    await signatures('Kura.Test.Renamed.Old', /Kura\.Test\.Renamed\.Old/);
+    const reviewed = await upload('reviewed.txt', Buffer.from(`minutes ${same} end`));
+    const changed = await upload('changed.txt', Buffer.from(`minutes ${renamed} end`));
+    await runJobs();
+    const actor = { type: 'user' as const, id: admin.id, tenantId: tenant.id as TenantId };
+    for (const [id, signature] of [
+      [reviewed, /Kura\.Test\.FalsePositive/],
+      [changed, /Kura\.Test\.Renamed\.Old/],
+    ] as const) {
+      const latest = (await staff.client.get(`/api/v1/files/${id}`)).body.latest;
+      expect(latest).toMatchObject({ state: 'quarantined', scan: { signature: expect.stringMatching(signature) } });
+      await k.services.quarantine.release(actor, latest.id, '誤検知であることを確認済み（検出名を確認）');
+      expect((await staff.client.get(`/api/v1/files/${id}`)).body.latest.state).toBe('available');
+    }
+    await runJobs();
+
+    // A signature update: the first file's signature is unchanged, the second file is now found by another one.
+    await signatures('Kura.Test.Renamed.New', /Kura\.Test\.Renamed\.New/);
+    const versionIds = await Promise.all(
+      [reviewed, changed].map(async (id) => (await staff.client.get(`/api/v1/files/${id}`)).body.latest.id as string),
+    );
+    expect(await monitorAt(() => 6).check()).toMatchObject({ updated: true });
+    expect(await rescansFor(6)).toEqual(expect.arrayContaining(versionIds));
+    await runJobs();
+
+    const kept = (await staff.client.get(`/api/v1/files/${reviewed}`)).body.latest;
+    expect(kept).toMatchObject({
+      state: 'available',
+      scan: { signature: expect.stringMatching(/Kura\.Test\.FalsePositive/) },
+      released: { reason: expect.any(String) },
+    });
+    expect((await staff.client.get(`/api/v1/files/${reviewed}/content`)).status).toBe(200);
+    const again = (await staff.client.get(`/api/v1/files/${changed}`)).body.latest;
+    expect(again).toMatchObject({ state: 'quarantined', scan: { signature: expect.stringMatching(/Kura\.Test\.Renamed\.New/) } });
+
+    const events = await k.services.auditRepository.latestEvents(tenant.id, 300);
+    const of = (id: string, action: string) => events.filter((e) => e.target_id === id && e.action === action);
+    expect(of(reviewed, 'file.quarantined')).toHaveLength(1);
+    const rescanned = of(reviewed, 'file.rescanned');
+    expect(rescanned).toHaveLength(1);
+    expect(JSON.parse(rescanned[0]!.details)).toMatchObject({
+      result: 'infected',
+      signature: expect.stringMatching(/Kura\.Test\.FalsePositive/),
+      reviewed: true,
+    });
+    const requarantined = of(changed, 'file.quarantined');
+    expect(requarantined).toHaveLength(2);
+    expect(JSON.parse(requarantined[0]!.details)).toMatchObject({
+      rescan: true,
+      signature: expect.stringMatching(/Kura\.Test\.Renamed\.New/),
+    });
+    for (const who of [staff, admin]) {
+      const n = (await k.services.notifications.list(tenant.id, who.id)).filter((x) => x.kind === 'file.quarantined');
+      expect(n.filter((x) => JSON.parse(x.params).fileId === reviewed)).toHaveLength(1);
+      expect(n.filter((x) => JSON.parse(x.params).fileId === changed && JSON.parse(x.params).rescan === true)).toHaveLength(1);
+    }
+  }, 90_000);
 });

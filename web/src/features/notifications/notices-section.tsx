@@ -57,6 +57,8 @@ export function noticeText(t: TFunction, n: Notice): string {
       return t('notices.kinds.released', { file });
     case 'file.original_approved':
       return t('notices.kinds.originalApproved', { file });
+    case 'approval.cancelled':
+      return t('notices.kinds.releaseCancelled', { file });
     case 'approval.rejected': {
       const what = p.kind === 'release' ? t('notices.kinds.rejectedRelease') : t('notices.kinds.rejectedOriginal');
       const comment = str(p.comment).trim();

@@ -1559,6 +1559,7 @@ export const en: Messages = {
     },
     approvals: {
       pageTitle: 'Requests to decide (originals, releases)',
+      factsChanged: 'The scan verdict changed after the request',
       approverLead: 'Review requests from staff for originals, and approve or reject them.',
       title: 'Requests awaiting approval',
       lead: 'Releases from quarantine or hold (two-person rule) and requests for originals on the LGWAN zone. Nobody can approve their own request.',
@@ -1740,6 +1741,7 @@ export const en: Messages = {
       released: 'An administrator released {{file}} from quarantine or hold.',
       originalApproved: 'Your request for the original of {{file}} was approved. You can download it from the file details.',
       rejectedRelease: 'The request to release a file',
+      releaseCancelled: 'The release request for {{file}} was cancelled because its scan verdict changed.',
       rejectedOriginal: 'The request for an original',
       rejected: '{{what}} was rejected.',
       rejectedWithComment: '{{what}} was rejected (comment: {{comment}}).',
@@ -1796,6 +1798,8 @@ export const en: Messages = {
     'quarantine.release_pending': 'A release of this version is already waiting for a second administrator.',
     'approval.not_found': 'No such request.',
     'approval.decided': 'This request has already been decided.',
+    'approval.facts_changed':
+      "The file's state or scan verdict changed after the request was filed, so it cannot be approved; the request has been cancelled. Review the current verdict and file a new request if needed.",
     'approval.same_person': 'The requester cannot approve their own request; another administrator must approve it.',
     'approval.not_needed': 'This version came from the LGWAN zone; it needs no approval.',
     'file.not_available': 'This file is not available yet: it is waiting for the virus scan or has been quarantined.',

@@ -1555,6 +1555,7 @@ export const ja = {
     },
     approvals: {
       pageTitle: '承認待ち（原本・解除）',
+      factsChanged: '申請後に検査結果が変わりました',
       approverLead: '職員からの原本の取得の申請を確認し、承認または却下します。',
       title: '承認待ちの申請',
       lead: '隔離・保留の解除（二人承認）と、LGWAN 系での原本の取得の申請です。申請した本人は承認できません。',
@@ -1737,6 +1738,7 @@ export const ja = {
       released: '管理者が{{file}}の隔離・保留を解除しました。',
       originalApproved: '{{file}}の原本の取得が承認されました。ファイルの詳細から原本をダウンロードできます。',
       rejectedRelease: '隔離・保留の解除の申請',
+      releaseCancelled: '{{file}}の解除申請は、申請後に検査結果が変わったため取り消されました。',
       rejectedOriginal: '原本の取得の申請',
       rejected: '{{what}}が却下されました。',
       rejectedWithComment: '{{what}}が却下されました（コメント：{{comment}}）。',
@@ -1797,6 +1799,8 @@ export const ja = {
     'quarantine.release_pending': 'この版の解除は、すでに別の管理者の承認待ちです。',
     'approval.not_found': '該当する申請がありません。',
     'approval.decided': 'この申請はすでに処理済みです。',
+    'approval.facts_changed':
+      '申請後にファイルの状態または検査結果が変わったため、この申請は承認できません。申請は取り消されました。現在の検査結果を確認し、必要なら改めて申請してください。',
     'approval.same_person': '申請者本人は承認できません。別の管理者が承認してください。',
     'approval.not_needed': 'この版はインターネット系からのファイルではないため、承認は不要です。',
     'file.not_available': 'このファイルはまだ利用できません（ウイルス検査待ち、または隔離済み）。',
