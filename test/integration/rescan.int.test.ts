@@ -23,7 +23,7 @@ import type { Scanner } from '../../src/malware/scanner.js';
 import { SignatureMonitor } from '../../src/malware/signature-monitor.service.js';
 import { createTestKura, type TestKura } from '../support/kura.js';
 import { Members, multipartBody, type Member, type TestTenant } from '../support/members.js';
-import { zipOf } from '../support/office-fixtures.js';
+import { encryptedZip } from '../support/office-fixtures.js';
 
 const clamdBinary = process.env.KURA_TEST_CLAMD ? 'clamd' : null;
 const EICAR_HEX =
@@ -95,17 +95,6 @@ async function rescansFor(n: number): Promise<string[]> {
     .where('dedupe_key', 'like', `rescan:%:sig${n}`)
     .execute();
   return rows.map((r) => String((JSON.parse(r.payload) as { versionId: string }).versionId)).sort();
-}
-
-/** A stored zip whose one entry is flagged encrypted (general-purpose bit 0), as clamd sees a password-protected zip. */
-async function encryptedZip(): Promise<Buffer> {
-  const z = Buffer.from(await zipOf({ '議事録.txt': 'secret minutes' }));
-  for (let i = 0; i < z.length - 4; i++) {
-    const sig = z.readUInt32LE(i);
-    if (sig === 0x04034b50) z.writeUInt16LE(z.readUInt16LE(i + 6) | 1, i + 6);
-    if (sig === 0x02014b50) z.writeUInt16LE(z.readUInt16LE(i + 8) | 1, i + 8);
-  }
-  return z;
 }
 
 /** New members (the earlier test moved the clock a month on: the first ones' sessions have expired). */
