@@ -28,6 +28,34 @@ export class TenantPolicyService {
     return parseSettings(json);
   }
 
+  /**
+   * The two-person rule (AC-01) guards its own removal: an admin who turns it off only records a
+   * request (the rule stays on); a different admin turning it off within a week confirms it. The
+   * request is the server's to set: whatever the input says is replaced. System actors (the CLI,
+   * the provider's tooling) change it directly. Adjusts `next`; returns the audit event to write.
+   */
+  private twoPersonRuleChange(
+    actor: Actor,
+    before: TenantSettings,
+    next: TenantSettings,
+  ): { action: string; details: Record<string, unknown> } | null {
+    const pending = before.twoPersonRuleOffRequest;
+    const now = this.deps.clock.now();
+    const live = pending !== null && Date.parse(pending.at) > now.getTime() - TWO_PERSON_OFF_REQUEST_MS ? pending : null;
+    next.twoPersonRuleOffRequest = before.twoPersonRule ? live : null;
+    if (!(before.twoPersonRule && !next.twoPersonRule) || actor.type !== 'user') {
+      if (!next.twoPersonRule) next.twoPersonRuleOffRequest = null;
+      return null;
+    }
+    if (live && live.by !== actor.id) {
+      next.twoPersonRuleOffRequest = null;
+      return { action: 'tenant.two_person_rule_disabled', details: { requestedBy: live.by, approvedBy: actor.id } };
+    }
+    next.twoPersonRule = true;
+    next.twoPersonRuleOffRequest = live ?? { by: String(actor.id), at: now.toISOString() };
+    return live ? null : { action: 'tenant.two_person_rule_off_requested', details: { requestedBy: actor.id } };
+  }
+
   /** Replaces the settings (validated as a whole); records the changed top-level sections before and after. */
   async update(actor: Actor, input: unknown): Promise<TenantSettings> {
     const parsed = TenantSettings.safeParse(input);
@@ -53,6 +81,7 @@ export class TenantPolicyService {
       const json = await this.deps.tenants.settingsJson(actor.tenantId, trx);
       if (json === undefined) throw new AppError('tenant.not_found');
       const before = parseSettings(json);
+      const ruleEvent = this.twoPersonRuleChange(actor, before, next);
       // A changed acceptable-use text is a new version that every user accepts again (HR-03).
       if (next.acceptableUse.text !== before.acceptableUse.text && next.acceptableUse.version <= before.acceptableUse.version) {
         next.acceptableUse = { ...next.acceptableUse, version: before.acceptableUse.version + 1 };
@@ -62,6 +91,7 @@ export class TenantPolicyService {
       );
       if (changed.length === 0) return before;
       await this.deps.tenants.updateSettings(trx, actor.tenantId, JSON.stringify(next), this.deps.clock.now().toISOString());
+      if (ruleEvent) await this.deps.audit.append(trx, actor, { ...ruleEvent, target: { type: 'tenant', id: actor.tenantId } });
       await this.deps.audit.append(trx, actor, {
         action: 'tenant.settings_changed',
         target: { type: 'tenant', id: actor.tenantId },
@@ -75,6 +105,9 @@ export class TenantPolicyService {
     });
   }
 }
+
+/** Switching the two-person rule off takes a week at most to be confirmed by a second admin. */
+export const TWO_PERSON_OFF_REQUEST_MS = 7 * 86_400_000;
 
 /**
  * Long texts (the acceptable-use notice, a CA bundle) are recorded by their SHA-256 and length, so

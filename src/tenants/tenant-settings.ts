@@ -217,6 +217,12 @@ export const TenantSettings = z.object({
   ipRules: z.array(IpRule).max(100).default([]),
   /** Two-person rule for user registration (AC-01): the approver must differ from the requester. */
   twoPersonRule: z.boolean().default(false),
+  /**
+   * While the two-person rule is on, turning it off is itself a two-person decision: the first
+   * admin's request waits here (set by the server only, never from input) until another admin
+   * turns it off too, within a week.
+   */
+  twoPersonRuleOffRequest: z.object({ by: z.string(), at: z.string() }).nullable().default(null),
   /** Optional login banner shown before sign-in (AC-12). */
   loginBanner: z.string().max(2000).default(''),
   /** 利用上の注意 (HR-03): accepted by each user at first login and after each change; version 0 = none. */

@@ -542,6 +542,40 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     nextStep();
   });
 
+  it('the two-person rule guards its own removal: one admin only asks, a second admin turns it off [AC-01]', async () => {
+    const t = await newTenant({ twoPersonRule: true });
+    const [a, b] = [await member(t, 'tenant_admin', 'adm-c'), await member(t, 'tenant_admin', 'adm-d')];
+    const ac = await signIn(a);
+    await ac.post('/api/v1/auth/step-up', { code: code(a.secret!) });
+    nextStep();
+    const off = async (c: Client) => {
+      const policy = (await c.get('/api/v1/admin/policy')).body;
+      // Whatever a client sends as the pending request is ignored: only the server sets it.
+      const r = await c.req('PUT', '/api/v1/admin/policy', {
+        ...policy,
+        twoPersonRule: false,
+        twoPersonRuleOffRequest: { by: b.id, at: clock.now().toISOString() },
+      });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return r.body;
+    };
+    const asked = await off(ac);
+    expect(asked.twoPersonRule).toBe(true);
+    expect(asked.twoPersonRuleOffRequest).toMatchObject({ by: a.id });
+    // Still on: A's next registration waits for a second admin, and asking again changes nothing.
+    const created = await ac.post('/api/v1/admin/users', { loginId: 'Kato', displayName: '加藤 一', role: 'staff' });
+    expect(created.body.user.state).toBe('requested');
+    expect((await off(ac)).twoPersonRule).toBe(true);
+    const bc = await signIn(b);
+    await bc.post('/api/v1/auth/step-up', { code: code(b.secret!) });
+    nextStep();
+    const confirmed = await off(bc);
+    expect([confirmed.twoPersonRule, confirmed.twoPersonRuleOffRequest]).toEqual([false, null]);
+    const actions = (await k.services.auditRepository.latestEvents(t.id, 30)).map((e) => e.action);
+    expect(actions.filter((x) => x === 'tenant.two_person_rule_off_requested')).toHaveLength(1);
+    expect(actions).toContain('tenant.two_person_rule_disabled');
+  });
+
   it('keeps a user requested until a second admin approves under the two-person rule [AC-01]', async () => {
     const t = await newTenant({ twoPersonRule: true });
     const [a, b] = [await member(t, 'tenant_admin', 'adm-a'), await member(t, 'tenant_admin', 'adm-b')];

@@ -15,6 +15,8 @@ import { useDocumentTitle } from '../../app/use-document-title';
 import { Button } from '../../ui/button';
 import { Checkbox, Fieldset, RadioGroup, SelectField, TextareaField, TextField } from '../../ui/form';
 import { ErrorBanner, SuccessBanner } from '../../ui/messages';
+import { formatDateTime } from '../../i18n/format';
+import { currentLanguage } from '../../i18n/i18n';
 import { NotificationBanner } from '../../ui/notification-banner';
 import { PageHeading } from '../../ui/page-heading';
 import { ROLES, type Zone } from '../identity/identity.api';
@@ -243,6 +245,11 @@ function cidrLines(text: string): string[] {
 }
 
 type Errors = Partial<Record<string, string>>;
+
+/** A pending request to turn the two-person rule off, as the server records it. */
+function isOffRequest(v: unknown): v is { by: string; at: string } {
+  return typeof v === 'object' && v !== null && typeof (v as { at?: unknown }).at === 'string';
+}
 
 export function PolicyPage() {
   const { t } = useTranslation();
@@ -651,6 +658,20 @@ export function PolicyPage() {
           >
             {t('admin.policy.twoPersonRule')}
           </Checkbox>
+          {/* AC-01: turning the rule off waits for a second administrator (the server keeps it on until then). */}
+          {isOffRequest(form.loaded.twoPersonRuleOffRequest) && (
+            <NotificationBanner
+              tone="warning"
+              iconLabel={t('icon.warning')}
+              title={t('admin.policy.twoPersonRuleOffPending', {
+                at: formatDateTime(new Date(form.loaded.twoPersonRuleOffRequest.at), currentLanguage()),
+              })}
+              headingLevel="h3"
+              data-testid="two-person-off-pending"
+            >
+              <p>{t('admin.policy.twoPersonRuleOffPendingBody')}</p>
+            </NotificationBanner>
+          )}
         </Fieldset>
 
         <Fieldset legend={t('admin.policy.malware.title')} className={sectionBox} data-testid="policy-malware">

@@ -624,6 +624,9 @@ export const en: Messages = {
       registrationTitle: 'User registration',
       twoPersonRule: 'Registrations need approval by a second administrator (two-person rule)',
       twoPersonRuleHint: 'No setup link is issued until an administrator other than the requester approves.',
+      twoPersonRuleOffPending: 'Turning the two-person rule off was requested ({{at}})',
+      twoPersonRuleOffPendingBody:
+        'The rule stays on. It is turned off when an administrator other than the one who asked clears this box and saves within a week.',
       bannerTitle: 'Login banner',
       loginBanner: 'Notice shown on the sign-in page',
       loginBannerHint:

@@ -624,6 +624,9 @@ export const ja = {
       registrationTitle: '利用者の登録',
       twoPersonRule: '利用者の登録に、もう一人の管理者の承認を必要とする（二人承認）',
       twoPersonRuleHint: '登録を依頼した管理者とは別の管理者が承認するまで、設定用リンクは発行されません。',
+      twoPersonRuleOffPending: '二人承認の無効化が依頼されています（{{at}}）',
+      twoPersonRuleOffPendingBody:
+        '二人承認は有効のままです。依頼した管理者とは別の管理者が、1 週間以内にこのチェックを外して保存すると無効になります。',
       bannerTitle: 'ログインバナー',
       loginBanner: 'ログイン画面に表示するお知らせ',
       loginBannerHint:
