@@ -803,6 +803,13 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         }
       },
     },
+    '0011_file_versions_created': {
+      async up(db: AnyDb) {
+        // MAL-04: the rescan walks every tenant's available versions newest first in keyset pages
+        // (created_at, id); without this index each page sorts the whole table.
+        await db.schema.createIndex('file_versions_created').on('file_versions').columns(['created_at', 'id']).execute();
+      },
+    },
   };
 }
 

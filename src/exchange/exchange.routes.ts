@@ -46,7 +46,12 @@ const ApproversBody = z.object({
   approvers: z.array(z.object({ userId: z.uuid(), deputy: z.boolean().default(false) })).max(50),
 });
 /** Link tokens are 43 base64url characters (256 bits); anything else cannot be one. */
-const TokenParams = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{43}$/) });
+const LINK_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/**
+ * The path only bounds the token's length: a malformed token is then refused like every other
+ * unusable link (404 exchange.not_found, TLS-03), not with a 400 that tells it apart.
+ */
+const TokenParams = z.object({ token: z.string().max(256) });
 const STAFF = ['tenant_admin', 'approver', 'staff'] as const;
 
 export async function registerExchangeRoutes(app: FastifyInstance, services: Services): Promise<void> {
@@ -134,13 +139,16 @@ export async function registerExchangeRoutes(app: FastifyInstance, services: Ser
   );
 
   // ---- outside parties (internet zone; the services answer 404 elsewhere) ----
-  const creds = (req: FastifyRequest, token: string): LinkCredentials => ({
-    token,
-    session: req.cookies[sessionCookieName(token)],
-    ip: req.ip,
-    userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
-    requestId: req.id,
-  });
+  const creds = (req: FastifyRequest, token: string): LinkCredentials => {
+    if (!LINK_TOKEN.test(token)) throw new AppError('exchange.not_found');
+    return {
+      token,
+      session: req.cookies[sessionCookieName(token)],
+      ip: req.ip,
+      userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
+      requestId: req.id,
+    };
+  };
   const setSession = (reply: FastifyReply, token: string, session: string) =>
     reply.setCookie(sessionCookieName(token), session, {
       path: '/api/v1/ext/',
@@ -217,7 +225,6 @@ export async function registerExchangeRoutes(app: FastifyInstance, services: Ser
       return reply.code(201).send(receipt);
     });
   });
-  // Like every other unusable link, a malformed token is simply not found (TLS-03).
   const tokenOf = (req: FastifyRequest) => {
     const parsed = TokenParams.safeParse(req.params);
     if (!parsed.success) throw new AppError('exchange.not_found');

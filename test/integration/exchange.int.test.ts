@@ -324,7 +324,8 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     const malformed = await guest.req('GET', '/api/v1/ext/requests/short');
     expect(guessed.status).toBe(404);
     expect(guessed.body.error.code).toBe('exchange.not_found');
-    expect(malformed.status).toBe(400);
+    expect(malformed.status).toBe(404);
+    expect(malformed.body.error.code).toBe('exchange.not_found');
     expect((await staff.client.post(`/api/v1/exchange/requests/${requestId}/revoke`)).status).toBe(204);
     const revoked = await guest.req('GET', `/api/v1/ext/requests/${requestToken}`);
     expect(revoked.status).toBe(404);
@@ -755,6 +756,9 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     for (const [method, url, headers] of [
       ['POST', '/api/v1/ext/requests/short/uploads', { 'tus-resumable': '1.0.0', 'upload-length': '1' }],
       ['HEAD', `/api/v1/ext/requests/${'a'.repeat(43)}/uploads/not-a-uuid`, { 'tus-resumable': '1.0.0' }],
+      ['GET', '/api/v1/ext/shares/short', {}],
+      ['POST', '/api/v1/ext/requests/sh%2Frt/code', {}],
+      ['GET', `/api/v1/ext/shares/${'a'.repeat(44)}/files/00000000-0000-4000-8000-000000000000/content`, {}],
     ] as const) {
       const r = await guest.req(method, url, undefined, headers);
       expect(r.status, `${method} ${url}`).toBe(404);
