@@ -4,8 +4,13 @@ import { BlockList, isIP } from 'node:net';
 export class AddressAllowList {
   private readonly list = new BlockList();
 
+  /**
+   * The config and policy schemas admit only entries passing `isAddressOrCidr`; one that does not
+   * (stored before a check was tightened) allows nothing, never everyone.
+   */
   constructor(entries: readonly string[]) {
     for (const entry of entries) {
+      if (!isAddressOrCidr(entry)) continue;
       const [addr, bits] = entry.split('/') as [string, string | undefined];
       const type = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
       if (bits === undefined) this.list.addAddress(addr, type);
@@ -29,6 +34,7 @@ export function isAddressOrCidr(v: string): boolean {
   const family = addr ? isIP(addr) : 0;
   if (rest.length > 0 || family === 0) return false;
   if (bits === undefined) return true;
-  const n = Number(bits);
-  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+  // Decimal digits only: Number('') is 0, so `10.0.0.0/` would otherwise be /0, which allows everyone.
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
 }

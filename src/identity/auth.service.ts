@@ -19,7 +19,7 @@ import type { DB } from '../db/schema.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { TenantRepository } from '../tenants/tenant.repository.js';
 import { isFeatureEnabled } from '../tenants/feature-guard.js';
-import { MFA_MANDATORY_ROLES, type TenantSettings } from '../tenants/tenant-settings.js';
+import { MFA_MANDATORY_ROLES, TENANT_ROLES, type TenantSettings } from '../tenants/tenant-settings.js';
 import type { ApiTokenRepository } from './api-token.repository.js';
 import { ipAllowed } from './ip-policy.js';
 import { checkDevice, deviceCertRequired } from './device-policy.js';
@@ -134,9 +134,9 @@ export class AuthService {
       throw new AppError('auth.invalid_credentials');
     }
     const settings = await this.deps.policy.get(tenant.id);
-    if (!ipAllowed(settings.ipRules, origin.zone, null, origin.ip ?? '')) {
-      await this.denyIp(this.actorFor(origin, tenant.id), 'login');
-    }
+    // A refusal that holds whoever signs in is answered before any credential is looked at: it tells
+    // nothing about the login or the password, and staff are told where the problem is (AC-10, AC-11).
+    await this.enforceEveryRole(this.actorFor(origin, tenant.id), settings, origin.clientCert);
     const loginId = normalizeLoginId(input.login);
     const user = await users.findByLogin(tenant.id, loginId);
     if (!user || user.state !== 'active' || !user.passwordHash) {
@@ -173,7 +173,16 @@ export class AuthService {
       await this.recordFailure(origin, tenant.id, user, settings, 'wrong_password');
       throw new AppError('auth.invalid_credentials');
     }
-    await this.enforceUserAccess(this.actorFor(origin, tenant.id, user), settings, user.role, origin.clientCert, 'login');
+    try {
+      await this.enforceUserAccess(this.actorFor(origin, tenant.id, user), settings, user.role, origin.clientCert, 'login');
+    } catch (err) {
+      // A refusal for this user's role alone, after a right password, would confirm the password to
+      // whoever guessed it from the wrong network or device. The audit event keeps the real reason.
+      if (err instanceof AppError && (err.code === 'tenant.ip_denied' || err.code === 'tenant.device_denied')) {
+        throw new AppError('auth.invalid_credentials');
+      }
+      throw err;
+    }
     const rehash = needsRehash(user.passwordHash) ? await hashPassword(password) : null;
     const hasTotp = await this.hasSecondFactor(tenant.id, user.id);
     const stage: SessionStage = hasTotp
@@ -283,6 +292,15 @@ export class AuthService {
   /** Enforces the IP rules (AC-10) and the device-certificate rule (AC-11) on an authenticated request. */
   async enforceAccess(p: Principal, clientCert: Buffer | null | undefined): Promise<void> {
     await this.enforceUserAccess(p.actor, p.settings, p.user.role, clientCert, 'request');
+  }
+
+  /** Refuses (and audits) an address or device that no role of the tenant may use on this zone. */
+  private async enforceEveryRole(actor: Actor, settings: TenantSettings, cert: Buffer | null | undefined): Promise<void> {
+    const zone = actor.zone!;
+    if (TENANT_ROLES.every((role) => !ipAllowed(settings.ipRules, zone, role, actor.ip ?? ''))) await this.denyIp(actor, 'login');
+    if (TENANT_ROLES.every((role) => deviceCertRequired(settings, zone, role))) {
+      await this.enforceDevice(actor, settings, TENANT_ROLES[0], zone, cert, 'login');
+    }
   }
 
   /** IP allow-list (AC-10) then device certificate (AC-11) for a known user; each denial is audited. */

@@ -147,8 +147,10 @@ describe(`device certificates over real TLS on ${process.env.KURA_TEST_DB ?? 'sq
       ],
     ];
     for (const [name, device, reason] of cases) {
+      // The rule names kato's role only: past the right password, the answer is the wrong password's
+      // (it must not confirm a guessed password), and the audit event has the reason.
       const r = await login('kato', device);
-      expect([r.status, r.body.error.code], name).toEqual([403, 'tenant.device_denied']);
+      expect([r.status, r.body.error.code], name).toEqual([401, 'auth.invalid_credentials']);
       const [ev] = await k.services.auditRepository.latestEvents(tenantId, 1);
       expect(ev, name).toMatchObject({ action: 'tenant.device_denied', outcome: 'denied', reason });
     }
@@ -163,6 +165,24 @@ describe(`device certificates over real TLS on ${process.env.KURA_TEST_DB ?? 'sq
 
   it('applies the rule only to the roles it names', async () => {
     expect((await login('ito')).status).toBe(200);
+  });
+
+  it('a rule for every role refuses a missing device before any credential is checked, with its own answer', async () => {
+    const s = await k.services.tenantPolicy.get(tenantId);
+    await k.services.tenantPolicy.update(systemActor(tenantId), {
+      ...s,
+      deviceCerts: { ...s.deviceCerts, requiredFor: [{ zone: 'lgwan', roles: [] }] },
+    });
+    try {
+      const guessed = await call('POST', '/api/v1/auth/login', {
+        body: { tenant: 'device-city', login: 'nobody-here', password: 'wrong-password-1' },
+      });
+      expect([guessed.status, guessed.body.error.code]).toEqual([403, 'tenant.device_denied']);
+      expect((await login('ito')).body.error.code).toBe('tenant.device_denied');
+      expect((await login('ito', await tenantCa.issue('端末 PC-0044'))).status).toBe(200);
+    } finally {
+      await k.services.tenantPolicy.update(systemActor(tenantId), s);
+    }
   });
 
   it('refuses a settings change that requires certificates without a valid CA', async () => {
