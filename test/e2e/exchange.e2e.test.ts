@@ -324,7 +324,15 @@ describe('file exchange in the browser', () => {
 
     const approver = need('sato').page;
     await mailTo('sato@city.example.lg.jp', /委託契約書案の確認依頼/);
-    await nav(approver, '承認待ち（外部送信）').click();
+    // お知らせ on the approver's home page says what awaits them and leads to the approvals list.
+    await nav(approver, 'ホーム').click();
+    await approver.reload(); // the approver has been on the home page since signing in
+    const asked = approver.getByTestId('notices').locator('[data-testid="notice"][data-kind="exchange.approval_requested"]');
+    await asked.waitFor();
+    expect(await asked.getByTestId('notice-text').textContent()).toBe(
+      '田中 太郎さんから外部送信の承認依頼が届いています（利用目的：委託契約書案の確認依頼）。',
+    );
+    await asked.getByRole('link', { name: '「承認待ち（外部送信）」を開く' }).click();
     await expectHeading(approver, '承認待ち（外部送信）');
     const card = approver.getByTestId('share-card').filter({ hasText: '委託契約書案の確認依頼' });
     await card.waitFor();
@@ -357,6 +365,17 @@ describe('file exchange in the browser', () => {
     const told = await mailTo(TANAKA_MAIL, /ダウンロードしました/);
     expect(told.mail.text).toContain(PARTNER);
     expect(told.mail.text).toContain('契約書案.txt');
+    // お知らせ: the approval and the download, in words, not as codes.
+    await nav(page, 'ホーム').click();
+    const notices = page.getByTestId('notices');
+    const downloaded = notices.locator('[data-testid="notice"][data-kind="exchange.downloaded"]');
+    await downloaded.waitFor();
+    expect(await downloaded.getByTestId('notice-text').textContent()).toBe(
+      `送信先（${PARTNER}）が「契約書案.txt」をダウンロードしました。`,
+    );
+    expect(await notices.locator('[data-kind="exchange.share_decided"]').getByTestId('notice-text').textContent()).toBe(
+      '外部送信（利用目的：委託契約書案の確認依頼）が承認され、送信先にお知らせしました。',
+    );
     // 送信済み shows the download per recipient.
     await nav(page, '送信済み').click();
     await expectHeading(page, '送信済み');

@@ -68,15 +68,18 @@ function SignedInUser({ name, tenant }: { name: string; tenant: string }) {
   const { t } = useTranslation();
   const { signOut } = useSession();
   const [busy, setBusy] = useState(false);
+  const [failed, setFailed] = useState(0);
   async function onSignOut() {
+    if (busy) return;
     setBusy(true);
     try {
       await signOut();
+      navigate('/login', { replace: true });
     } catch {
-      // The session is forgotten locally either way; the server ends it at its timeout.
+      // The server still holds the session: say so instead of showing a sign-in page over it.
+      setFailed((n) => n + 1);
     } finally {
       setBusy(false);
-      navigate('/login', { replace: true });
     }
   }
   return (
@@ -96,6 +99,11 @@ function SignedInUser({ name, tenant }: { name: string; tenant: string }) {
       >
         {t('app.header.signOut')}
       </button>
+      {failed > 0 && (
+        <p key={failed} role="alert" className="text-dns-14N-130 text-error-1" data-testid="sign-out-failed">
+          {t('app.header.signOutFailed')}
+        </p>
+      )}
     </div>
   );
 }

@@ -212,7 +212,7 @@ function SessionsSection() {
     <section aria-labelledby="account-sessions" className="flex flex-col gap-4">
       <SectionHeading id="account-sessions">{t('account.sessionsTitle')}</SectionHeading>
       <p className="text-std-16N-170">{t('account.sessionsLead')}</p>
-      {failure && <ErrorBanner key={failure.attempt} title={t('app.loadErrorTitle')} code={failure.code} />}
+      {failure && <ErrorBanner key={failure.attempt} title={t('account.revokeErrorTitle')} code={failure.code} />}
       {revoked > 0 && <SuccessBanner key={revoked} title={t('account.revoked')} />}
       {state.phase === 'loading' && <p className="text-std-16N-170">{t('app.loading')}</p>}
       {state.phase === 'error' && <ErrorBanner title={t('app.loadErrorTitle')} code={state.code} focus={false} />}

@@ -187,12 +187,17 @@ export async function stepUp(input: { code: string } | { password: string }): Pr
   await postJson('/api/v1/auth/step-up', input);
 }
 
+/**
+ * Ends the session (or every session). Throws when the server did not end it, so that nobody is told
+ * they signed out while the session still works; a session that had already ended counts as ended.
+ */
 export async function logout(everywhere = false): Promise<void> {
   try {
     await postJson(everywhere ? '/api/v1/auth/logout-all' : '/api/v1/auth/logout');
-  } finally {
-    setCsrfToken(null);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === 'auth.unauthenticated')) throw err;
   }
+  setCsrfToken(null);
 }
 
 export async function fetchMe(): Promise<Me> {

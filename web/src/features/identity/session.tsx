@@ -71,12 +71,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     if (stateRef.current.status === 'unknown') void refresh();
   }, [refresh]);
 
+  // A sign-out the server refused leaves the user signed in (the caller shows why), never "signed out".
   const signOut = useCallback(async (everywhere = false) => {
-    try {
-      await logout(everywhere);
-    } finally {
-      setState({ status: 'signed-out', code: 'signed_out' });
-    }
+    await logout(everywhere);
+    setState({ status: 'signed-out', code: 'signed_out' });
   }, []);
 
   // A request answered "not signed in" while we thought we were: the session expired or was revoked.

@@ -1,6 +1,7 @@
 /**
  * お知らせ on the home page: the in-app notices about the user's files (quarantined, blocked, held
- * for review, 無害化 results, released) and about their requests (original approved, rejected),
+ * for review, 無害化 results, released), about their requests (original approved, rejected) and
+ * about the exchange (a file received, a send to approve, its decision, a download, a deletion ahead),
  * newest first, unread ones marked, each worded here from its kind and parameters (the server
  * sends no text). 「すべて既読にする」 marks every one read.
  */
@@ -15,6 +16,8 @@ import { linkClass } from '../../ui/link';
 import { ErrorBanner } from '../../ui/messages';
 import { SectionHeading } from '../../ui/page-heading';
 import { When } from '../files/file-bits';
+import { currentLanguage } from '../../i18n/i18n';
+import { formatDateTime } from '../../i18n/format';
 import { holdReasonText } from '../malware/malware-bits';
 import { fetchNotices, markNoticesRead, type Notice } from './notifications.api';
 
@@ -71,8 +74,53 @@ export function noticeText(t: TFunction, n: Notice): string {
         what: piiWhat(t, p.kinds),
         label: str(p.label) || '—',
       });
+    // Exchange: what arrived, what awaits a decision, how a send ended, what will be deleted.
+    case 'exchange.received':
+      return t('notices.kinds.exchangeReceived', { name: name || '—', title: str(p.title) || '—' });
+    case 'exchange.approval_requested':
+      return t('notices.kinds.exchangeApprovalRequested', { sender: str(p.sender) || '—', purpose: str(p.purpose) || '—' });
+    case 'exchange.share_decided': {
+      const purpose = str(p.purpose) || '—';
+      if (p.decision === 'approved') return t('notices.kinds.exchangeShareApproved', { purpose });
+      const comment = str(p.comment).trim();
+      return comment
+        ? t('notices.kinds.exchangeShareRejectedWithComment', { purpose, comment })
+        : t('notices.kinds.exchangeShareRejected', { purpose });
+    }
+    case 'exchange.downloaded':
+      return t('notices.kinds.exchangeDownloaded', { name: name || '—', recipient: str(p.recipient) || '—' });
+    case 'exchange.approval_expired':
+      return t('notices.kinds.exchangeApprovalExpired', { purpose: str(p.purpose) || '—' });
+    case 'exchange.deletion_soon': {
+      const at = Date.parse(str(p.deleteAt));
+      const date = Number.isNaN(at) ? '—' : formatDateTime(new Date(at), currentLanguage());
+      return t(p.what === 'request' ? 'notices.kinds.exchangeRequestDeletionSoon' : 'notices.kinds.exchangeShareDeletionSoon', {
+        title: str(p.title) || '—',
+        date,
+      });
+    }
     default:
       return t('notices.kinds.other', { kind: n.kind });
+  }
+}
+
+/** Where a notice leads: the file it is about, else the exchange page where the user acts on it. */
+function noticeLink(n: Notice): { href: string; label: 'openFile' | 'openApprovals' | 'openSent' | 'openRequests' } | null {
+  const fileId = str(n.params.fileId);
+  if (fileId && /^[0-9a-f-]{36}$/i.test(fileId)) return { href: `/files/${fileId}`, label: 'openFile' };
+  switch (n.kind) {
+    case 'exchange.approval_requested':
+      return { href: '/exchange/approvals', label: 'openApprovals' };
+    case 'exchange.share_decided':
+    case 'exchange.downloaded':
+    case 'exchange.approval_expired':
+      return { href: '/exchange/sent', label: 'openSent' };
+    case 'exchange.deletion_soon':
+      return n.params.what === 'request'
+        ? { href: '/exchange/requests', label: 'openRequests' }
+        : { href: '/exchange/sent', label: 'openSent' };
+    default:
+      return null;
   }
 }
 
@@ -131,7 +179,7 @@ export function NoticesSection() {
         <>
           <ul className="flex flex-col border-t border-solid-gray-420">
             {notices.items.map((n) => {
-              const fileId = str(n.params.fileId);
+              const link = noticeLink(n);
               return (
                 <li
                   key={n.id}
@@ -147,10 +195,10 @@ export function NoticesSection() {
                   <p className="text-std-16N-170 text-solid-gray-900 wrap-anywhere" data-testid="notice-text">
                     {noticeText(t, n)}
                   </p>
-                  {fileId && /^[0-9a-f-]{36}$/i.test(fileId) && (
+                  {link && (
                     <p className="text-std-16N-170">
-                      <a className={linkClass} {...routeLink(`/files/${fileId}`)}>
-                        {t('notices.openFile')}
+                      <a className={linkClass} {...routeLink(link.href)}>
+                        {t(`notices.${link.label}`)}
                         {str(n.params.name) && <span className="sr-only">（{str(n.params.name)}）</span>}
                       </a>
                     </p>

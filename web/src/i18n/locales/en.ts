@@ -45,6 +45,7 @@ export const en: Messages = {
       account: 'Signed in as',
       signedInAs: '{{name}}',
       signOut: 'Sign out',
+      signOutFailed: 'Could not sign out. You are still signed in; please try again.',
     },
     loading: 'Loading…',
     loadErrorTitle: 'The information could not be retrieved',
@@ -276,6 +277,7 @@ export const en: Messages = {
     mfaSetup: 'Set up two-factor authentication',
     mfaDone: 'Two-factor authentication has been set up.',
     sessionsTitle: 'Signed-in devices',
+    revokeErrorTitle: 'Could not sign the session out. It is still active',
     sessionsLead: 'If you do not recognise a device, sign it out and change your password.',
     sessionsCaption: 'Devices signed in to your account',
     device: 'Device (browser)',
@@ -1731,6 +1733,9 @@ export const en: Messages = {
     unreadCount: '{{count}} unread',
     readAll: 'Mark all as read',
     openFile: 'Open the file details',
+    openApprovals: 'Open Approvals (external sharing)',
+    openSent: 'Open Sent',
+    openRequests: 'Open Upload requests',
     unnamedFile: 'your file ({{version}})',
     errorTitle: 'The notices could not be loaded',
     kinds: {
@@ -1751,6 +1756,18 @@ export const en: Messages = {
       piiSuggested: '{{file}} seems to contain personal data ({{what}}). Consider setting the “{{label}}” label.',
       piiMyNumber: 'a My Number',
       other: 'There is a notice ({{kind}}).',
+      exchangeReceived: '“{{name}}” was submitted for your upload request “{{title}}”. You can find it in your inbox.',
+      exchangeApprovalRequested: '{{sender}} asks you to approve sending files outside (purpose: {{purpose}}).',
+      exchangeShareApproved:
+        'Your sending of files outside (purpose: {{purpose}}) was approved, and the recipients were notified.',
+      exchangeShareRejected: 'Your sending of files outside (purpose: {{purpose}}) was rejected.',
+      exchangeShareRejectedWithComment:
+        'Your sending of files outside (purpose: {{purpose}}) was rejected (comment: {{comment}}).',
+      exchangeDownloaded: '{{recipient}} downloaded “{{name}}”.',
+      exchangeApprovalExpired: 'Your sending of files outside (purpose: {{purpose}}) was cancelled: nobody approved it in time.',
+      exchangeRequestDeletionSoon:
+        'The upload request “{{title}}” will be deleted on {{date}}. Received files still in its folder will move to the trash.',
+      exchangeShareDeletionSoon: 'Your sending of files outside (purpose: {{title}}) will be deleted on {{date}}.',
     },
   },
   icon: {
