@@ -88,10 +88,22 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
     crossOriginResourcePolicy: { policy: 'same-origin' },
   });
   await app.register(rateLimit, {
-    global: true,
+    // Not per route: the plugin's route hooks would run after the authentication hook, and a request
+    // that hook refuses (a bad token, an address outside the tenant's rules: each an audit event)
+    // would never be counted. Routes with their own limit (sign-in attempts) keep it on top.
+    global: false,
     max: config.limits.requestsPerMinute,
     timeWindow: 60_000,
     errorResponseBuilder: () => new AppError('request.rate_limited'),
+  });
+  const perClient = app.createRateLimit({ max: config.limits.requestsPerMinute, timeWindow: 60_000 });
+  app.addHook('onRequest', async (request, reply) => {
+    // Health probes are exempt (load balancers); everything else is counted before anything else runs.
+    if (request.routeOptions.config?.rateLimit === false) return;
+    const limit = await perClient(request);
+    if (limit.isAllowed || !limit.isExceeded) return; // isAllowed: on the plugin's allow-list (none here)
+    reply.header('retry-after', String(limit.ttlInSeconds));
+    throw new AppError('request.rate_limited');
   });
   await app.register(swagger, {
     openapi: {

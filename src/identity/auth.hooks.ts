@@ -32,8 +32,10 @@ export async function installAuth(app: FastifyInstance, services: Services): Pro
   await app.register(cookie);
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
-    if (request.url.startsWith('/api/v1/ext/')) {
+    // The matched route decides, not the raw URL: the router decodes %-escapes (`/%61pi/…` is `/api/…`).
+    const path = request.routeOptions.url ?? request.url;
+    if (!path.startsWith('/api/')) return;
+    if (path.startsWith('/api/v1/ext/')) {
       // Outside parties (file exchange): the link token and its code session are the credentials; a
       // staff session in the same browser is ignored. A page of another site may not post here.
       if (!SAFE_METHODS.has(request.method) && request.headers['sec-fetch-site'] === 'cross-site')

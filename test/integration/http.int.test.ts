@@ -220,6 +220,56 @@ describe(`HTTP request path on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     }
   });
 
+  it('counts requests the authentication refuses (bad tokens, cross-site posts) before they reach it [AC-17]', async () => {
+    const limited = {
+      ...k.services,
+      config: { ...k.services.config, limits: { ...k.services.config.limits, requestsPerMinute: 10 } },
+    };
+    const app = await appFor(limited);
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        const bad = await app.inject({
+          url: '/api/v1/me',
+          remoteAddress: '198.51.100.20',
+          headers: { authorization: `Bearer kura_${'x'.repeat(40)}${i}` },
+        });
+        codes.push(bad.statusCode);
+      }
+      expect(codes.slice(0, 10).every((c) => c === 401)).toBe(true);
+      expect(codes.slice(10)).toEqual([429, 429]);
+      const cross = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: '198.51.100.20',
+        headers: { 'sec-fetch-site': 'cross-site' },
+        payload: {},
+      });
+      expect([cross.statusCode, cross.json().error.code]).toEqual([429, 'request.rate_limited']);
+      expect(Number(cross.headers['retry-after'])).toBeGreaterThan(0);
+      // Health probes stay exempt.
+      expect((await app.inject({ url: '/healthz', remoteAddress: '198.51.100.20' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('decides on the matched route, so a %-escaped /api/ path gets the same checks [AC-08]', async () => {
+    const app = await appFor(k.services);
+    try {
+      const res = await app.inject({
+        method: 'POST',
+        url: '/%61pi/v1/auth/login',
+        remoteAddress: '198.51.100.21',
+        headers: { 'sec-fetch-site': 'cross-site' },
+        payload: { tenant: 'x', login: 'y', password: 'z' },
+      });
+      expect([res.statusCode, res.json().error.code]).toEqual([403, 'auth.csrf_invalid']);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('answers 503 and stays up while the database is down [MON-01]', async () => {
     const down =
       k.engine === 'postgres'
