@@ -21,7 +21,7 @@ const Port = z.coerce.number().int().min(0).max(65535);
 
 const Cidr = z.string().refine(isAddressOrCidr, 'an IPv4/IPv6 address or CIDR range');
 
-const ZoneConfig = z.object({
+const ZoneConfig = z.strictObject({
   port: Port,
   host: z.string().min(1).default('0.0.0.0'),
   /** PEM certificate chain and key; unset = a generated self-signed certificate (TLS-01). */
@@ -33,7 +33,7 @@ const ZoneConfig = z.object({
   requestClientCert: z.boolean().default(false),
 });
 
-export const Location = z.object({
+export const Location = z.strictObject({
   name: z.string().min(1),
   kind: z.enum(LOCATION_KINDS),
   country: z.string().min(2).max(2),
@@ -44,9 +44,9 @@ export type Location = z.infer<typeof Location>;
 
 const ClamdAddress = z.string().regex(/^(tcp:\/\/[^\s/]+:\d+|unix:\/.+)$/, 'tcp://host:port or unix:/path');
 
-export const ConfigSchema = z.object({
+export const ConfigSchema = z.strictObject({
   dataDir: z.string().min(1),
-  database: z.object({
+  database: z.strictObject({
     /** Unset = SQLite at `<dataDir>/kura.db`; `postgres://…` = PostgreSQL. */
     url: z.string().min(1).optional(),
     schema: z
@@ -62,7 +62,7 @@ export const ConfigSchema = z.object({
     migrationUrl: z.string().min(1).optional(),
     poolSize: z.coerce.number().int().min(1).max(200).default(10),
   }),
-  zones: z.object({ lgwan: ZoneConfig, internet: ZoneConfig }),
+  zones: z.strictObject({ lgwan: ZoneConfig, internet: ZoneConfig }),
   /** Peers whose `X-Forwarded-For` is believed (AC-10); everyone else's is ignored. */
   trustedProxies: z.array(Cidr).default([]),
   /** Addresses allowed to read /metrics and readiness details (MON-01). */
@@ -70,7 +70,7 @@ export const ConfigSchema = z.object({
   blobDir: z.string().min(1).optional(),
   /** S3-compatible object storage for blobs (scale-out); unset = the local blob directory. */
   s3: z
-    .object({
+    .strictObject({
       endpoint: z.url(),
       region: z.string().min(1).default('ap-northeast-1'),
       bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
@@ -96,7 +96,7 @@ export const ConfigSchema = z.object({
   /** Local directory for resumable-upload staging (ciphertext only); default `<dataDir>/staging`. */
   stagingDir: z.string().min(1).optional(),
   uploads: z
-    .object({
+    .strictObject({
       /**
        * Largest file accepted (413 before any byte is stored). The default stays well under 2 GiB
        * because ClamAV cannot scan larger files (libclamav caps MaxFileSize just below 2 GiB): a file
@@ -118,14 +118,14 @@ export const ConfigSchema = z.object({
    * or, with `managed.enabled: false`, no scanner (files stay held).
    */
   scanner: z
-    .object({
+    .strictObject({
       clamd: z
         .union([ClamdAddress, z.array(ClamdAddress).min(1).max(64)])
         .transform((v) => (Array.isArray(v) ? v : [v]))
         .optional(),
       timeoutMs: z.coerce.number().int().min(1000).max(3_600_000).default(300_000),
       managed: z
-        .object({
+        .strictObject({
           enabled: z.boolean().default(true),
           binary: z.string().min(1).default('clamd'),
           /** Signature directory of the managed clamd (default <dataDir>/clamav/db). */
@@ -150,7 +150,7 @@ export const ConfigSchema = z.object({
   masterKeyFile: z.string().min(1).optional(),
   locations: z.array(Location).default([]),
   limits: z
-    .object({
+    .strictObject({
       /** Largest JSON body accepted by the API (file bodies stream separately). */
       jsonBodyBytes: z.coerce
         .number()
@@ -169,10 +169,10 @@ export const ConfigSchema = z.object({
    * (`requireTLS`, port 587); certificates verified. Unset = mails wait in the admin-visible outbox.
    */
   mail: z
-    .object({
+    .strictObject({
       from: z.string().min(3).default('Kura <no-reply@localhost>'),
       smtp: z
-        .object({
+        .strictObject({
           host: z.string().min(1),
           port: z.coerce.number().int().min(1).max(65535).default(587),
           secure: z.coerce.boolean().default(false),
@@ -187,7 +187,7 @@ export const ConfigSchema = z.object({
     })
     .default({ from: 'Kura <no-reply@localhost>' }),
   jobs: z
-    .object({ enabled: z.boolean().default(true), pollMs: z.coerce.number().int().min(50).max(60_000).default(1000) })
+    .strictObject({ enabled: z.boolean().default(true), pollMs: z.coerce.number().int().min(50).max(60_000).default(1000) })
     .default({ enabled: true, pollMs: 1000 }),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

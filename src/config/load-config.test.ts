@@ -57,6 +57,19 @@ describe('configuration', () => {
     expect(c.dataDir).toBe('/work/x/rel');
   });
 
+  it('refuses keys it does not know instead of ignoring them (a misspelt setting would fall back to a default)', () => {
+    const file = write('typo.yaml', {
+      locations: okLocations,
+      trustedProxy: ['10.0.0.0/8'],
+      zones: { internet: { port: 9443, cert_file: '/etc/kura/internet.pem' } },
+      S3: { bucket: 'kura' },
+    });
+    const found = problems(() => loadConfig({ KURA_CONFIG: file }, '/work/x')).join('\n');
+    expect(found).toContain('trustedProxy');
+    expect(found).toContain('S3');
+    expect(found).toMatch(/zones\.internet.*cert_file/);
+  });
+
   it('stops the start when a data location is outside Japan, naming it [FAC-01]', () => {
     const file = write('abroad.yaml', { locations: [...okLocations, { ...JP('backups', 'offsite-backup'), country: 'US' }] });
     const p = problems(() => loadConfig({ KURA_CONFIG: file }, dir));

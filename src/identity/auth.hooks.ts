@@ -93,11 +93,10 @@ export const SUPPORT_TENANT_HEADER = 'x-kura-support-tenant';
  */
 async function enterTenant(services: Services, request: FastifyRequest, p: Principal, slug: string): Promise<Principal> {
   const tenant = await services.tenantRepository.findBySlug(slug);
-  const grant = tenant ? await services.supportGrants.activeGrant(tenant.id, p.user.id) : undefined;
+  const grant = tenant?.status === 'active' ? await services.supportGrants.activeGrant(tenant.id, p.user.id) : undefined;
   if (!tenant || !grant) throw new AppError('route.not_found');
   const actor = { ...p.actor, type: 'operator' as const, tenantId: tenant.id as TenantId };
-  await services.supportGrants.recordUse(actor, grant.id, request.method, request.url.split('?')[0]!);
-  return {
+  const inside: Principal = {
     ...p,
     user: { ...p.user, role: 'auditor' },
     settings: await services.tenantPolicy.get(tenant.id),
@@ -105,6 +104,12 @@ async function enterTenant(services: Services, request: FastifyRequest, p: Princ
     actor,
     supportGrantId: grant.id,
   };
+  // The tenant's own address and device rules (for the auditor role) hold for the operator too:
+  // a grant opens the tenant's data, not its network boundary (AC-10, AC-11). A refusal is audited
+  // in the tenant's log.
+  await services.auth.enforceAccess(inside, peerCertificate(request));
+  await services.supportGrants.recordUse(actor, grant.id, request.method, request.url.split('?')[0]!);
+  return inside;
 }
 
 async function loadTokenPrincipal(services: Services, request: FastifyRequest, bearer: string): Promise<Principal | null> {

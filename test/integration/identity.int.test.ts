@@ -1045,6 +1045,17 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(
       (await into('POST', '/api/v1/admin/users', { loginId: 'sneaky', displayName: 'x', role: 'staff' })).body.error.code,
     ).toBe('auth.forbidden');
+    // The tenant's address rules hold for the operator as well (here: the auditor role's own rule).
+    const open = await k.services.tenantPolicy.get(t.id);
+    await k.services.tenantPolicy.update(systemActor(t.id), {
+      ...open,
+      ipRules: [{ zone: 'lgwan', roles: ['auditor'], cidrs: ['10.20.30.0/24'] }],
+    });
+    const outside = await into('GET', '/api/v1/admin/users');
+    expect([outside.status, outside.body.error.code]).toEqual([403, 'tenant.ip_denied']);
+    expect(await lastEvent(t.id)).toMatchObject({ action: 'tenant.ip_denied', actor_type: 'operator', actor_id: op.id });
+    await k.services.tenantPolicy.update(systemActor(t.id), open);
+    expect((await into('GET', '/api/v1/admin/users')).status).toBe(200);
     clock.advance(61 * 60_000);
     const later = await signIn(op); // the old session idled out meanwhile
     expect((await later.req('GET', '/api/v1/admin/users', undefined, { 'x-kura-support-tenant': t.slug })).status).toBe(404); // grant expired
