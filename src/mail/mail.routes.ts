@@ -5,8 +5,10 @@ import { z } from 'zod';
 import type { Services } from '../app/services.js';
 import { AppError } from '../core/errors.js';
 import { requireAuth, SESSION_SECURITY } from '../identity/auth.hooks.js';
+import { isSecretTemplate } from './mail-templates.js';
 
 const tags = ['admin'];
+const SECRET_BODY = '(リンク・確認コードを含むため表示しません / not shown: it carries a link or a one-time code)';
 const OutboxItem = z.object({
   id: z.string(),
   to: z.string(),
@@ -41,7 +43,9 @@ export async function registerMailRoutes(app: FastifyInstance, services: Service
         to: m.to_address,
         template: m.template,
         subject: m.subject,
-        body: m.body,
+        // A link or one-time code for an outside party is never shown, in any state: with it, an
+        // admin could open the share as its recipient (TLS-03).
+        body: isSecretTemplate(m.template) ? SECRET_BODY : m.body,
         state: m.state,
         attempts: m.attempts,
         lastError: m.last_error,

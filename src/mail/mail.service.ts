@@ -95,9 +95,14 @@ export class MailService {
       .executeTakeFirst();
     if (!row || row.state === 'sent') return;
     if (!this.deps.transport) {
+      // An unsent mail is never sent later, so a code or link in it is not kept either.
       await db
         .updateTable('mail_outbox')
-        .set({ state: 'unsent', last_error: 'mail is not configured' })
+        .set({
+          state: 'unsent',
+          last_error: 'mail is not configured',
+          ...(isSecretTemplate(row.template) ? { body: REDACTED_BODY } : {}),
+        })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .execute();
@@ -128,29 +133,30 @@ export class MailService {
     } catch (err) {
       const message = (err as Error).message.slice(0, 300);
       const final = attempts >= MAIL_MAX_ATTEMPTS;
-      await db
-        .updateTable('mail_outbox')
-        .set({
-          state: final ? 'failed' : 'queued',
-          attempts,
-          last_error: message,
-          // A code or link that could not be delivered is not kept either.
-          ...(final && isSecretTemplate(row.template) ? { body: REDACTED_BODY } : {}),
-        })
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', id)
-        .execute();
-      if (final) {
-        await db.transaction().execute((trx) =>
-          this.deps.audit.append(trx, systemActor(tenantId, 'job:mail'), {
+      // The final failure and its audit event are one transaction.
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .updateTable('mail_outbox')
+          .set({
+            state: final ? 'failed' : 'queued',
+            attempts,
+            last_error: message,
+            // A code or link that could not be delivered is not kept either.
+            ...(final && isSecretTemplate(row.template) ? { body: REDACTED_BODY } : {}),
+          })
+          .where('tenant_id', '=', tenantId)
+          .where('id', '=', id)
+          .execute();
+        if (final) {
+          await this.deps.audit.append(trx, systemActor(tenantId, 'job:mail'), {
             action: 'mail.failed',
             target: { type: 'mail', id },
             outcome: 'error',
             reason: 'mail.failed',
             details: { template: row.template, to: row.to_address, attempts, error: message },
-          }),
-        );
-      }
+          });
+        }
+      });
       throw err;
     }
   }

@@ -174,4 +174,44 @@ describe.runIf(process.env.KURA_TEST_CLAMD)(`mail on ${process.env.KURA_TEST_DB 
     const outbox = await admin.client.get('/api/v1/admin/mail/outbox');
     expect(outbox.body.items.some((i: { id: string; state: string }) => i.id === row.id && i.state === 'unsent')).toBe(true);
   });
+
+  it('never shows an admin a link or one-time code for an outside party, queued or unsent, and keeps none unsent [TLS-03] [TLS-04]', async () => {
+    const noSmtp = new MailService({
+      db: k.services.database.db,
+      clock,
+      audit: k.services.audit,
+      jobs: k.services.jobs,
+      transport: null,
+      from: 'kura@localhost',
+      baseUrl: () => 'https://localhost:8443',
+    });
+    await k.services.database.transaction(async (trx) => {
+      await noSmtp.queue(trx, tenant.id, ['citizen@example.jp'], 'exchange.code', { code: '424242', organization: 'テスト市' });
+      await noSmtp.queue(trx, tenant.id, ['partner@example.jp'], 'exchange.share_link', {
+        link: 'https://kura.example.jp/x/s/SECRETTOKENxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+        organization: 'テスト市',
+        sender: '田中',
+        purpose: '確認',
+        expires: '2026-12-31',
+      });
+    });
+    const rows = (await noSmtp.list(tenant.id)).filter((r) =>
+      ['citizen@example.jp', 'partner@example.jp'].includes(r.to_address),
+    );
+    expect(rows).toHaveLength(2);
+    const shown = async () =>
+      JSON.stringify(
+        (await admin.client.get('/api/v1/admin/mail/outbox')).body.items.filter((i: { to: string }) =>
+          ['citizen@example.jp', 'partner@example.jp'].includes(i.to),
+        ),
+      );
+    const queued = await shown();
+    expect(queued).not.toContain('424242');
+    expect(queued).not.toContain('SECRETTOKEN');
+    for (const r of rows) await noSmtp.send(tenant.id, r.id);
+    const stored = JSON.stringify((await noSmtp.list(tenant.id)).filter((r) => rows.some((x) => x.id === r.id)));
+    expect(stored).toContain('unsent');
+    expect(stored).not.toContain('424242');
+    expect(stored).not.toContain('SECRETTOKEN');
+  });
 });
