@@ -388,7 +388,11 @@ export interface FileVersionsTable {
   pii_checked_at: string | null;
 }
 
-export type PiiState = 'pending' | 'clear' | 'hit' | 'unsupported';
+/**
+ * `unsupported`: a format the check does not read (images, archives…); `unreadable`: a format it
+ * reads that it could not read (too large, malformed, the extractor failed), so nobody knows.
+ */
+export type PiiState = 'pending' | 'clear' | 'hit' | 'unsupported' | 'unreadable';
 
 /** An upload request link (受け取り): an outside party uploads into `folder_id` for `created_by`. */
 export interface ExchangeRequestsTable {

@@ -205,6 +205,7 @@ export class ShareService {
     const labels = await this.deps.labels.effective(actor.tenantId, ids);
     const files: Plan['files'] = [];
     let piiHit = false;
+    let piiUnread = false;
     for (const fileId of ids) {
       const { file } = await this.deps.access.requireFile(actor, fileId, 'editor');
       const versions = await this.deps.fileRepo.versions(actor.tenantId, fileId);
@@ -212,6 +213,7 @@ export class ShareService {
       if (!v || v.state !== 'available') throw new AppError('share.file_not_available', file.name);
       if (v.pii_state === 'pending') throw new AppError('share.pii_check_pending', file.name);
       if (v.pii_state === 'hit') piiHit = true;
+      if (v.pii_state === 'unreadable') piiUnread = true;
       const l = labels.get(fileId);
       const all = l ? [l.level, ...l.flags] : [settings.labels.defaultLevel];
       const forbidden = forbiddenLabels(all, settings.labels);
@@ -226,6 +228,8 @@ export class ShareService {
     );
     // A personal-data hit the uploader has not labelled yet still needs a second pair of eyes (PII-02).
     if (piiHit) reasons.push('pii');
+    // One the check could not read is not known to be free of it either.
+    if (piiUnread) reasons.push('pii_unreadable');
     let approvalGroups: string[] = [];
     let approvers: { id: string; name: string }[] = [];
     if (reasons.length) {

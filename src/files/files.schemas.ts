@@ -74,7 +74,7 @@ export const EffectiveLabelsDto = z.object({
   /** Labels set on the folders above it, nearest first. */
   inherited: z.array(z.string()),
 });
-export const PiiStateSchema = z.enum(['pending', 'clear', 'hit', 'unsupported']);
+export const PiiStateSchema = z.enum(['pending', 'clear', 'hit', 'unsupported', 'unreadable']);
 
 export const FileDto = z.object({
   id: z.string(),

@@ -34,7 +34,7 @@ export type { EffectiveLabels } from './effective-labels.js';
 
 /** The personal-data check of one version (PII-02); payload `{ versionId }`. */
 export const PII_JOB = 'files.pii_check';
-/** Larger files are not read for the check (`unsupported`): the extractor's own input bound. */
+/** Larger files are not read for the check (`unreadable`): the extractor's own input bound. */
 export const PII_MAX_BYTES = 64 * 1024 * 1024;
 /** Notice kind that suggests a label to the uploader. */
 export const PII_SUGGESTED = 'pii.suggested';
@@ -148,8 +148,9 @@ export class LabelService {
   /**
    * Checks one available version for My Number and the tenant's patterns (the PII_JOB handler).
    * Idempotent: a version no longer available, or already checked, is left alone (null). Reading
-   * failures of the store throw so the job retries; a file the extractor cannot read (malformed,
-   * over a limit) is `unsupported`.
+   * failures of the store throw so the job retries. A format the check does not read is
+   * `unsupported`; one it reads but could not (malformed, over a limit, the extractor failed) is
+   * `unreadable`, audited, and needs an approval to leave the organisation like a hit (PII-02).
    */
   async checkVersion(tenantId: TenantId, versionId: string): Promise<PiiCheckResult | null> {
     const { files, vault, database, audit } = this.deps;
@@ -163,16 +164,23 @@ export class LabelService {
     let state: PiiCheckResult['state'] = 'unsupported';
     let hits: PiiHit[] = [];
     let timedOut: string[] = [];
-    if (textExtractable(file.name, v.detected_type) && v.size <= PII_MAX_BYTES) {
-      let text: string | null = null;
-      try {
-        text = await extractText({ name: file.name, detectedMime: v.detected_type, open: () => vault.open(blob) });
-      } catch (err) {
-        if (!(err instanceof SanitizeError)) throw err;
-      }
-      if (text !== null) {
-        ({ hits, timedOut } = scanText(text, settings.patterns));
-        state = hits.length ? 'hit' : 'clear';
+    let unreadable: string | null = null;
+    if (textExtractable(file.name, v.detected_type)) {
+      state = 'unreadable';
+      unreadable = 'limit';
+      if (v.size <= PII_MAX_BYTES) {
+        let text: string | null = null;
+        try {
+          text = await extractText({ name: file.name, detectedMime: v.detected_type, open: () => vault.open(blob) });
+        } catch (err) {
+          if (!(err instanceof SanitizeError)) throw err;
+          unreadable = err.code;
+        }
+        if (text !== null) {
+          ({ hits, timedOut } = scanText(text, settings.patterns));
+          state = hits.length ? 'hit' : 'clear';
+          unreadable = null;
+        }
       }
     }
     const wanted = labelsFor(settings, hits);
@@ -192,6 +200,15 @@ export class LabelService {
         trx,
         'available',
       );
+      if (unreadable) {
+        await audit.append(trx, actor, {
+          action: 'file.pii_unreadable',
+          target: { type: 'file', id: v.file_id },
+          outcome: 'error',
+          reason: `pii.${unreadable}`,
+          details: { version: v.version, versionId, size: v.size },
+        });
+      }
       if (state !== 'hit') return;
       const target = { type: 'file', id: v.file_id };
       await audit.append(trx, actor, {

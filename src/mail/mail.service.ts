@@ -95,14 +95,9 @@ export class MailService {
       .executeTakeFirst();
     if (!row || row.state === 'sent') return;
     if (!this.deps.transport) {
-      // An unsent mail is never sent later, so a code or link in it is not kept either.
       await db
         .updateTable('mail_outbox')
-        .set({
-          state: 'unsent',
-          last_error: 'mail is not configured',
-          ...(isSecretTemplate(row.template) ? { body: REDACTED_BODY } : {}),
-        })
+        .set({ state: 'unsent', last_error: 'mail is not configured' })
         .where('tenant_id', '=', tenantId)
         .where('id', '=', id)
         .execute();

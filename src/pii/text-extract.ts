@@ -21,10 +21,32 @@ export interface ExtractSource {
   open(): Promise<Readable>;
 }
 
+/**
+ * Text as Excel and Windows tools write it: UTF-8, Shift_JIS, or UTF-16 (「Unicode テキスト」), with
+ * or without a byte-order mark. UTF-16 without one is told by its NUL bytes, which neither of the
+ * others has in text (a NUL-interleaved "UTF-8" would otherwise hide every digit run from the check).
+ */
+export function decodeForCheck(raw: Buffer): string {
+  if (raw[0] === 0xff && raw[1] === 0xfe) return new TextDecoder('utf-16le').decode(raw.subarray(2));
+  if (raw[0] === 0xfe && raw[1] === 0xff) return new TextDecoder('utf-16be').decode(raw.subarray(2));
+  const sample = raw.subarray(0, 4096 - (Math.min(raw.length, 4096) % 2));
+  let evenNul = 0;
+  let oddNul = 0;
+  for (let i = 0; i < sample.length; i++) {
+    if (sample[i] !== 0) continue;
+    if (i % 2) oddNul++;
+    else evenNul++;
+  }
+  const half = sample.length / 2;
+  if (half > 0 && oddNul > half * 0.3 && evenNul < half * 0.05) return new TextDecoder('utf-16le').decode(raw);
+  if (half > 0 && evenNul > half * 0.3 && oddNul < half * 0.05) return new TextDecoder('utf-16be').decode(raw);
+  return decode(raw).text;
+}
+
 export async function extractText(source: ExtractSource, maxChars = EXTRACT_MAX_CHARS): Promise<string | null> {
   const ext = extensionOf(source.name);
   if (source.detectedMime === null && ['txt', 'csv', 'tsv', 'log', 'md'].includes(ext)) {
-    return decode(await readAllLimited(await source.open(), EXTRACT_MAX_INPUT)).text.slice(0, maxChars);
+    return decodeForCheck(await readAllLimited(await source.open(), EXTRACT_MAX_INPUT)).slice(0, maxChars);
   }
   if (source.detectedMime === 'application/pdf')
     return pdfText(await readAllLimited(await source.open(), EXTRACT_MAX_INPUT), maxChars);

@@ -400,6 +400,11 @@ scanner('file exchange on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), () => {
     expect(preview.body.approvalRequired).toBe(true);
     expect(preview.body.approvalReasons).toEqual(['policy']);
     expect(preview.body.approvers.map((a: { id: string }) => a.id)).toEqual([approver.id]);
+    // A file the personal-data check could not read needs the approval like a hit (PII-02).
+    const aside = (await staff.client.post('/api/v1/folders', { parentId: null, name: '確認できない名簿' })).body.id as string;
+    const unread = await uploadFile(staff.client, '名簿.csv', Buffer.from([0x30, 0x2c, 0x80, 0xff, 0xfe, 0x81, 0x0a]), aside);
+    const unreadPreview = await staff.client.post('/api/v1/exchange/shares/preview', shareInput([unread]));
+    expect(unreadPreview.body.approvalReasons).toEqual(['policy', 'pii_unreadable']);
     // Without confirming exactly these domains nothing is created.
     const unconfirmed = await staff.client.post('/api/v1/exchange/shares', {
       ...shareInput([fileId], ['taro@partner.example.jp', 'jiro@sub.partner.example.jp']),

@@ -67,7 +67,7 @@ interface FileBody {
   id: string;
   labels: { level: string; flags: string[]; own: string[]; inherited: string[] };
   pii: { state: string | null; hits: Array<{ kind: string; count: number }> };
-  latest: { state: string };
+  latest: { state: string; detectedType?: string | null };
 }
 
 /** Uploads through the simple upload route, runs the scan and PII jobs, and returns the file as its owner sees it. */
@@ -324,6 +324,26 @@ scanner('personal-data detection on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), 
       ]);
       expect(f.labels.own).toEqual(['特定個人情報', '要配慮個人情報']);
     });
+  });
+
+  it('reads UTF-16 text as Excel saves it (「Unicode テキスト」), with or without a byte-order mark [PII-02]', async () => {
+    const text = `氏名\t番号\r\n佐藤\t${MY}\r\n`;
+    const withBom = await uploaded(
+      editor.client,
+      '名簿_unicode.txt',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]),
+    );
+    expect([withBom.latest.state, withBom.latest.detectedType]).toEqual(['available', null]); // not taken for MP3
+    expect(withBom.pii).toEqual({ state: 'hit', hits: [{ kind: 'my_number', count: 1 }] });
+    const bare = await uploaded(editor.client, '名簿_bare.csv', Buffer.from(text.replace(/\t/g, ','), 'utf16le'));
+    expect(bare.pii).toEqual({ state: 'hit', hits: [{ kind: 'my_number', count: 1 }] });
+  });
+
+  it('marks a readable format it could not read unreadable, never clear, and audits it [PII-02]', async () => {
+    const f = await uploaded(editor.client, '壊れた名簿.csv', Buffer.from([0x30, 0x2c, 0x80, 0xff, 0xfe, 0x81, 0x0a]));
+    expect(f.pii).toEqual({ state: 'unreadable', hits: [] });
+    const [ev] = (await events('file.pii_unreadable')).filter((e) => e.target_id === f.id);
+    expect(ev).toMatchObject({ outcome: 'error', reason: 'pii.malformed' });
   });
 
   it('marks formats without extractable text unsupported and ignores labels it already carries [PII-02]', async () => {

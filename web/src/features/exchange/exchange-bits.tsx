@@ -39,10 +39,12 @@ export function listOf(t: TFunction, values: readonly string[]): string {
   return values.join(t('exchange.listSeparator'));
 }
 
-/** Why a share needs 上長承認: `policy`, `label:<label>`, `size`, `domain:<domain>`. */
+/** Why a share needs 上長承認: `policy`, `label:<label>`, `size`, `domain:<domain>`, `pii`, `pii_unreadable`. */
 export function approvalReasonText(t: TFunction, reason: string): string {
   if (reason === 'policy') return t('exchange.approvalReasons.policy');
   if (reason === 'size') return t('exchange.approvalReasons.size');
+  if (reason === 'pii') return t('exchange.approvalReasons.pii');
+  if (reason === 'pii_unreadable') return t('exchange.approvalReasons.piiUnreadable');
   if (reason.startsWith('label:')) return t('exchange.approvalReasons.label', { label: reason.slice(6) });
   if (reason.startsWith('domain:')) return t('exchange.approvalReasons.domain', { domain: reason.slice(7) });
   return reason;

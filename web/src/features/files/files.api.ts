@@ -12,7 +12,7 @@ export const FOLDER_ROLES: readonly FolderRole[] = ['viewer', 'editor', 'manager
 export type VersionState = 'held' | 'available' | 'quarantined' | 'blocked' | 'damaged';
 export type SanitizeState = 'pending' | 'sanitised' | 'sanitised_with_loss' | 'failed' | 'blocked';
 export type OnConflict = 'error' | 'keep_both';
-export type PiiState = 'pending' | 'clear' | 'hit' | 'unsupported';
+export type PiiState = 'pending' | 'clear' | 'hit' | 'unsupported' | 'unreadable';
 
 /** As in src/labels/effective-labels.ts. */
 export interface EffectiveLabels {

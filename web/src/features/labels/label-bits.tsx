@@ -204,6 +204,18 @@ export function PiiNotice({
   const config = useLabelConfig();
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<{ code: string; n: number } | null>(null);
+  if (file.pii.state === 'unreadable') {
+    return (
+      <NotificationBanner
+        tone="warning"
+        iconLabel={t('icon.warning')}
+        title={t('labels.pii.unreadableTitle')}
+        data-testid="pii-unreadable"
+      >
+        <p>{t('labels.pii.unreadable')}</p>
+      </NotificationBanner>
+    );
+  }
   if (!config || file.pii.state !== 'hit') return null;
   const found = suggestions(config, file.labels, file.pii.hits);
   if (found.length === 0) return null;

@@ -1084,6 +1084,8 @@ export const en: Messages = {
       label: 'A file is labelled “{{label}}”',
       size: 'The total size is above the approval threshold',
       domain: 'The recipient domain {{domain}} needs approval',
+      pii: 'A file seems to contain personal data (such as a My Number)',
+      piiUnreadable: 'A file could not be checked for personal data',
     },
     requests: {
       title: 'Upload requests',
@@ -1654,6 +1656,9 @@ export const en: Messages = {
       applied: 'The “{{labels}}” label was set.',
       askEditor: 'Ask an editor or manager of this folder to set the label.',
       checking: 'Checking for personal data',
+      unreadableTitle: 'Could not check for personal data',
+      unreadable:
+        'This file could not be checked for personal data (such as a My Number) because of its size or format. Sending it outside needs an approver’s approval.',
     },
   },
   labelPolicy: {
