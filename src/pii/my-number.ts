@@ -29,7 +29,12 @@ export function isValidMyNumber(digits: string): boolean {
 }
 
 const DIGIT = '[0-9]';
-const SEP = '[ \\-‐－ー]?';
+/**
+ * One optional separator between the groups of four: space, tab, hyphen-minus and the dashes and
+ * minus signs Japanese input and Excel produce (‐ ‑ ‒ – — ― − ー; full-width ones are NFKC-folded).
+ * Both gaps use the same one (mixed ones are not the 4-4-4 grouping).
+ */
+const SEP = '[ \\t\\-\\u2010-\\u2015\\u2212ー]?';
 // Not preceded or followed by another digit (optionally across one separator): no hits inside longer runs.
 const CANDIDATE = new RegExp(`(?<!${DIGIT}${SEP})(${DIGIT}{4})(${SEP})(${DIGIT}{4})\\2(${DIGIT}{4})(?!${SEP}${DIGIT})`, 'g');
 
