@@ -71,7 +71,12 @@ export class DirectoryCheckpointStore implements CheckpointStore {
     }
     const out: SignedCheckpoint[] = [];
     for (const name of names.filter((n) => /^\d{12}\.json$/.test(n)).sort()) {
-      out.push(JSON.parse(await readFile(join(tenantDir, name), 'utf8')) as SignedCheckpoint);
+      try {
+        out.push(JSON.parse(await readFile(join(tenantDir, name), 'utf8')) as SignedCheckpoint);
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err;
+        throw new Error(`checkpoint file ${tenantId}/${name} is unreadable`, { cause: err });
+      }
     }
     return out;
   }

@@ -26,7 +26,12 @@ export interface VerifyInput {
   storeCheckpoints: SignedCheckpoint[] | null;
   publicKeys: Map<string, string>;
   macKey?: Buffer | undefined;
-  head?: { seq: number; entryHash: string } | undefined;
+  /**
+   * The live chain's head, read before the entries: every entry up to it must be there and end in
+   * its hash; entries after it (appended while the check runs) must chain on like any other. null:
+   * the database has no head row, which a chain with entries must have. Absent: an export.
+   */
+  head?: { seq: number; entryHash: string } | null | undefined;
 }
 
 export interface VerifyResult {
@@ -84,6 +89,7 @@ export async function verifyTenantChain(input: VerifyInput): Promise<VerifyResul
 
   let expected = 1;
   let prev = GENESIS_HASH;
+  let atHead = GENESIS_HASH;
   let frontier: Frontier = [];
   checkRootsAt(0, frontier);
   for await (const row of input.events) {
@@ -121,6 +127,7 @@ export async function verifyTenantChain(input: VerifyInput): Promise<VerifyResul
     }
     frontier = frontierPush(frontier, Buffer.from(row.entry_hash, 'hex'));
     prev = row.entry_hash;
+    if (input.head && seq === input.head.seq) atHead = row.entry_hash;
     checkRootsAt(seq, frontier);
     expected++;
   }
@@ -131,9 +138,10 @@ export async function verifyTenantChain(input: VerifyInput): Promise<VerifyResul
       if (cp.size > length)
         bad(length + 1, `checkpoint ${cp.no} covers ${cp.size} entries but the chain has ${length} (truncated)`);
     }
-    if (input.head && (input.head.seq !== length || (length > 0 && input.head.entryHash !== prev))) {
+    if (input.head && (input.head.seq > length || (input.head.seq > 0 && input.head.entryHash !== atHead))) {
       bad(Math.min(input.head.seq, length) + 1, `chain head says ${input.head.seq} entries but the chain has ${length}`);
     }
+    if (input.head === null && length > 0) bad(1, `the chain has ${length} entries but no head record`);
   }
   return {
     tenantId: input.tenantId,

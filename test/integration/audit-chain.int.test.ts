@@ -1,9 +1,9 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRepository } from '../../src/audit/audit.repository.js';
-import { fromRow } from '../../src/audit/audit-verify.service.js';
+import { AuditVerifyService, fromRow } from '../../src/audit/audit-verify.service.js';
 import {
   checkpointSigningInput,
   entryHash,
@@ -297,6 +297,77 @@ describe(`audit chain on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const r = await verify(b.tenantId);
     expect(r.ok).toBe(false);
     expect(r.problems.join('\n')).toMatch(/differs between the database and the checkpoint store/);
+  });
+
+  it('verifies a live chain: entries and a checkpoint written while the check runs are not tampering [LOG-02]', async () => {
+    const { tenantId } = await tenantWithEvents(4, 2);
+    const s = k.services;
+    const repo = s.auditRepository;
+    // A checkpoint is being written (store now, database 300 ms later) just after the check read the
+    // database's, and entries are appended while it reads the chain.
+    let inFlight: Promise<unknown> = Promise.resolve();
+    let started = false;
+    const busy = Object.assign(Object.create(repo) as AuditRepository, {
+      checkpoints: async (id: string) => {
+        const rows = await repo.checkpoints(id);
+        if (started) return rows; // the check reads them again: the database has it by then
+        started = true;
+        let stored!: () => void;
+        const written = new Promise<void>((r) => (stored = r));
+        const slow = Object.assign(Object.create(repo) as AuditRepository, {
+          insertCheckpoint: async (...args: Parameters<AuditRepository['insertCheckpoint']>) => {
+            stored();
+            await new Promise((r) => setTimeout(r, 300));
+            return repo.insertCheckpoint(...args);
+          },
+        });
+        inFlight = checkpointer({ audit: slow }).checkpointTenant(id);
+        await written;
+        return rows;
+      },
+      events: async function* (id: string) {
+        let first = true;
+        for await (const row of repo.events(id)) {
+          yield row;
+          if (first) {
+            first = false;
+            await appendOne(id as TenantId);
+            await appendOne(id as TenantId);
+          }
+        }
+      },
+    });
+    const live = new AuditVerifyService({
+      audit: busy,
+      store: s.checkpointStore,
+      macKey: s.serviceKeys.auditMacKey,
+      publicKeys: () => Promise.resolve([]),
+    });
+    const r = await live.verifyTenant(tenantId);
+    await inFlight;
+    expect(r.problems).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.events).toBeGreaterThanOrEqual(5);
+    // Afterwards the whole chain, with what was appended, is verified as usual.
+    expect(await verify(tenantId)).toMatchObject({ ok: true, events: 7 });
+  });
+
+  it('reports an unreadable checkpoint file as that tenant’s failure, naming it, without stopping the others [LOG-02]', async () => {
+    const { tenantId } = await tenantWithEvents(2, 2);
+    const other = await tenantWithEvents(1, 1);
+    const path = join(k.services.config.paths.checkpoints, tenantId, `${String(1).padStart(12, '0')}.json`);
+    const original = readFileSync(path, 'utf8');
+    // The file is write-once (0400); a disk error or an intruder garbles it all the same.
+    chmodSync(path, 0o600);
+    writeFileSync(path, original.slice(0, 40));
+    try {
+      const r = await verify(tenantId);
+      expect(r.ok).toBe(false);
+      expect(r.problems.join('\n')).toContain(`checkpoint file ${tenantId}/000000000001.json is unreadable`);
+      expect((await verify(other.tenantId)).ok).toBe(true);
+    } finally {
+      writeFileSync(path, original);
+    }
   });
 
   it('keeps tenants apart: one tenant’s chain never includes another’s events [AC-08]', async () => {
