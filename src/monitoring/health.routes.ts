@@ -25,7 +25,7 @@ export async function registerHealthRoutes(app: FastifyInstance, services: Servi
     '/readyz',
     { schema: { tags: ['monitoring'], response: { 200: ReadyDto, 503: ReadyDto } }, config: { rateLimit: false } },
     async (request, reply) => {
-      const readiness = await services.readiness.check();
+      const readiness = await services.readiness.current();
       const body = {
         status: readiness.ready ? ('ready' as const) : ('not_ready' as const),
         ...(monitors.allows(request.ip) ? { components: readiness.components } : {}),

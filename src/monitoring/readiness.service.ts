@@ -21,6 +21,8 @@ export interface Readiness {
 }
 
 const CHECK_TIMEOUT_MS = 3000;
+/** How long one probe run answers /readyz: probes hit the database, storage and clamd. */
+export const READY_MAX_AGE_MS = 1000;
 
 export class ReadinessService {
   constructor(
@@ -33,6 +35,27 @@ export class ReadinessService {
       scannerState?: (() => string) | undefined;
     },
   ) {}
+
+  private last: { at: number; value: Readiness } | null = null;
+  private running: Promise<Readiness> | null = null;
+
+  /**
+   * For /readyz, which anyone may call: one probe run at a time, its answer reused for
+   * READY_MAX_AGE_MS, so a flood of requests cannot multiply connections to the database, the
+   * blob store and clamd.
+   */
+  current(): Promise<Readiness> {
+    if (this.last && performance.now() - this.last.at < READY_MAX_AGE_MS) return Promise.resolve(this.last.value);
+    this.running ??= this.check()
+      .then((value) => {
+        this.last = { at: performance.now(), value };
+        return value;
+      })
+      .finally(() => {
+        this.running = null;
+      });
+    return this.running;
+  }
 
   async check(): Promise<Readiness> {
     const components = await Promise.all([

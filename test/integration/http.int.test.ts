@@ -270,6 +270,32 @@ describe(`HTTP request path on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     }
   });
 
+  it('runs one readiness probe for a flood of /readyz requests from anyone [MON-01]', async () => {
+    let pings = 0;
+    const counted = Object.assign(Object.create(k.services.database) as typeof k.services.database, {
+      ping: async () => {
+        pings++;
+        await new Promise((r) => setTimeout(r, 50));
+        return k.services.database.ping();
+      },
+    });
+    const readiness = new ReadinessService({
+      database: counted,
+      blobs: k.services.blobStore,
+      checkpoints: k.services.checkpointStore,
+    });
+    const app = await appFor({ ...k.services, readiness });
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 30 }, () => app.inject({ url: '/readyz', remoteAddress: EXTERNAL })),
+      );
+      expect(answers.every((a) => a.statusCode === 200)).toBe(true);
+      expect(pings).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('answers 503 and stays up while the database is down [MON-01]', async () => {
     const down =
       k.engine === 'postgres'
