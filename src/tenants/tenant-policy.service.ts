@@ -78,6 +78,9 @@ export class TenantPolicyService {
       throw new AppError('tenant.settings_invalid', 'device certificates required without a CA', ['deviceCerts.caPem']);
     }
     return this.deps.database.transaction(async (trx) => {
+      // One change at a time per tenant: the audit event's "before" is what this change replaced,
+      // even when two admins save at once (PostgreSQL reads committed data; SQLite has one writer).
+      await this.deps.database.lock(trx, `kura.settings:${actor.tenantId}`);
       const json = await this.deps.tenants.settingsJson(actor.tenantId, trx);
       if (json === undefined) throw new AppError('tenant.not_found');
       const before = parseSettings(json);

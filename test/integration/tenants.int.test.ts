@@ -56,6 +56,28 @@ describe(`tenants on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(await s.tenants.list()).not.toContainEqual(expect.objectContaining({ slug: 'system' }));
   });
 
+  it('records every concurrent settings change against what it really replaced [LOG-01] [AC-10]', async () => {
+    const s = k.services;
+    const t = await s.tenants.create(systemActor(), { slug: `concurrent-${process.pid}`, displayName: '同時市' });
+    const base = await s.tenantPolicy.get(t.id);
+    // Five admins save at once, each from the same page load with one address rule of their own.
+    const rules = ['10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/16', '10.4.0.0/16', '10.5.0.0/16'];
+    await Promise.all(
+      rules.map((cidr) =>
+        s.tenantPolicy.update(systemActor(t.id), { ...base, ipRules: [{ zone: 'lgwan', roles: [], cidrs: [cidr] }] }),
+      ),
+    );
+    const changes = (await s.auditRepository.latestEvents(t.id, 20))
+      .filter((e) => e.action === 'tenant.settings_changed')
+      .sort((a, b) => Number(a.seq) - Number(b.seq))
+      .map((e) => JSON.parse(e.details) as { before: { ipRules?: unknown }; after: { ipRules?: unknown } });
+    expect(changes).toHaveLength(rules.length);
+    // Each change's "before" is the previous change's "after": no change is recorded against a stale read.
+    expect(changes[0]!.before.ipRules).toEqual([]);
+    for (let i = 1; i < changes.length; i++) expect(changes[i]!.before.ipRules).toEqual(changes[i - 1]!.after.ipRules);
+    expect(changes.at(-1)!.after.ipRules).toEqual((await s.tenantPolicy.get(t.id)).ipRules);
+  });
+
   it('answers tenant.not_found for an unknown slug [AC-08]', async () => {
     await expect(k.services.tenants.requireBySlug('nowhere')).rejects.toMatchObject({ code: 'tenant.not_found' });
   });
