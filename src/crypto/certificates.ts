@@ -63,14 +63,19 @@ export function parseCaBundle(pem: string): X509Certificate[] {
 
 export interface ClientCertCheck {
   ok: boolean;
-  reason?: 'missing' | 'untrusted' | 'expired' | 'not_yet_valid';
+  reason?: 'missing' | 'untrusted' | 'expired' | 'not_yet_valid' | 'not_for_clients';
   subject?: string;
   fingerprint256?: string;
 }
 
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const ANY_PURPOSE = '2.5.29.37.0';
+
 /**
  * Checks a client certificate (DER from the TLS socket) against a tenant's CA bundle: issued and
- * signed by one of the CAs, and valid at `now` (AC-11 device restriction).
+ * signed by one of the CAs, valid at `now`, and made for a client (AC-11 device restriction): not
+ * a CA, and when it names its purposes (extended key usage), TLS client authentication is one —
+ * so a web server's certificate from the same municipal CA is not a device.
  */
 export function checkClientCertificate(der: Buffer | null | undefined, cas: X509Certificate[], now: Date): ClientCertCheck {
   if (!der || der.length === 0) return { ok: false, reason: 'missing' };
@@ -85,5 +90,9 @@ export function checkClientCertificate(der: Buffer | null | undefined, cas: X509
   if (!issuer) return { ok: false, reason: 'untrusted', ...meta };
   if (now < new Date(cert.validFrom)) return { ok: false, reason: 'not_yet_valid', ...meta };
   if (now > new Date(cert.validTo)) return { ok: false, reason: 'expired', ...meta };
+  const purposes = cert.keyUsage; // Node names the extended key usage OIDs so; undefined when absent
+  if (cert.ca || (purposes && !purposes.includes(CLIENT_AUTH) && !purposes.includes(ANY_PURPOSE))) {
+    return { ok: false, reason: 'not_for_clients', ...meta };
+  }
   return { ok: true, ...meta };
 }

@@ -125,7 +125,7 @@ describe(`device certificates over real TLS on ${process.env.KURA_TEST_DB ?? 'sq
     expect([me.status, me.body.user.loginId]).toEqual([200, 'kato']);
   });
 
-  it('refuses a missing, foreign, expired or not-yet-valid certificate, and audits each refusal', async () => {
+  it('refuses a missing, foreign, expired, not-yet-valid or server certificate, and audits each refusal', async () => {
     const cases: Array<[string, Issued | undefined, string]> = [
       ['none', undefined, 'device.missing'],
       ['foreign', await otherCa.issue('stranger'), 'device.untrusted'],
@@ -145,6 +145,8 @@ describe(`device certificates over real TLS on ${process.env.KURA_TEST_DB ?? 'sq
         }),
         'device.not_yet_valid',
       ],
+      // A web server's certificate from the same CA is not a device.
+      ['server', await tenantCa.issue('www.city.example.lg.jp', { purposes: ['1.3.6.1.5.5.7.3.1'] }), 'device.not_for_clients'],
     ];
     for (const [name, device, reason] of cases) {
       // The rule names kato's role only: past the right password, the answer is the wrong password's

@@ -11,7 +11,7 @@ export interface Issued {
   keyPem: string;
 }
 export interface TestCa extends Issued {
-  issue(cn: string, opts?: { notBefore?: Date; notAfter?: Date }): Promise<Issued>;
+  issue(cn: string, opts?: { notBefore?: Date; notAfter?: Date; purposes?: string[] }): Promise<Issued>;
 }
 
 async function keyPem(k: CryptoKey): Promise<string> {
@@ -49,7 +49,7 @@ export async function createCa(name: string): Promise<TestCa> {
         signingKey: keys.privateKey,
         extensions: [
           new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+          new x509.ExtendedKeyUsageExtension(opts.purposes ?? [x509.ExtendedKeyUsage.clientAuth]),
         ],
       });
       return { certPem: cert.toString('pem'), keyPem: await keyPem(k.privateKey) };
