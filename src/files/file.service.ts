@@ -419,6 +419,19 @@ export class FileService {
     return this.dtoOf(actor.tenantId, fileId);
   }
 
+  /**
+   * The labels a copy takes as its own (PII-01): everything the original carries, its folders'
+   * included, so copying a file out of a 機密性3 / 特定個人情報 folder does not shed them. A level that
+   * is only the tenant's default is left for the new place to decide.
+   */
+  private async carriedLabels(tenantId: string, file: FileRow): Promise<string> {
+    const settings = (await this.deps.policy.get(tenantId)).labels;
+    const eff = (await effectiveLabelsOf(this.deps.folders, settings, tenantId, [file])).get(file.id);
+    if (!eff) return file.labels;
+    const explicitLevel = [...eff.own, ...eff.inherited].some((l) => settings.levels.includes(l));
+    return JSON.stringify(explicitLevel ? [eff.level, ...eff.flags] : eff.flags);
+  }
+
   /** Copies the newest version into a folder; the bytes are shared (same blob), the copy is a new file. */
   async copy(
     actor: Actor,
@@ -435,6 +448,7 @@ export class FileService {
     await this.refuseBlockedName(actor, validName(input.name ?? file.name));
     await this.requireRoom(actor, read!.size);
     const quotas = await this.quotasOf(actor.tenantId);
+    const carried = await this.carriedLabels(actor.tenantId, file);
     const copyId = randomId();
     await this.deps.database.transaction(async (trx) => {
       const at = this.now();
@@ -451,7 +465,7 @@ export class FileService {
         input.onConflict,
         trx,
       );
-      await this.insertFile(trx, actor, copyId, input.folderId, name, at, file.labels);
+      await this.insertFile(trx, actor, copyId, input.folderId, name, at, carried);
       const versionId = randomId();
       await this.deps.files.insertVersion(
         actor.tenantId,

@@ -30,11 +30,12 @@ export function isValidMyNumber(digits: string): boolean {
 
 const DIGIT = '[0-9]';
 /**
- * One optional separator between the groups of four: space, tab, hyphen-minus and the dashes and
- * minus signs Japanese input and Excel produce (‐ ‑ ‒ – — ― − ー; full-width ones are NFKC-folded).
+ * One optional separator between the groups of four: space, hyphen-minus and the dashes and minus
+ * signs Japanese input produces (‐ ‑ ‒ – — ― − ー; full-width ones are NFKC-folded). Not a tab: it
+ * parts spreadsheet cells, and a number in the next cell must not look like part of this one.
  * Both gaps use the same one (mixed ones are not the 4-4-4 grouping).
  */
-const SEP = '[ \\t\\-\\u2010-\\u2015\\u2212ー]?';
+const SEP = '[ \\-\\u2010-\\u2015\\u2212ー]?';
 // Not preceded or followed by another digit (optionally across one separator): no hits inside longer runs.
 const CANDIDATE = new RegExp(`(?<!${DIGIT}${SEP})(${DIGIT}{4})(${SEP})(${DIGIT}{4})\\2(${DIGIT}{4})(?!${SEP}${DIGIT})`, 'g');
 

@@ -169,6 +169,24 @@ describe('classification labels on ' + (process.env.KURA_TEST_DB ?? 'sqlite'), (
     expect(after.body.labels).toMatchObject({ level: '機密性1', inherited: ['要配慮個人情報'] });
   });
 
+  it('a copy keeps every label the original carries, its folders’ included [PII-01]', async () => {
+    const secret = (await owner.client.post('/api/v1/folders', { parentId: null, name: '人事' })).body.id;
+    await owner.client.req('PUT', `/api/v1/folders/${secret}/labels`, { labels: ['機密性3', '特定個人情報'] });
+    const plain = (await owner.client.post('/api/v1/folders', { parentId: null, name: '作業用' })).body.id;
+    const f = await uploaded(owner.client, '人事評価.txt', '評価', secret);
+    const copy = await owner.client.post(`/api/v1/files/${f.id}/copy`, { folderId: plain });
+    expect(copy.status, JSON.stringify(copy.body)).toBe(201);
+    const copied = (await owner.client.get(`/api/v1/files/${copy.body.id}`)).body as FileBody;
+    expect(copied.labels).toMatchObject({ level: '機密性3', own: ['機密性3', '特定個人情報'], inherited: [] });
+    // A file with only the tenant's default level leaves the level to its new folder.
+    const memo = await uploaded(owner.client, 'メモ2.txt', 'memo', plain);
+    const memoCopy = await owner.client.post(`/api/v1/files/${memo.id}/copy`, { folderId: secret, onConflict: 'keep_both' });
+    expect(((await owner.client.get(`/api/v1/files/${memoCopy.body.id}`)).body as FileBody).labels).toMatchObject({
+      level: '機密性3',
+      own: [],
+    });
+  });
+
   it('refuses more than one level and labels the tenant does not have [PII-01]', async () => {
     const f = await uploaded(owner.client, '一覧.txt', 'list');
     for (const labels of [['機密性1', '機密性3'], ['社外秘'], ['個人情報', '']]) {
