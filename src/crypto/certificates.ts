@@ -63,9 +63,10 @@ export function parseCaBundle(pem: string): X509Certificate[] {
 
 export interface ClientCertCheck {
   ok: boolean;
-  reason?: 'missing' | 'untrusted' | 'expired' | 'not_yet_valid' | 'not_for_clients';
+  reason?: 'missing' | 'untrusted' | 'expired' | 'not_yet_valid' | 'not_for_clients' | 'revoked';
   subject?: string;
   fingerprint256?: string;
+  serialNumber?: string;
 }
 
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -75,9 +76,16 @@ const ANY_PURPOSE = '2.5.29.37.0';
  * Checks a client certificate (DER from the TLS socket) against a tenant's CA bundle: issued and
  * signed by one of the CAs, valid at `now`, and made for a client (AC-11 device restriction): not
  * a CA, and when it names its purposes (extended key usage), TLS client authentication is one —
- * so a web server's certificate from the same municipal CA is not a device.
+ * so a web server's certificate from the same municipal CA is not a device; and not revoked by the
+ * tenant (a lost terminal's).
  */
-export function checkClientCertificate(der: Buffer | null | undefined, cas: X509Certificate[], now: Date): ClientCertCheck {
+export function checkClientCertificate(
+  der: Buffer | null | undefined,
+  cas: X509Certificate[],
+  now: Date,
+  /** Serial numbers the tenant revoked: upper-case hex without leading zeros. */
+  revokedSerials: ReadonlySet<string> = new Set(),
+): ClientCertCheck {
   if (!der || der.length === 0) return { ok: false, reason: 'missing' };
   let cert: X509Certificate;
   try {
@@ -85,7 +93,7 @@ export function checkClientCertificate(der: Buffer | null | undefined, cas: X509
   } catch {
     return { ok: false, reason: 'untrusted' };
   }
-  const meta = { subject: cert.subject, fingerprint256: cert.fingerprint256 };
+  const meta = { subject: cert.subject, fingerprint256: cert.fingerprint256, serialNumber: cert.serialNumber };
   const issuer = cas.find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
   if (!issuer) return { ok: false, reason: 'untrusted', ...meta };
   if (now < new Date(cert.validFrom)) return { ok: false, reason: 'not_yet_valid', ...meta };
@@ -94,5 +102,7 @@ export function checkClientCertificate(der: Buffer | null | undefined, cas: X509
   if (cert.ca || (purposes && !purposes.includes(CLIENT_AUTH) && !purposes.includes(ANY_PURPOSE))) {
     return { ok: false, reason: 'not_for_clients', ...meta };
   }
+  if (revokedSerials.has(cert.serialNumber.toUpperCase().replace(/^0+(?=.)/, '')))
+    return { ok: false, reason: 'revoked', ...meta };
   return { ok: true, ...meta };
 }

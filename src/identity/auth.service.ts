@@ -331,7 +331,10 @@ export class AuthService {
         action: 'tenant.device_denied',
         outcome: 'denied',
         reason: `device.${check.reason}`,
-        details: { where, ...(check.subject ? { subject: check.subject, fingerprint256: check.fingerprint256 } : {}) },
+        details: {
+          where,
+          ...(check.subject ? { subject: check.subject, fingerprint256: check.fingerprint256, serial: check.serialNumber } : {}),
+        },
       }),
     );
     throw new AppError('tenant.device_denied');

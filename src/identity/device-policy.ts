@@ -22,5 +22,5 @@ export function checkDevice(settings: TenantSettings, certDer: Buffer | null | u
     if (caCache.size > 100) caCache.clear();
     caCache.set(pem, cas);
   }
-  return checkClientCertificate(certDer, cas, now);
+  return checkClientCertificate(certDer, cas, now, new Set(settings.deviceCerts.revokedSerials));
 }

@@ -123,7 +123,7 @@ function forAudit<K extends keyof TenantSettings>(key: K, value: TenantSettings[
   }
   if (key === 'deviceCerts') {
     const v = value as TenantSettings['deviceCerts'];
-    return { caSha256: v.caPem ? sha256Hex(v.caPem) : null, requiredFor: v.requiredFor };
+    return { caSha256: v.caPem ? sha256Hex(v.caPem) : null, requiredFor: v.requiredFor, revokedSerials: v.revokedSerials };
   }
   return value;
 }

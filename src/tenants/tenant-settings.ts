@@ -138,6 +138,13 @@ const Domain = z
  * File exchange with outside parties (LG-03, TLS-03, HR-05): domain lists, when a share needs 上長承認
  * and how, and when exchanged copies are deleted.
  */
+/** A certificate serial number in hex, written with or without colons or spaces; kept as upper-case hex without leading zeros. */
+export const CertSerial = z
+  .string()
+  .transform((s) => s.replace(/[\s:]/g, '').toUpperCase())
+  .pipe(z.string().regex(/^[0-9A-F]{1,40}$/, 'a serial number in hexadecimal'))
+  .transform((s) => s.replace(/^0+(?=.)/, ''));
+
 export const ExchangeSettings = z.object({
   /** Recipient domains allowed (empty = any not denied); `*.example.jp` covers subdomains. */
   allowDomains: z.array(Domain).max(500).default([]),
@@ -249,8 +256,13 @@ export const TenantSettings = z.object({
         .array(z.object({ zone: z.enum(['lgwan', 'internet']), roles: z.array(z.enum(ROLES)).default([]) }))
         .max(20)
         .default([]),
+      /**
+       * Serial numbers (hex) of device certificates the tenant revoked, e.g. a lost terminal's:
+       * refused although the CA signed them and they have not expired.
+       */
+      revokedSerials: z.array(CertSerial).max(5000).default([]),
     })
-    .default({ caPem: '', requiredFor: [] }),
+    .default({ caPem: '', requiredFor: [], revokedSerials: [] }),
 });
 export type TenantSettings = z.infer<typeof TenantSettings>;
 

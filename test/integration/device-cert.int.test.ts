@@ -169,6 +169,37 @@ describe(`device certificates over real TLS on ${process.env.KURA_TEST_DB ?? 'sq
     expect((await login('ito')).status).toBe(200);
   });
 
+  it('refuses a device whose certificate the tenant revoked (a lost terminal), and audits its serial', async () => {
+    const lost = await tenantCa.issue('端末 PC-0099（紛失）');
+    const kept = await tenantCa.issue('端末 PC-0100');
+    expect((await login('kato', lost)).status).toBe(200);
+    const serial = new X509Certificate(lost.certPem).serialNumber;
+    const s = await k.services.tenantPolicy.get(tenantId);
+    // Written as an administrator copies it from the CA's records: colons, lower case, a leading zero.
+    const written = `0${serial}`.toLowerCase().replace(/(..)(?=.)/g, '$1:');
+    await k.services.tenantPolicy.update(systemActor(tenantId), {
+      ...s,
+      deviceCerts: { ...s.deviceCerts, revokedSerials: [written] },
+    });
+    try {
+      expect((await k.services.tenantPolicy.get(tenantId)).deviceCerts.revokedSerials).toEqual([serial.replace(/^0+(?=.)/, '')]);
+      const r = await login('kato', lost);
+      expect([r.status, r.body.error.code]).toEqual([401, 'auth.invalid_credentials']);
+      const [ev] = await k.services.auditRepository.latestEvents(tenantId, 1);
+      expect(ev).toMatchObject({ action: 'tenant.device_denied', reason: 'device.revoked' });
+      expect(JSON.parse(ev!.details)).toMatchObject({ serial });
+      expect((await login('kato', kept)).status).toBe(200);
+      await expect(
+        k.services.tenantPolicy.update(systemActor(tenantId), {
+          ...s,
+          deviceCerts: { ...s.deviceCerts, revokedSerials: ['not-hex'] },
+        }),
+      ).rejects.toMatchObject({ code: 'tenant.settings_invalid' });
+    } finally {
+      await k.services.tenantPolicy.update(systemActor(tenantId), s);
+    }
+  });
+
   it('a rule for every role refuses a missing device before any credential is checked, with its own answer', async () => {
     const s = await k.services.tenantPolicy.get(tenantId);
     await k.services.tenantPolicy.update(systemActor(tenantId), {
