@@ -70,7 +70,7 @@ export class PdfSanitizer implements Sanitizer {
   private async rasterise(source: SanitizeSource, bytes: Buffer, sink: SanitizeSink): Promise<SanitizeOutcome> {
     let sizes: Array<{ width: number; height: number }>;
     try {
-      const doc = await lib.PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: false });
+      const doc = await lib.PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: true });
       sizes = doc.getPages().map((p) => p.getSize());
     } catch (err) {
       const e = err as Error;
@@ -115,7 +115,7 @@ export class PdfSanitizer implements Sanitizer {
     if (source.policy?.pdfMode === 'strict') return this.rasterise(source, bytes, sink);
     let doc: PDFDocument;
     try {
-      doc = await lib.PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: false });
+      doc = await lib.PDFDocument.load(bytes, { updateMetadata: false, throwOnInvalidObject: true });
     } catch (err) {
       const e = err as Error;
       if (/encrypted/i.test(e.name) || /encrypted/i.test(e.message)) throw new SanitizeError('encrypted', 'encrypted PDF');
@@ -125,6 +125,7 @@ export class PdfSanitizer implements Sanitizer {
     try {
       result = scrub(doc);
     } catch (err) {
+      if (err instanceof SanitizeError) throw err;
       throw new SanitizeError('malformed', `PDF structure not readable: ${(err as Error).message.slice(0, 160)}`);
     }
     let out: Uint8Array;
@@ -304,7 +305,14 @@ function stringOf(o: PDFObject | undefined): string {
   return o instanceof lib.PDFString || o instanceof lib.PDFHexString ? o.decodeText() : '';
 }
 
-/** Removes JavaScript, additional actions and dangerous actions from one dictionary (and its direct children). */
+/** Inline nesting deeper than this is refused: nothing below it would be looked at. */
+const MAX_INLINE_DEPTH = 64;
+
+/**
+ * Removes JavaScript, additional actions and dangerous actions from one dictionary and from every
+ * dictionary written inline in it, under any key and in arrays (indirect objects are each scrubbed
+ * on their own). Nesting past MAX_INLINE_DEPTH fails the file rather than passing what is below.
+ */
 function scrubDict(
   dict: PDFDict,
   removed: Removed[],
@@ -312,7 +320,7 @@ function scrubDict(
   lookup: (o: PDFObject | undefined) => PDFObject | undefined,
   depth = 0,
 ): void {
-  if (depth > 8) return;
+  if (depth > MAX_INLINE_DEPTH) throw new SanitizeError('limit', `inline PDF objects nested deeper than ${MAX_INLINE_DEPTH}`);
   for (const key of ['JS', 'JavaScript']) {
     if (dict.has(N(key))) {
       dict.delete(N(key));
@@ -348,14 +356,21 @@ function scrubDict(
       noteRemoved(removed, 'action', `URI ${uri.slice(0, 60)}`);
     }
   }
-  // /A (annotation or outline action) and /Next chains held inline.
-  for (const key of ['A', 'Next']) {
-    const child = dict.get(N(key));
-    if (child instanceof lib.PDFDict) scrubDict(child, removed, setLoss, lookup, depth + 1);
-    else if (child instanceof lib.PDFArray)
-      for (let i = 0; i < child.size(); i++) {
-        const c = child.get(i);
-        if (c instanceof lib.PDFDict) scrubDict(c, removed, setLoss, lookup, depth + 1);
-      }
+  // Everything held inline: /A and /Next chains, /AA-like dictionaries under other keys, form
+  // fields and annotations written in arrays.
+  for (const [, child] of dict.entries()) scrubInline(child, removed, setLoss, lookup, depth + 1);
+}
+
+function scrubInline(
+  o: PDFObject,
+  removed: Removed[],
+  setLoss: (loss: boolean) => void,
+  lookup: (o: PDFObject | undefined) => PDFObject | undefined,
+  depth: number,
+): void {
+  if (o instanceof lib.PDFDict) scrubDict(o, removed, setLoss, lookup, depth);
+  else if (o instanceof lib.PDFArray) {
+    if (depth > MAX_INLINE_DEPTH) throw new SanitizeError('limit', `inline PDF objects nested deeper than ${MAX_INLINE_DEPTH}`);
+    for (let i = 0; i < o.size(); i++) scrubInline(o.get(i), removed, setLoss, lookup, depth + 1);
   }
 }
