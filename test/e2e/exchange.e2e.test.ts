@@ -355,11 +355,30 @@ describe('file exchange in the browser', () => {
     expect(await partner.getByTestId('share-purpose').textContent()).toContain('委託契約書案の確認依頼');
     expect(await partner.getByTestId('ext-share-files').textContent()).toContain(sha256(CONTENT));
     await expectNoSeriousA11yViolations(partner, 'outside party download page');
+    // The page asks for the share before a download starts, and again a moment after.
+    let shareReads = 0;
+    partner.on('response', (r) => {
+      if (/\/api\/v1\/ext\/shares\/[^/]+$/.test(new URL(r.url()).pathname)) shareReads++;
+    });
     const [download] = await Promise.all([partner.waitForEvent('download'), partner.getByTestId('ext-download').first().click()]);
     expect(download.suggestedFilename()).toBe('契約書案.txt');
     const saved = join(dir, 'partner-download.txt');
     await download.saveAs(saved);
     expect(readFileSync(saved).equals(CONTENT)).toBe(true);
+
+    // Once the verification has lapsed (here: its cookie is gone) a download does not start, so the
+    // server's error reply is not saved as a file: the page says why and asks for a code again.
+    let downloads = 0;
+    partner.on('download', () => downloads++);
+    await expect.poll(() => shareReads, { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    await partner.context().clearCookies();
+    await partner.getByTestId('ext-download').first().click();
+    const refused = partner.getByTestId('ext-download-error');
+    await refused.waitFor();
+    expect(await refused.getAttribute('data-state')).toBe('exchange.verification_required');
+    expect(await refused.textContent()).toContain('ダウンロードを開始できませんでした');
+    await partner.getByTestId('ext-verify').waitFor();
+    expect(downloads).toBe(0);
 
     // The sender is told by mail.
     const told = await mailTo(TANAKA_MAIL, /ダウンロードしました/);

@@ -268,7 +268,7 @@ describe('files in the browser', () => {
     await expectHeading(page, FOLDER);
     await page.getByTestId('folder-empty').waitFor();
     expect(await page.getByTestId('breadcrumbs').textContent()).toContain(FOLDER);
-    expect(await page.getByTestId('folder-role').textContent()).toContain('あなたの権限：管理者');
+    expect(await page.getByTestId('folder-role').textContent()).toContain('あなたの権限：フォルダー管理者');
     expect(await page.getByTestId('folder-tree').locator('[aria-current="page"]').textContent()).toBe(FOLDER);
     state.folderUrl = page.url();
     expect(state.folderUrl).toMatch(/\/folders\/[0-9a-f-]{36}$/);
@@ -611,6 +611,8 @@ describe('files in the browser', () => {
     await page.getByTestId('share-button').click();
     const dialog = page.getByTestId('share-dialog');
     await dialog.getByText('共有している相手はいません。').waitFor();
+    // The folder permission is named apart from the tenant role 管理者.
+    expect(await field(dialog, '権限').locator('option').allTextContents()).toEqual(['閲覧者', '編集者', 'フォルダー管理者']);
     await field(dialog, '共有する相手（職員またはグループ）').selectOption({ label: '管理者（admin）' });
     await field(dialog, '権限').selectOption('editor');
     await dialog.getByRole('button', { name: '追加する' }).click();
@@ -629,8 +631,25 @@ describe('files in the browser', () => {
     const inherited = grants.filter({ hasText: `「${FOLDER}」から継承` });
     await inherited.waitFor();
     expect(await inherited.getAttribute('data-role')).toBe('editor');
-    expect(await grants.filter({ hasText: 'このフォルダー' }).getAttribute('data-role')).toBe('viewer');
-    await page.getByTestId('share-dialog').getByRole('button', { name: '閉じる' }).click();
+    const own = grants.filter({ hasText: 'このフォルダー' });
+    expect(await own.getAttribute('data-role')).toBe('viewer');
+
+    // Removing the grant set here asks first, naming the colleague; cancelling keeps it.
+    const shareDialog = page.getByTestId('share-dialog');
+    const confirm = page.getByRole('dialog', { name: '管理者（admin） の権限を削除しますか？' });
+    await own.getByRole('button', { name: '削除' }).click();
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toContain('「見積書」に設定した「閲覧者」の権限を削除します。');
+    await confirm.getByRole('button', { name: 'キャンセル' }).click();
+    await expect.poll(() => confirm.isVisible()).toBe(false);
+    expect(await shareDialog.isVisible()).toBe(true);
+    expect(await own.count()).toBe(1);
+    await own.getByRole('button', { name: '削除' }).click();
+    await confirm.getByRole('button', { name: '権限を削除する' }).click();
+    await shareDialog.getByTestId('share-success').getByText('管理者（admin） の権限を削除しました。').waitFor();
+    expect(await own.count()).toBe(0);
+    expect(await inherited.count()).toBe(1);
+    await shareDialog.getByRole('button', { name: '閉じる' }).click();
 
     // The colleague now finds the parent among theirs (the subfolder is reached from it), with the files in it.
     await nav(adminPage, 'ファイル').click();

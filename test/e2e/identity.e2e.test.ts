@@ -31,6 +31,7 @@ const PASSWORDS = {
   admin2: 'Keyaki-Uguisu-2236',
   sato: 'Kunugi-Mejiro-4096',
   operator: 'Matsu-Hototogisu-5772',
+  kato: 'Kaede-Yamagara-6180',
 };
 
 let dir: string;
@@ -467,6 +468,30 @@ describe('identity in the browser', () => {
     expect(await approved.textContent()).toContain('鈴木 一郎 さんの登録を承認しました。');
     expect(localLink(await admin2.getByTestId('setup-url').inputValue())).toMatch(/\/setup#token=/);
     await expect.poll(() => userRow(admin2, 'suzuki').getByTestId('state-badge').textContent()).toBe('有効');
+
+    // Switching the rule off guards itself: the first admin's save only records a request, and the
+    // page says so instead of 「設定を保存しました。」; a second admin confirms it.
+    const rule = '利用者の登録に、もう一人の管理者の承認を必要とする（二人承認）';
+    await openAdminPage(page, 'セキュリティ設定');
+    await page.getByLabel(rule).uncheck();
+    await page.getByRole('button', { name: '設定を保存する' }).click();
+    const requested = page.getByTestId('policy-saved');
+    await requested.getByText('二人承認の無効化を依頼しました。別の管理者が確認すると無効になります。').waitFor();
+    expect(await requested.textContent()).not.toContain('設定を保存しました。');
+    expect(await page.getByLabel(rule).isChecked()).toBe(true);
+    await page.getByTestId('two-person-off-pending').waitFor();
+
+    await openAdminPage(admin2, 'セキュリティ設定');
+    await admin2.getByTestId('two-person-off-pending').waitFor();
+    await admin2.getByLabel(rule).uncheck();
+    await admin2.getByRole('button', { name: '設定を保存する' }).click();
+    const confirmed = admin2.getByTestId('policy-saved');
+    await confirmed.getByText('設定を保存しました。').waitFor();
+    expect(await confirmed.textContent()).not.toContain('二人承認の無効化を依頼しました。');
+    expect(await admin2.getByLabel(rule).isChecked()).toBe(false);
+    expect(await admin2.getByTestId('two-person-off-pending').count()).toBe(0);
+    // The next scenario goes on from the users page.
+    await openAdminPage(page, '利用者の管理');
   });
 
   it('makes a user change the password at the next sign-in when an admin requires it [AC-16] [AC-17]', async () => {
@@ -741,6 +766,70 @@ describe('identity in the browser', () => {
     await page.locator('[data-testid="grant-row"][data-state="approved"]').waitFor();
     await ops.reload();
     await expect.poll(() => ops.getByTestId('operator-grants').textContent()).toContain('承認済み');
+  });
+
+  it('lets an auditor read the users and the support access requests and export the policy, with no button that changes anything [AC-04] [AC-07] [AC-14]', async () => {
+    const created = await runKura(
+      ['user', 'create', '--tenant', TENANT, '--login', 'kato', '--name', '加藤 さくら', '--role', 'auditor'],
+      { cwd: dir, env },
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const page = await openPage();
+    await setPasswordThroughLink(page, setupLinkIn(created.stdout), 'kato', PASSWORDS.kato);
+    const { authenticator } = await enrolTotp(page);
+    await expectHeading(page, 'ようこそ、加藤 さくら さん');
+    const nav = page.getByRole('navigation', { name: 'メインメニュー' });
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'ホーム',
+      'ファイル',
+      'ごみ箱',
+      '受信箱',
+      '送信済み',
+      '受け取り依頼',
+      'アカウント設定',
+      '利用者の管理',
+      'セキュリティ設定',
+      '棚卸し',
+      '隔離・保留ファイル',
+      '保守アクセス',
+    ]);
+    const main = page.getByRole('main');
+
+    // The users: the list and its filter, no registration form, no actions column, no row actions.
+    await openAdminPage(page, '利用者の管理');
+    await expect.poll(() => userRow(page, 'suzuki').getByTestId('state-badge').textContent()).toBe('停止中');
+    expect(await userRow(page, 'tanaka').textContent()).toContain('田中 太郎');
+    await page.getByTestId('users-read-only').getByText('監査担当は閲覧のみできます。').waitFor();
+    expect(await page.getByTestId('invite-form').count()).toBe(0);
+    expect(await page.getByTestId('actions-toggle').count()).toBe(0);
+    expect(await page.getByTestId('users-table').getByRole('columnheader').allTextContents()).not.toContain('操作');
+    expect(await main.getByRole('button').allTextContents()).toEqual(['すべて', '長期間未使用']);
+    await expectNoSeriousA11yViolations(page, 'admin users page for an auditor');
+    await main.getByRole('button', { name: '長期間未使用' }).click();
+    await page.getByTestId('inactive-none').waitFor();
+
+    // Support access: the approved request, and no approve / deny / revoke.
+    await openAdminPage(page, '保守アクセス');
+    const approved = page.locator('[data-testid="grant-row"][data-state="approved"]');
+    expect(await approved.textContent()).toContain('問い合わせ #2048 の調査のため');
+    await page.getByTestId('support-read-only').waitFor();
+    expect(await main.getByRole('button').count()).toBe(0);
+
+    // The policy: the export only (the settings themselves are the administrators'), after step-up.
+    await openAdminPage(page, 'セキュリティ設定');
+    await page.getByTestId('policy-read-only').waitFor();
+    expect(await page.getByTestId('policy-form').count()).toBe(0);
+    expect(await main.getByRole('button').allTextContents()).toEqual(['認証ポリシーを出力（PDF）', '認証ポリシーを出力（JSON）']);
+    await askStepUpOnce(page, '**/api/v1/admin/auth-policy/export**', 'GET');
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: '認証ポリシーを出力（JSON）' }).click();
+    const dialog = page.getByTestId('step-up-dialog');
+    await field(dialog, '確認コード').fill(await authenticator.nextCode());
+    await dialog.getByRole('button', { name: '確認して続ける' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^auth-policy-demo-city-v\d+\.json$/);
+    expect(JSON.parse(readFileSync(await file.path()).toString('utf8'))).toHaveProperty('version');
+    expect(await main.getByRole('alert').count()).toBe(0);
   });
 
   it('refuses sign-in from an address outside the tenant IP rule with a Japanese message [AC-10]', async () => {

@@ -1,7 +1,7 @@
 /**
  * Page frame shared by every page: skip link, header (service name, signed-in user and sign-out,
- * language), the main menu when signed in (admin pages only for tenant admins; 棚卸し and 隔離・保留
- * ファイル for auditors too; the requests to decide for approvers; ファイル交換 — 受信箱, 送信済み,
+ * language), the main menu when signed in (admin pages only for tenant admins; 利用者の管理, セキュリティ設定
+ * (its export only), 棚卸し, 隔離・保留ファイル and 保守アクセス for auditors too, read-only; the requests to decide for approvers; ファイル交換 — 受信箱, 送信済み,
  * 受け取り依頼 — for the roles that use files but guests, and 承認待ち（外部送信） for approvers and admins), main,
  * footer.
  */
@@ -148,8 +148,11 @@ function MainNav({ role }: { role: string }) {
         ]
       : role === 'auditor'
         ? [
+            { path: '/admin/users', label: t('app.nav.adminUsers') },
+            { path: '/admin/policy', label: t('app.nav.adminPolicy') },
             { path: '/admin/access-reviews', label: t('app.nav.adminReviews') },
             { path: '/admin/quarantine', label: t('app.nav.adminQuarantine') },
+            { path: '/admin/support-access', label: t('app.nav.adminSupport') },
           ]
         : role === 'approver'
           ? [{ path: '/admin/quarantine', label: t('app.nav.approverRequests') }]

@@ -4,6 +4,8 @@
  * need the tenant_admin role (the server enforces it again on every call). Files: /files (the
  * top-level folders), /folders/:id, /files/:id (one file), /trash. /admin/quarantine (隔離・保留
  * ファイル) is for admins and auditors, and for approvers as their list of requests to decide.
+ * Auditors also read /admin/users, /admin/support-access and /admin/access-reviews, and export the
+ * authentication policy from /admin/policy; those pages hide every change for them.
  * File exchange (docs/exchange.md): /exchange/inbox, /exchange/sent, /exchange/requests,
  * /exchange/send?files=…, /exchange/approvals (approvers and admins), /admin/approvers. The pages
  * outside parties open from a link, /x/r/<token> and /x/s/<token>, need no session and get their
@@ -178,13 +180,13 @@ function pageFor(path: string): ReactNode {
       );
     case '/admin/users':
       return (
-        <RequireSession role="tenant_admin">
+        <RequireSession role={['tenant_admin', 'auditor']}>
           <AdminUsersPage />
         </RequireSession>
       );
     case '/admin/policy':
       return (
-        <RequireSession role="tenant_admin">
+        <RequireSession role={['tenant_admin', 'auditor']}>
           <PolicyPage />
         </RequireSession>
       );
@@ -220,7 +222,7 @@ function pageFor(path: string): ReactNode {
       );
     case '/admin/support-access':
       return (
-        <RequireSession role="tenant_admin">
+        <RequireSession role={['tenant_admin', 'auditor']}>
           <SupportAccessPage />
         </RequireSession>
       );

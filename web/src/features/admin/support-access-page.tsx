@@ -1,7 +1,7 @@
 /**
  * Support access (lockbox, AC-07): the service operator's requests to see this tenant's data, with
- * reason and duration; tenant admins approve, deny or revoke them (step-up). Nothing of the tenant
- * is visible to the operator unless a request is approved and not yet expired.
+ * reason and duration; tenant admins approve, deny or revoke them (step-up), auditors read the list.
+ * Nothing of the tenant is visible to the operator unless a request is approved and not yet expired.
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -78,6 +78,11 @@ export function SupportAccessPage() {
     <div className="flex flex-col gap-6">
       <PageHeading>{t('support.title')}</PageHeading>
       <p className="text-std-16N-170">{t('support.lead')}</p>
+      {!canChange && (
+        <p className="text-std-16N-170" data-testid="support-read-only">
+          {t('support.readOnly')}
+        </p>
+      )}
       {failure && <ErrorBanner key={failure.n} title={t('support.errorTitle')} code={failure.code} />}
       {done && <SuccessBanner key={done.n} title={t(`support.done.${done.decision}`)} data-testid="support-success" />}
       {grants === null && !failure && <p className="text-std-16N-170">{t('app.loading')}</p>}

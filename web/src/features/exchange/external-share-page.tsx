@@ -3,16 +3,21 @@
  * before the recipient proves the link is theirs: a one-time code mailed to their address, or the
  * password the sender passed on separately for password-only links. Then: who sends, from which
  * organisation, for what purpose, until when, and each file with its size, SHA-256 (to check the
- * download) and the downloads left, as plain download links so the browser streams them.
+ * download) and the downloads left, as plain download links so the browser streams them. Before a
+ * download starts the page asks for the share again (which counts nothing; a request for the file
+ * from byte 0, even a one-byte range, counts as a download): when the verification has lapsed, the
+ * link was revoked or the file's limit is reached, it shows why and refreshes the view instead of
+ * letting the browser save the server's error reply as a file.
  *
  * Every dead link (expired, revoked, over its limit, unknown) shows the same neutral page.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type MouseEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { errorCode } from '../../api/api-client';
 import { useDocumentTitle } from '../../app/use-document-title';
 import { currentLanguage } from '../../i18n/i18n';
 import { headRowClass, rowClass, tdClass, thClass } from '../../ui/confirm-dialog';
+import { ErrorBanner } from '../../ui/messages';
 import { PageHeading, SectionHeading } from '../../ui/page-heading';
 import { When } from '../files/file-bits';
 import { formatBytes } from '../files/file-format';
@@ -40,6 +45,14 @@ export function ExternalSharePage({ token }: { token: string }) {
   useEffect(() => {
     void reload();
   }, [reload]);
+  const [refused, setRefused] = useState<{ code: string; n: number } | null>(null);
+  const refuse = useCallback(
+    async (code: string) => {
+      setRefused((r) => ({ code, n: (r?.n ?? 0) + 1 }));
+      await reload();
+    },
+    [reload],
+  );
 
   let content;
   if (load.kind === 'invalid') content = <InvalidLink />;
@@ -59,19 +72,64 @@ export function ExternalSharePage({ token }: { token: string }) {
         onSendCode={() => sendExtShareCode(token)}
         onVerify={async (proof) => {
           await verifyExtShare(token, proof);
+          setRefused(null);
           await reload();
         }}
       />
     );
-  else content = <ShareView token={token} data={load.data} onDownloaded={reload} />;
+  else
+    content = (
+      <ShareView token={token} data={load.data} onDownloaded={reload} onRefused={refuse} onStarted={() => setRefused(null)} />
+    );
 
   const organization = load.kind === 'ready' && load.data.verified ? load.data.organization : null;
-  return <ExternalFrame organization={organization}>{content}</ExternalFrame>;
+  return (
+    <ExternalFrame organization={organization}>
+      {refused && load.kind === 'ready' && (
+        <div className="mb-6">
+          <ErrorBanner
+            key={refused.n}
+            title={t('exchange.ext.share.downloadRefusedTitle')}
+            code={refused.code}
+            data-testid="ext-download-error"
+          />
+        </div>
+      )}
+      {content}
+    </ExternalFrame>
+  );
 }
 
 type Verified = Extract<ExtShare, { verified: true }>;
 
-function ShareView({ token, data, onDownloaded }: { token: string; data: Verified; onDownloaded: () => Promise<void> }) {
+const isExhausted = (f: Verified['files'][number]) =>
+  f.downloadsLeft !== null && f.downloadsLeft !== undefined && f.downloadsLeft <= 0;
+
+/** Lets the browser save `href` (same origin) as a download, streaming it. */
+function saveFrom(href: string) {
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = '';
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+}
+
+function ShareView({
+  token,
+  data,
+  onDownloaded,
+  onRefused,
+  onStarted,
+}: {
+  token: string;
+  data: Verified;
+  onDownloaded: () => Promise<void>;
+  /** The download would be refused (the code says why): the page says so and loads the share again. */
+  onRefused: (code: string) => Promise<void>;
+  onStarted: () => void;
+}) {
   const { t } = useTranslation();
   const language = currentLanguage();
   const title = t('exchange.ext.share.title', { organization: data.organization });
@@ -82,6 +140,26 @@ function ShareView({ token, data, onDownloaded }: { token: string; data: Verifie
     clearTimeout(timer.current ?? undefined);
     timer.current = setTimeout(() => void onDownloaded(), REFRESH_AFTER_DOWNLOAD_MS);
   };
+  const [checking, setChecking] = useState(false);
+  async function start(event: MouseEvent<HTMLAnchorElement>, fileId: string) {
+    event.preventDefault();
+    const href = event.currentTarget.href;
+    if (checking) return;
+    setChecking(true);
+    try {
+      const now = await fetchExtShare(token);
+      if (!now.verified) return await onRefused('exchange.verification_required');
+      const file = now.files.find((f) => f.fileId === fileId);
+      if (!file || isExhausted(file)) return await onRefused('exchange.not_found');
+      onStarted();
+      saveFrom(href);
+      downloaded();
+    } catch (err) {
+      await onRefused(errorCode(err));
+    } finally {
+      setChecking(false);
+    }
+  }
   return (
     <div className="flex flex-col gap-10">
       <div className="flex flex-col gap-4">
@@ -136,7 +214,7 @@ function ShareView({ token, data, onDownloaded }: { token: string; data: Verifie
             </thead>
             <tbody>
               {data.files.map((f) => {
-                const exhausted = f.downloadsLeft !== null && f.downloadsLeft !== undefined && f.downloadsLeft <= 0;
+                const exhausted = isExhausted(f);
                 return (
                   <tr key={f.fileId} className={rowClass} data-testid="ext-share-file" data-name={f.name}>
                     <th scope="row" className={`${thClass} font-normal break-all`}>
@@ -159,7 +237,8 @@ function ShareView({ token, data, onDownloaded }: { token: string; data: Verifie
                           href={extShareFileUrl(token, f.fileId)}
                           download
                           className={downloadLinkClass}
-                          onClick={downloaded}
+                          onClick={(e) => void start(e, f.fileId)}
+                          aria-disabled={checking || undefined}
                           data-testid="ext-download"
                         >
                           {t('files.download')}

@@ -4,7 +4,7 @@
  * deleting to the trash, downloading, sharing; uploads by button or drag-and-drop; and the quota.
  * `/files` lists the top-level folders, `/folders/:id` one folder.
  *
- * What a row offers follows the user's role on the folder (閲覧者 < 編集者 < 管理者); the server
+ * What a row offers follows the user's role on the folder (閲覧者 < 編集者 < フォルダー管理者); the server
  * checks every action again.
  */
 import { Fragment, useCallback, useEffect, useRef, useState } from 'react';

@@ -1,5 +1,5 @@
 /**
- * 指定した日時の状態に復元 (MAL-09, recovery after ransomware): the folder's 管理者 picks a moment in
+ * 指定した日時の状態に復元 (MAL-09, recovery after ransomware): the folder's フォルダー管理者 picks a moment in
  * Japan time, sees the plan (a dry run: what happens to each file, from which version to which),
  * then applies it. Nothing is destroyed: changed files get the old content as a new version,
  * files added since go to the trash, files deleted since come back.

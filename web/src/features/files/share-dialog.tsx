@@ -1,14 +1,15 @@
 /**
  * Sharing a folder with colleagues and groups (AC-05): the owner, every grant that applies here —
  * those set on this folder and those inherited from a folder above, with where they come from —
- * and, for the folder's 管理者, adding a colleague or group as 閲覧者 / 編集者 / 管理者 and removing
- * grants set here (inherited ones are changed on the folder they come from).
+ * and, for the folder's フォルダー管理者, adding a colleague or group as 閲覧者 / 編集者 / フォルダー管理者 and removing
+ * grants set here after a confirmation naming who loses access (inherited ones are changed on the
+ * folder they come from).
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { errorCode } from '../../api/api-client';
 import { Button } from '../../ui/button';
-import { headRowClass, rowClass, tdClass, thClass } from '../../ui/confirm-dialog';
+import { ConfirmDialog, headRowClass, rowClass, tdClass, thClass } from '../../ui/confirm-dialog';
 import { Dialog } from '../../ui/dialog';
 import { ErrorText, inputClass, Label, SelectField } from '../../ui/form';
 import { ErrorBanner, SuccessBanner } from '../../ui/messages';
@@ -33,6 +34,7 @@ export function ShareDialog({ folder, onClose }: { folder: Folder | null; onClos
   const [failure, setFailure] = useState<{ code: string; n: number } | null>(null);
   const [done, setDone] = useState<{ message: string; n: number } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [removing, setRemoving] = useState<Grant | null>(null);
   const manager = folder?.role === 'manager';
 
   const fail = (err: unknown) => setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1 }));
@@ -51,6 +53,7 @@ export function ShareDialog({ folder, onClose }: { folder: Folder | null; onClos
     setPerms(null);
     setFailure(null);
     setDone(null);
+    setRemoving(null);
     if (folder) void load(folder.id, folder.role === 'manager');
   }, [folder, load]);
 
@@ -65,97 +68,125 @@ export function ShareDialog({ folder, onClose }: { folder: Folder | null; onClos
       fail(err);
     } finally {
       setBusy(null);
+      setRemoving(null);
     }
   }
 
+  const subjectLabel = (g: Grant) => (g.subjectType === 'group' ? t('share.groupName', { name: g.subjectName }) : g.subjectName);
+
+  // The confirmation is a sibling of the sharing dialog, not inside it: both are modal <dialog>s,
+  // and Escape on the confirmation must not also close the sharing dialog.
   return (
-    <Dialog
-      open={folder !== null}
-      title={t('share.title', { name: folder?.name ?? '' })}
-      onCancel={onClose}
-      data-testid="share-dialog"
-    >
-      <p>{t('share.lead')}</p>
-      {failure && <ErrorBanner key={failure.n} title={t('share.errorTitle')} code={failure.code} />}
-      {done && <SuccessBanner key={done.n} title={done.message} data-testid="share-success" />}
-      {perms === null && !failure && <p>{t('app.loading')}</p>}
-      {perms && (
-        <>
-          <p data-testid="share-owner">
-            {t('share.owner')}：{perms.owner.name ?? '—'}
-            {perms.owner.loginId && `（${perms.owner.loginId}）`}
-          </p>
-          {perms.grants.length === 0 ? (
-            <p>{t('share.none')}</p>
-          ) : (
-            <div className="overflow-x-auto">
-              <table className="w-full text-std-16N-170" data-testid="grants-table">
-                <caption className="sr-only">{t('share.caption')}</caption>
-                <thead>
-                  <tr className={headRowClass}>
-                    <th scope="col" className={`${thClass} whitespace-nowrap`}>
-                      {t('share.subject')}
-                    </th>
-                    <th scope="col" className={`${thClass} whitespace-nowrap`}>
-                      {t('share.role')}
-                    </th>
-                    <th scope="col" className={`${thClass} whitespace-nowrap`}>
-                      {t('share.source')}
-                    </th>
-                    {manager && (
+    <>
+      <Dialog
+        open={folder !== null}
+        title={t('share.title', { name: folder?.name ?? '' })}
+        onCancel={onClose}
+        data-testid="share-dialog"
+      >
+        <p>{t('share.lead')}</p>
+        {failure && <ErrorBanner key={failure.n} title={t('share.errorTitle')} code={failure.code} />}
+        {done && <SuccessBanner key={done.n} title={done.message} data-testid="share-success" />}
+        {perms === null && !failure && <p>{t('app.loading')}</p>}
+        {perms && (
+          <>
+            <p data-testid="share-owner">
+              {t('share.owner')}：{perms.owner.name ?? '—'}
+              {perms.owner.loginId && `（${perms.owner.loginId}）`}
+            </p>
+            {perms.grants.length === 0 ? (
+              <p>{t('share.none')}</p>
+            ) : (
+              <div className="overflow-x-auto">
+                <table className="w-full text-std-16N-170" data-testid="grants-table">
+                  <caption className="sr-only">{t('share.caption')}</caption>
+                  <thead>
+                    <tr className={headRowClass}>
                       <th scope="col" className={`${thClass} whitespace-nowrap`}>
-                        {t('files.col.actions')}
+                        {t('share.subject')}
                       </th>
-                    )}
-                  </tr>
-                </thead>
-                <tbody>
-                  {perms.grants.map((g) => (
-                    <tr key={g.id} className={rowClass} data-testid="grant-row" data-subject={g.subjectName} data-role={g.role}>
-                      <th scope="row" className={`${thClass} font-normal`}>
-                        {g.subjectType === 'group' ? t('share.groupName', { name: g.subjectName }) : g.subjectName}
+                      <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                        {t('share.role')}
                       </th>
-                      <td className={tdClass}>{t(`share.roles.${g.role}`)}</td>
-                      <td className={tdClass}>
-                        {g.inheritedFrom ? t('share.inherited', { name: g.inheritedFrom.name }) : t('share.here')}
-                      </td>
+                      <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                        {t('share.source')}
+                      </th>
                       {manager && (
-                        <td className={tdClass}>
-                          {!g.inheritedFrom && (
-                            <Button variant="outline" size="md" busy={busy === g.id} onClick={() => void remove(g)}>
-                              {t('share.remove')}
-                              <span className="sr-only">（{g.subjectName}）</span>
-                            </Button>
-                          )}
-                        </td>
+                        <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                          {t('files.col.actions')}
+                        </th>
                       )}
                     </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          )}
-        </>
-      )}
-      {folder && manager && directory && (
-        <AddGrantForm
-          folderId={folder.id}
-          directory={directory}
-          onAdded={(p, name, role) => {
-            setPerms(p);
-            setFailure(null);
-            setDone((d) => ({ message: t('share.granted', { name, role: t(`share.roles.${role}`) }), n: (d?.n ?? 0) + 1 }));
-          }}
-          onError={fail}
-        />
-      )}
-      {folder && !manager && <p>{t('share.readOnly')}</p>}
-      <div>
-        <Button variant="outline" size="md" onClick={onClose}>
-          {t('share.close')}
-        </Button>
-      </div>
-    </Dialog>
+                  </thead>
+                  <tbody>
+                    {perms.grants.map((g) => (
+                      <tr key={g.id} className={rowClass} data-testid="grant-row" data-subject={g.subjectName} data-role={g.role}>
+                        <th scope="row" className={`${thClass} font-normal`}>
+                          {subjectLabel(g)}
+                        </th>
+                        <td className={tdClass}>{t(`share.roles.${g.role}`)}</td>
+                        <td className={tdClass}>
+                          {g.inheritedFrom ? t('share.inherited', { name: g.inheritedFrom.name }) : t('share.here')}
+                        </td>
+                        {manager && (
+                          <td className={tdClass}>
+                            {!g.inheritedFrom && (
+                              <Button variant="outline" size="md" busy={busy === g.id} onClick={() => setRemoving(g)}>
+                                {t('share.remove')}
+                                <span className="sr-only">（{g.subjectName}）</span>
+                              </Button>
+                            )}
+                          </td>
+                        )}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+          </>
+        )}
+        {folder && manager && directory && (
+          <AddGrantForm
+            folderId={folder.id}
+            directory={directory}
+            onAdded={(p, name, role) => {
+              setPerms(p);
+              setFailure(null);
+              setDone((d) => ({ message: t('share.granted', { name, role: t(`share.roles.${role}`) }), n: (d?.n ?? 0) + 1 }));
+            }}
+            onError={fail}
+          />
+        )}
+        {folder && !manager && <p>{t('share.readOnly')}</p>}
+        <div>
+          <Button variant="outline" size="md" onClick={onClose}>
+            {t('share.close')}
+          </Button>
+        </div>
+      </Dialog>
+      <ConfirmDialog
+        open={removing !== null}
+        title={removing ? t('share.removeConfirmTitle', { name: subjectLabel(removing) }) : ''}
+        body={
+          removing && (
+            <p>
+              {t('share.removeConfirmBody', {
+                name: subjectLabel(removing),
+                role: t(`share.roles.${removing.role}`),
+                folder: folder?.name ?? '',
+              })}
+            </p>
+          )
+        }
+        confirmLabel={t('share.removeConfirm')}
+        busy={busy !== null}
+        onConfirm={() => {
+          if (removing) void remove(removing);
+        }}
+        onCancel={() => setRemoving(null)}
+      />
+    </>
   );
 }
 

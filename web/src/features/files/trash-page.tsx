@@ -1,7 +1,7 @@
 /**
  * The trash (ごみ箱): what the user deleted (or could restore as an editor of the place it was), where
  * it was, who deleted it and when, and when it will be purged for good. 復元 puts it back (a name taken meanwhile
- * offers 「両方残す」); 完全に削除 purges now (the folder's 管理者 only, after a confirmation).
+ * offers 「両方残す」); 完全に削除 purges now (the folder's フォルダー管理者 only, after a confirmation).
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';

@@ -5,7 +5,8 @@
  * deleting someone who owns folders needs an heir (HR-04): the confirmation offers
  * 「フォルダーの引き継ぎ先」, and when the server answers `user.owns_folders` it asks for one there.
  * Changes need a recent verification: a 403 `auth.step_up_required` opens the step-up dialog and
- * the action is retried.
+ * the action is retried. Auditors read the same list (and the inactive filter) with no form and no
+ * row actions: the server refuses them every change.
  */
 import { Fragment, useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -33,6 +34,7 @@ import {
   type UserAction,
 } from './admin-users.api';
 import { ROLES, type Role } from './identity.api';
+import { useMe } from './session';
 import { StepUpCancelled, useStepUp } from './step-up';
 
 type Outcome =
@@ -49,6 +51,7 @@ type Outcome =
 export function AdminUsersPage() {
   const { t } = useTranslation();
   useDocumentTitle(t('admin.users.title'));
+  const canChange = useMe().user.role === 'tenant_admin';
   const { run, dialog } = useStepUp();
   const [users, setUsers] = useState<AdminUser[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -126,22 +129,26 @@ export function AdminUsersPage() {
     <div className="flex flex-col gap-12">
       <div className="flex flex-col gap-4">
         <PageHeading>{t('admin.users.title')}</PageHeading>
-        <p className="text-std-16N-170">{t('admin.users.lead')}</p>
+        <p className="text-std-16N-170" data-testid={canChange ? undefined : 'users-read-only'}>
+          {t(canChange ? 'admin.users.lead' : 'admin.users.readOnly')}
+        </p>
       </div>
 
-      <InviteForm
-        run={run}
-        onCreated={(user, setupUrl) => {
-          setUsers((list) => (list ? [...list.filter((u) => u.id !== user.id), user] : list));
-          report({
-            kind: 'success',
-            message: t('admin.users.created', { name: user.displayName, loginId: user.loginId }),
-            setupUrl,
-            pending: user.state === 'requested',
-          });
-        }}
-        onError={(code) => report({ kind: 'error', code })}
-      />
+      {canChange && (
+        <InviteForm
+          run={run}
+          onCreated={(user, setupUrl) => {
+            setUsers((list) => (list ? [...list.filter((u) => u.id !== user.id), user] : list));
+            report({
+              kind: 'success',
+              message: t('admin.users.created', { name: user.displayName, loginId: user.loginId }),
+              setupUrl,
+              pending: user.state === 'requested',
+            });
+          }}
+          onError={(code) => report({ kind: 'error', code })}
+        />
+      )}
 
       <section aria-labelledby="users-list" className="flex flex-col gap-4">
         <SectionHeading id="users-list">{t('admin.users.listTitle')}</SectionHeading>
@@ -162,14 +169,14 @@ export function AdminUsersPage() {
           ))}
         </div>
         {filter === 'inactive' && <p className="text-std-16N-170">{t('admin.users.inactiveLead')}</p>}
-        {filter === 'all' && users && <UsersTable users={users} busy={busy} onAction={request} />}
+        {filter === 'all' && users && <UsersTable users={users} busy={busy} onAction={canChange ? request : undefined} />}
         {filter === 'inactive' && inactive && inactive.length === 0 && (
           <p className="text-std-16N-170" data-testid="inactive-none">
             {t('admin.users.inactiveNone')}
           </p>
         )}
         {filter === 'inactive' && inactive && inactive.length > 0 && (
-          <UsersTable users={inactive} busy={busy} onAction={request} />
+          <UsersTable users={inactive} busy={busy} onAction={canChange ? request : undefined} />
         )}
       </section>
 
@@ -477,7 +484,8 @@ function UsersTable({
 }: {
   users: AdminUser[];
   busy: boolean;
-  onAction: (user: AdminUser, action: UserAction) => void;
+  /** Absent for auditors, who read only: no actions column. */
+  onAction?: ((user: AdminUser, action: UserAction) => void) | undefined;
 }) {
   const { t } = useTranslation();
   const language = currentLanguage();
@@ -510,14 +518,16 @@ function UsersTable({
             <th scope="col" className={th}>
               {t('admin.users.colLastLogin')}
             </th>
-            <th scope="col" className={th}>
-              {t('admin.users.colActions')}
-            </th>
+            {onAction && (
+              <th scope="col" className={th}>
+                {t('admin.users.colActions')}
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
           {sorted.map((user) => {
-            const actions = actionsFor(user);
+            const actions = onAction ? actionsFor(user) : [];
             const open = expanded === user.id;
             const panelId = `user-actions-${user.id}`;
             return (
@@ -543,26 +553,28 @@ function UsersTable({
                       t('admin.users.never')
                     )}
                   </td>
-                  <td className={td}>
-                    {actions.length > 0 && (
-                      <button
-                        type="button"
-                        aria-expanded={open}
-                        aria-controls={panelId}
-                        onClick={() => setExpanded(open ? null : user.id)}
-                        className="inline-flex min-h-11 items-center gap-1 rounded-8 border border-current bg-white px-3 text-oln-16B-100 text-blue-900 hover:bg-blue-200 hover:underline focus-visible:outline-4 focus-visible:outline-black focus-visible:outline-offset-[calc(2/16*1rem)] focus-visible:ring-[calc(2/16*1rem)] focus-visible:ring-yellow-300"
-                        data-testid="actions-toggle"
-                      >
-                        {t('admin.users.actionsToggle')}
-                        <span className="sr-only">（{user.loginId}）</span>
-                        <svg aria-hidden="true" viewBox="0 0 16 16" className={`size-4 ${open ? 'rotate-180' : ''}`}>
-                          <path d="M8 11.5 2.5 6l1-1L8 9.5 12.5 5l1 1z" fill="currentColor" />
-                        </svg>
-                      </button>
-                    )}
-                  </td>
+                  {onAction && (
+                    <td className={td}>
+                      {actions.length > 0 && (
+                        <button
+                          type="button"
+                          aria-expanded={open}
+                          aria-controls={panelId}
+                          onClick={() => setExpanded(open ? null : user.id)}
+                          className="inline-flex min-h-11 items-center gap-1 rounded-8 border border-current bg-white px-3 text-oln-16B-100 text-blue-900 hover:bg-blue-200 hover:underline focus-visible:outline-4 focus-visible:outline-black focus-visible:outline-offset-[calc(2/16*1rem)] focus-visible:ring-[calc(2/16*1rem)] focus-visible:ring-yellow-300"
+                          data-testid="actions-toggle"
+                        >
+                          {t('admin.users.actionsToggle')}
+                          <span className="sr-only">（{user.loginId}）</span>
+                          <svg aria-hidden="true" viewBox="0 0 16 16" className={`size-4 ${open ? 'rotate-180' : ''}`}>
+                            <path d="M8 11.5 2.5 6l1-1L8 9.5 12.5 5l1 1z" fill="currentColor" />
+                          </svg>
+                        </button>
+                      )}
+                    </td>
+                  )}
                 </tr>
-                {open && (
+                {open && onAction && (
                   <tr
                     className="border-b border-solid-gray-420 bg-solid-gray-50"
                     data-testid="user-actions"

@@ -6,7 +6,8 @@
  * originals are kept, the two-person rule for releases, guidance for staff), classification labels and
  * personal-data detection (PII-01/02) and file exchange with outside parties (label-policy.tsx). Every number shows its allowed range; the form is checked
  * here first and then by the server, whose failing paths are shown on the fields. Saving is a
- * sensitive change and may ask for step-up.
+ * sensitive change and may ask for step-up. Auditors see only the export of the authentication
+ * policy (the server lets them export it but not read or change the settings).
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -20,6 +21,7 @@ import { currentLanguage } from '../../i18n/i18n';
 import { NotificationBanner } from '../../ui/notification-banner';
 import { PageHeading } from '../../ui/page-heading';
 import { ROLES, type Zone } from '../identity/identity.api';
+import { useMe } from '../identity/session';
 
 type TenantRole = (typeof ROLES)[number];
 import { StepUpCancelled, useStepUp } from '../identity/step-up';
@@ -254,16 +256,78 @@ function isOffRequest(v: unknown): v is { by: string; at: string } {
 export function PolicyPage() {
   const { t } = useTranslation();
   useDocumentTitle(t('admin.policy.title'));
+  return useMe().user.role === 'tenant_admin' ? <PolicyEditor /> : <PolicyExportOnly />;
+}
+
+/** What an auditor sees: the export alone (the server refuses them the settings themselves). */
+function PolicyExportOnly() {
+  const { t } = useTranslation();
+  const { run, dialog } = useStepUp();
+  return (
+    <div className="flex flex-col gap-8">
+      <div className="flex flex-col gap-4">
+        <PageHeading>{t('admin.policy.title')}</PageHeading>
+        <p className="text-std-16N-170" data-testid="policy-read-only">
+          {t('admin.policy.readOnly')}
+        </p>
+      </div>
+      <PolicyExport run={run} />
+      {dialog}
+    </div>
+  );
+}
+
+/** 認証ポリシーの出力 (PDF or JSON), for admins and auditors; the server asks for step-up (through `run`). */
+function PolicyExport({ run }: { run: <T>(action: () => Promise<T>) => Promise<T> }) {
+  const { t } = useTranslation();
+  const [exporting, setExporting] = useState<'pdf' | 'json' | null>(null);
+  const [exportError, setExportError] = useState<{ code: string; n: number } | null>(null);
+
+  async function exportPolicy(format: 'pdf' | 'json') {
+    if (exporting) return;
+    setExporting(format);
+    try {
+      await run(() => downloadFile(`/api/v1/admin/auth-policy/export?format=${format}`, `auth-policy.${format}`));
+      setExportError(null);
+    } catch (err) {
+      if (!(err instanceof StepUpCancelled)) setExportError((e) => ({ code: errorCode(err), n: (e?.n ?? 0) + 1 }));
+    } finally {
+      setExporting(null);
+    }
+  }
+
+  return (
+    <section aria-labelledby="policy-export" className="flex flex-col gap-4" data-testid="policy-export">
+      <h2 id="policy-export" className="text-std-20B-150 text-solid-gray-900">
+        {t('admin.policy.exportTitle')}
+      </h2>
+      <p className="text-std-16N-170">{t('admin.policy.exportLead')}</p>
+      {exportError && <ErrorBanner key={exportError.n} title={t('admin.policy.exportErrorTitle')} code={exportError.code} />}
+      <div className="flex flex-wrap gap-4">
+        <Button variant="outline" size="md" busy={exporting === 'pdf'} onClick={() => void exportPolicy('pdf')}>
+          {t('admin.policy.exportPdf')}
+        </Button>
+        <Button variant="outline" size="md" busy={exporting === 'json'} onClick={() => void exportPolicy('json')}>
+          {t('admin.policy.exportJson')}
+        </Button>
+      </div>
+    </section>
+  );
+}
+
+function PolicyEditor() {
+  const { t } = useTranslation();
   const { run, dialog } = useStepUp();
   const [form, setForm] = useState<PolicyForm | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [errors, setErrors] = useState<Errors>({});
-  const [outcome, setOutcome] = useState<{ kind: 'saved' | 'error'; code?: string; paths?: readonly string[]; n: number } | null>(
-    null,
-  );
+  const [outcome, setOutcome] = useState<{
+    kind: 'saved' | 'offRequested' | 'error';
+    code?: string;
+    paths?: readonly string[];
+    n: number;
+  } | null>(null);
   const [busy, setBusy] = useState(false);
-  const [exporting, setExporting] = useState<'pdf' | 'json' | null>(null);
-  const [exportError, setExportError] = useState<{ code: string; n: number } | null>(null);
   const counter = useRef(0);
 
   useEffect(() => {
@@ -427,7 +491,9 @@ export function PolicyPage() {
       const saved = await run(() => savePolicy(policy));
       forgetLabelConfig();
       setForm(toForm(saved));
-      setOutcome({ kind: 'saved', n: ++counter.current });
+      // AC-01: the first administrator to switch the rule off only records a request; the rule stays on.
+      const offRequested = !policy.twoPersonRule && saved.twoPersonRule && isOffRequest(saved.twoPersonRuleOffRequest);
+      setOutcome({ kind: offRequested ? 'offRequested' : 'saved', n: ++counter.current });
     } catch (err) {
       if (err instanceof StepUpCancelled) return;
       const code = errorCode(err);
@@ -475,19 +541,6 @@ export function PolicyPage() {
     );
   };
 
-  async function exportPolicy(format: 'pdf' | 'json') {
-    if (exporting) return;
-    setExporting(format);
-    try {
-      await run(() => downloadFile(`/api/v1/admin/auth-policy/export?format=${format}`, `auth-policy.${format}`));
-      setExportError(null);
-    } catch (err) {
-      if (!(err instanceof StepUpCancelled)) setExportError((e) => ({ code: errorCode(err), n: (e?.n ?? 0) + 1 }));
-    } finally {
-      setExporting(null);
-    }
-  }
-
   const setMalware = (patch: Partial<MalwareForm>) => update({ malware: { ...form.malware, ...patch } });
   const holdOrBlock = (kind: 'typeMismatch' | 'encrypted' | 'unsupported') =>
     (['hold', 'block'] as const).map((v) => ({
@@ -503,22 +556,9 @@ export function PolicyPage() {
         <PageHeading>{t('admin.policy.title')}</PageHeading>
         <p className="text-std-16N-170">{t('admin.policy.lead')}</p>
       </div>
-      <section aria-labelledby="policy-export" className="flex flex-col gap-4" data-testid="policy-export">
-        <h2 id="policy-export" className="text-std-20B-150 text-solid-gray-900">
-          {t('admin.policy.exportTitle')}
-        </h2>
-        <p className="text-std-16N-170">{t('admin.policy.exportLead')}</p>
-        {exportError && <ErrorBanner key={exportError.n} title={t('admin.policy.exportErrorTitle')} code={exportError.code} />}
-        <div className="flex flex-wrap gap-4">
-          <Button variant="outline" size="md" busy={exporting === 'pdf'} onClick={() => void exportPolicy('pdf')}>
-            {t('admin.policy.exportPdf')}
-          </Button>
-          <Button variant="outline" size="md" busy={exporting === 'json'} onClick={() => void exportPolicy('json')}>
-            {t('admin.policy.exportJson')}
-          </Button>
-        </div>
-      </section>
-      {outcome?.kind === 'saved' && <SavedBanner key={outcome.n} />}
+      <PolicyExport run={run} />
+      {outcome?.kind === 'saved' && <SavedBanner key={outcome.n} title={t('admin.policy.saved')} />}
+      {outcome?.kind === 'offRequested' && <SavedBanner key={outcome.n} title={t('admin.policy.twoPersonRuleOffRequested')} />}
       {outcome?.kind === 'error' && (
         <ErrorBanner key={outcome.n} title={t('admin.policy.errorTitle')} code={outcome.code} data-testid="policy-error" />
       )}
@@ -918,13 +958,12 @@ export function PolicyPage() {
   );
 }
 
-function SavedBanner() {
-  const { t } = useTranslation();
+function SavedBanner({ title }: { title: string }) {
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => ref.current?.focus(), []);
   return (
     <div ref={ref} tabIndex={-1} className="focus:outline-none">
-      <SuccessBanner title={t('admin.policy.saved')} data-testid="policy-saved" />
+      <SuccessBanner title={title} data-testid="policy-saved" />
     </div>
   );
 }

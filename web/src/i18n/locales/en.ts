@@ -411,6 +411,7 @@ export const en: Messages = {
     title: 'Support access',
     lead: "Requests from the service provider's operators to see this organisation's data, for example to resolve a problem. Once approved they can read, like an auditor, for the approved time only.",
     errorTitle: 'The request action failed',
+    readOnly: 'Auditors can view only; approving, denying and revoking are done by an administrator.',
     none: 'No requests.',
     caption: 'Support access requests',
     requestedAt: 'Requested',
@@ -457,6 +458,8 @@ export const en: Messages = {
         'Accounts without a sign-in for the number of days in the security settings. Suspend or delete the ones no longer needed.',
       inactiveNone: 'No inactive accounts.',
       title: 'Users',
+      readOnly:
+        'The users with their role, state and last sign-in. Auditors can view only; registering, suspending, deleting and the like are done by an administrator.',
       lead: 'Register, approve, suspend and delete users. Registering a user issues a setup link with which the person sets their password.',
       inviteTitle: 'Register a user',
       loginId: 'Login ID',
@@ -542,6 +545,7 @@ export const en: Messages = {
       errorTitle: 'The action could not be completed',
     },
     policy: {
+      readOnly: 'Auditors can export the authentication policy only; the settings are changed by an administrator.',
       exportTitle: 'Export the authentication policy',
       exportLead:
         'Export the current authentication policy as PDF or JSON for audits and reports. Exporting asks you to confirm it is you.',
@@ -629,6 +633,8 @@ export const en: Messages = {
       twoPersonRuleOffPending: 'Turning the two-person rule off was requested ({{at}})',
       twoPersonRuleOffPendingBody:
         'The rule stays on. It is turned off when an administrator other than the one who asked clears this box and saves within a week.',
+      twoPersonRuleOffRequested:
+        'Turning the two-person rule off has been requested. It is turned off when another administrator confirms it.',
       bannerTitle: 'Login banner',
       loginBanner: 'Notice shown on the sign-in page',
       loginBannerHint:
@@ -1009,6 +1015,10 @@ export const en: Messages = {
     inherited: 'Inherited from “{{name}}”',
     groupName: 'Group: {{name}}',
     remove: 'Remove',
+    removeConfirmTitle: 'Remove the permission of {{name}}?',
+    removeConfirmBody:
+      'The “{{role}}” permission set on “{{folder}}” will be removed. Unless they have access another way, {{name}} will no longer be able to use this folder and everything in it.',
+    removeConfirm: 'Remove permission',
     readOnly: 'Only a manager of this folder can change its sharing.',
     close: 'Close',
     addTitle: 'Share with someone',
@@ -1372,6 +1382,7 @@ export const en: Messages = {
         downloadsLeft: 'Downloads left',
         timesLeft: '{{count}} left',
         exhausted: 'The download limit has been reached',
+        downloadRefusedTitle: 'The download could not start',
       },
     },
   },

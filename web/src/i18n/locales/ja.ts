@@ -413,6 +413,7 @@ export const ja = {
     title: '保守作業のためのアクセス',
     lead: 'サービス提供事業者の運用担当が、障害対応などのためにこの団体の情報を見る必要があるときの申請です。承認した期間だけ、監査担当と同じ範囲で参照できます。',
     errorTitle: '申請の操作ができませんでした',
+    readOnly: '監査担当は閲覧のみできます。承認・却下・取消は管理者が行います。',
     none: '申請はありません。',
     caption: '保守作業のためのアクセス申請の一覧',
     requestedAt: '申請日時',
@@ -457,6 +458,8 @@ export const ja = {
       inactiveLead: 'セキュリティ設定の日数以上ログインしていないアカウントです。不要なアカウントは停止または削除してください。',
       inactiveNone: '長期間未使用のアカウントはありません。',
       title: '利用者の管理',
+      readOnly:
+        '利用者の一覧と、ロール・状態・最終ログイン日時を確認できます。監査担当は閲覧のみできます。登録・停止・削除などは管理者が行います。',
       lead: '利用者の登録、承認、停止、削除などを行います。登録すると、本人がパスワードを設定するための設定用リンクが発行されます。',
       inviteTitle: '利用者の登録',
       loginId: 'ログインID',
@@ -544,6 +547,7 @@ export const ja = {
       errorTitle: '操作できませんでした',
     },
     policy: {
+      readOnly: '監査担当は、認証ポリシーの出力のみできます。設定の変更は管理者が行います。',
       exportTitle: '認証ポリシーの出力',
       exportLead: '監査や報告のために、現在の認証ポリシーを PDF または JSON で出力します。出力には本人確認が必要です。',
       exportErrorTitle: '認証ポリシーを出力できませんでした',
@@ -629,6 +633,7 @@ export const ja = {
       twoPersonRuleOffPending: '二人承認の無効化が依頼されています（{{at}}）',
       twoPersonRuleOffPendingBody:
         '二人承認は有効のままです。依頼した管理者とは別の管理者が、1 週間以内にこのチェックを外して保存すると無効になります。',
+      twoPersonRuleOffRequested: '二人承認の無効化を依頼しました。別の管理者が確認すると無効になります。',
       bannerTitle: 'ログインバナー',
       loginBanner: 'ログイン画面に表示するお知らせ',
       loginBannerHint:
@@ -1007,7 +1012,11 @@ export const ja = {
     inherited: '「{{name}}」から継承',
     groupName: 'グループ：{{name}}',
     remove: '削除',
-    readOnly: '共有の設定を変更できるのは、このフォルダーの管理者だけです。',
+    removeConfirmTitle: '{{name}} の権限を削除しますか？',
+    removeConfirmBody:
+      '「{{folder}}」に設定した「{{role}}」の権限を削除します。ほかに権限がなければ、{{name}} は、このフォルダーとその中のフォルダー・ファイルを利用できなくなります。',
+    removeConfirm: '権限を削除する',
+    readOnly: '共有の設定を変更できるのは、このフォルダーで「フォルダー管理者」の権限を持つ人だけです。',
     close: '閉じる',
     addTitle: '共有する相手の追加',
     subjectLabel: '共有する相手（職員またはグループ）',
@@ -1019,12 +1028,12 @@ export const ja = {
     roles: {
       viewer: '閲覧者',
       editor: '編集者',
-      manager: '管理者',
+      manager: 'フォルダー管理者',
     },
     roleHints: {
       viewer: '閲覧者：ファイルの一覧の表示とダウンロードができます。',
       editor: '編集者：閲覧に加えて、アップロード、名前の変更、移動、削除ができます。',
-      manager: '管理者：編集に加えて、共有の設定ができます。',
+      manager: 'フォルダー管理者：編集に加えて、共有の設定ができます。',
     },
   },
   exchange: {
@@ -1370,6 +1379,7 @@ export const ja = {
         downloadsLeft: '残りのダウンロード回数',
         timesLeft: 'あと {{count}} 回',
         exhausted: 'ダウンロードの回数の上限に達しました',
+        downloadRefusedTitle: 'ダウンロードを開始できませんでした',
       },
     },
   },
@@ -1650,7 +1660,7 @@ export const ja = {
       apply: 'ラベルを設定',
       applyLabel: '「{{label}}」ラベルを設定',
       applied: '「{{labels}}」ラベルを設定しました。',
-      askEditor: 'ラベルの設定は、このフォルダーの編集者または管理者に依頼してください。',
+      askEditor: 'ラベルの設定は、このフォルダーの編集者またはフォルダー管理者に依頼してください。',
       checking: '個人情報の確認中',
       unreadableTitle: '個人情報の確認ができませんでした',
       unreadable:
