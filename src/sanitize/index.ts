@@ -40,7 +40,11 @@ class LazySanitizer implements Sanitizer {
     return this.accepts(s);
   }
   async sanitize(source: SanitizeSource, sink: SanitizeSink) {
-    this.loaded ??= this.load();
+    // A failed import (a missing native module) is not kept: the next job tries again.
+    this.loaded ??= this.load().catch((err: unknown) => {
+      this.loaded = null;
+      throw err;
+    });
     return (await this.loaded).sanitize(source, sink);
   }
 }

@@ -10,7 +10,8 @@ import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { systemActor, type TenantId } from '../core/types.js';
 import type { Database } from '../db/database.js';
-import type { BlobVault, StoredBlob } from '../files/blob-vault.js';
+import { isIntegrityFailure, type BlobVault, type StoredBlob } from '../files/blob-vault.js';
+import type { Readable } from 'node:stream';
 import type { FileRepository } from '../files/file.repository.js';
 import type { NotificationRepository } from '../notifications/notification.repository.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
@@ -45,12 +46,24 @@ export class SanitizeService {
     const blob = await files.findBlob(tenantId, v.blob_id);
     if (!file || !blob) return null;
     const settings = (await this.deps.policy.get(tenantId)).malware;
+    // A failure to read the original (storage unreachable, a disk error) says nothing about the
+    // file: the job retries instead of recording a verdict that nothing could ever re-run. Whatever
+    // an engine makes of it, the source's own error is noticed here.
+    let sourceFailed: unknown = null;
+    const watched = (opening: Promise<Readable>): Promise<Readable> =>
+      opening.then(
+        (stream) => stream.once('error', (err) => (sourceFailed ??= err)),
+        (err: unknown) => {
+          sourceFailed ??= err;
+          throw err;
+        },
+      );
     const source: SanitizeSource = {
       name: file.name,
       size: v.size,
       detectedMime: v.detected_type,
-      open: () => vault.open(blob),
-      openRange: (start, end) => vault.openRange(blob, start, end),
+      open: () => watched(vault.open(blob)),
+      openRange: (start, end) => watched(vault.openRange(blob, start, end)),
       policy: { pdfMode: settings.pdfMode },
     };
     const engine = pickSanitizer(this.deps.engines, source);
@@ -80,6 +93,9 @@ export class SanitizeService {
       } catch (err) {
         if (stored) await vault.delete(tenantId, (stored as StoredBlob).blobId).catch(() => {});
         if (err instanceof SinkError) throw err;
+        if (sourceFailed !== null && !isIntegrityFailure(sourceFailed)) {
+          throw sourceFailed instanceof Error ? sourceFailed : new Error(String(sourceFailed));
+        }
         const e = err instanceof SanitizeError ? err : new SanitizeError('malformed', (err as Error).message);
         outcome = {
           result: e.code === 'encrypted' && settings.encrypted === 'block' ? 'blocked' : 'failed',
