@@ -10,7 +10,7 @@ import { sha256Hex } from '../crypto/primitives.js';
 import type { Actor } from '../core/types.js';
 import type { Database } from '../db/database.js';
 import type { TenantRepository } from './tenant.repository.js';
-import { TenantSettings, parseSettings } from './tenant-settings.js';
+import { canonicalSerial, TenantSettings, parseSettings } from './tenant-settings.js';
 
 export interface TenantPolicyServiceDeps {
   database: Database;
@@ -58,7 +58,7 @@ export class TenantPolicyService {
 
   /** Replaces the settings (validated as a whole); records the changed top-level sections before and after. */
   async update(actor: Actor, input: unknown): Promise<TenantSettings> {
-    const parsed = TenantSettings.safeParse(input);
+    const parsed = TenantSettings.safeParse(withCanonicalSerials(input));
     if (!parsed.success) {
       throw new AppError(
         'tenant.settings_invalid',
@@ -126,4 +126,12 @@ function forAudit<K extends keyof TenantSettings>(key: K, value: TenantSettings[
     return { caSha256: v.caPem ? sha256Hex(v.caPem) : null, requiredFor: v.requiredFor, revokedSerials: v.revokedSerials };
   }
   return value;
+}
+
+/** Revoked device serials as administrators write them, put in the one form the settings keep. */
+function withCanonicalSerials(input: unknown): unknown {
+  const device = (input as { deviceCerts?: { revokedSerials?: unknown } } | null)?.deviceCerts;
+  if (!device || !Array.isArray(device.revokedSerials)) return input;
+  const revokedSerials = device.revokedSerials.map((s) => (typeof s === 'string' ? canonicalSerial(s) : s));
+  return { ...(input as object), deviceCerts: { ...device, revokedSerials } };
 }

@@ -138,12 +138,18 @@ const Domain = z
  * File exchange with outside parties (LG-03, TLS-03, HR-05): domain lists, when a share needs 上長承認
  * and how, and when exchanged copies are deleted.
  */
-/** A certificate serial number in hex, written with or without colons or spaces; kept as upper-case hex without leading zeros. */
-export const CertSerial = z
-  .string()
-  .transform((s) => s.replace(/[\s:]/g, '').toUpperCase())
-  .pipe(z.string().regex(/^[0-9A-F]{1,40}$/, 'a serial number in hexadecimal'))
-  .transform((s) => s.replace(/^0+(?=.)/, ''));
+/** A certificate serial number: upper-case hex without leading zeros (`canonicalSerial` writes one so). */
+export const CertSerial = z.string().regex(/^(0|[1-9A-F][0-9A-F]{0,39})$/, 'a serial number in hexadecimal');
+
+/**
+ * A serial as an administrator copies it (colons or spaces, lower case, leading zeros) in the form
+ * CertSerial keeps and Node's X509Certificate.serialNumber compares to; anything not hex stays as it
+ * is, for the schema to refuse. (No zod transform: the settings are also a response schema.)
+ */
+export function canonicalSerial(written: string): string {
+  const hex = written.replace(/[\s:]/g, '').toUpperCase();
+  return /^[0-9A-F]+$/.test(hex) ? hex.replace(/^0+(?=.)/, '') : written;
+}
 
 export const ExchangeSettings = z.object({
   /** Recipient domains allowed (empty = any not denied); `*.example.jp` covers subdomains. */

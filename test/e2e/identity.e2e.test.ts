@@ -669,6 +669,24 @@ describe('identity in the browser', () => {
     expect(readFileSync(path).subarray(0, 5).toString('latin1')).toBe('%PDF-');
   });
 
+  it('lets the admin revoke a lost device’s certificate by its serial number [AC-11]', async () => {
+    const { page, authenticator } = admin();
+    await openAdminPage(page, 'セキュリティ設定');
+    const serials = field(page, '失効させた端末証明書（シリアル番号）');
+    await serials.fill('0a:1b:2c\nPC-0042');
+    await page.getByRole('button', { name: '設定を保存する' }).click();
+    await page.getByText('＊シリアル番号は 16 進数で、1 行に 1 つずつ入力してください（PC-0042）。').waitFor();
+    await serials.fill('0a:1b:2c');
+    await askStepUpOnce(page, '**/api/v1/admin/policy', 'PUT');
+    await page.getByRole('button', { name: '設定を保存する' }).click();
+    const dialog = page.getByTestId('step-up-dialog');
+    await field(dialog, '確認コード').fill(await authenticator.nextCode());
+    await dialog.getByRole('button', { name: '確認して続ける' }).click();
+    await page.getByTestId('policy-saved').waitFor();
+    await page.reload();
+    await expect.poll(() => field(page, '失効させた端末証明書（シリアル番号）').inputValue()).toBe('A1B2C');
+  });
+
   it('runs access reviews: start the first, revoke and confirm, sign off, export, and the next one lists the changes [AC-04]', async () => {
     const { page } = admin();
     await openAdminPage(page, '棚卸し');

@@ -506,6 +506,18 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
       before: { password: { validityDays: 0 } },
       after: { password: { validityDays: 30 } },
     });
+    // Revoked device serials as an administrator copies them come back in one form, through the API (AC-11).
+    const revoked = await admin.client.req('PUT', '/api/v1/admin/policy', {
+      ...put.body,
+      deviceCerts: { ...put.body.deviceCerts, revokedSerials: ['0a:1b:2c', ' 00FF '] },
+    });
+    expect([revoked.status, revoked.body.deviceCerts?.revokedSerials]).toEqual([200, ['A1B2C', 'FF']]);
+    expect((await admin.client.get('/api/v1/admin/policy')).body.deviceCerts.revokedSerials).toEqual(['A1B2C', 'FF']);
+    const bad = await admin.client.req('PUT', '/api/v1/admin/policy', {
+      ...put.body,
+      deviceCerts: { ...put.body.deviceCerts, revokedSerials: ['PC-0042'] },
+    });
+    expect([bad.status, bad.body.error.code]).toEqual([400, 'tenant.settings_invalid']);
     clock.advance(31 * 86_400_000);
     const c = new Client(lgwan);
     await c.post('/api/v1/auth/login', { tenant: t.slug, login: m.login, password: m.password });

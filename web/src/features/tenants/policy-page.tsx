@@ -169,6 +169,8 @@ interface PolicyForm {
   autoSuspend: boolean;
   acceptableUse: string;
   caPem: string;
+  /** Revoked device certificates' serial numbers, one per line. */
+  revokedSerials: string;
   deviceRules: Record<Zone, DeviceRuleForm>;
   /** The policy as loaded; sections this page does not edit are saved back unchanged. */
   loaded: TenantPolicy;
@@ -194,7 +196,11 @@ function toForm(policy: TenantPolicy): PolicyForm {
   const features = (policy.features ?? {}) as Partial<Features>;
   const inactivity = (policy.inactivity ?? {}) as { days?: number; autoSuspend?: boolean };
   const acceptableUse = (policy.acceptableUse ?? {}) as { text?: string };
-  const deviceCerts = (policy.deviceCerts ?? {}) as { caPem?: string; requiredFor?: Array<{ zone: Zone; roles: TenantRole[] }> };
+  const deviceCerts = (policy.deviceCerts ?? {}) as {
+    caPem?: string;
+    requiredFor?: Array<{ zone: Zone; roles: TenantRole[] }>;
+    revokedSerials?: string[];
+  };
   const rules = deviceCerts.requiredFor ?? [];
   const deviceRule = (zone: Zone): DeviceRuleForm => {
     const mine = rules.filter((r) => r.zone === zone);
@@ -214,6 +220,7 @@ function toForm(policy: TenantPolicy): PolicyForm {
     autoSuspend: inactivity.autoSuspend ?? false,
     acceptableUse: acceptableUse.text ?? '',
     caPem: deviceCerts.caPem ?? '',
+    revokedSerials: (deviceCerts.revokedSerials ?? []).join('\n'),
     deviceRules: { lgwan: deviceRule('lgwan'), internet: deviceRule('internet') },
     loaded: policy,
     numbers: Object.fromEntries(NUMBER_PATHS.map((p) => [p, String(numberAt(policy, p))])) as Record<NumberPath, string>,
@@ -384,6 +391,13 @@ function PolicyEditor() {
     if (pem && !/^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----$/.test(pem))
       found.caPem = t('admin.policy.caPemError');
     if (!pem && ZONES.some((z) => f.deviceRules[z].on)) found.caPem = t('admin.policy.caPemRequired');
+    const serials = f.revokedSerials
+      .normalize('NFKC')
+      .split(/\n/)
+      .map((l) => l.trim())
+      .filter(Boolean);
+    const badSerial = serials.find((l) => !/^[0-9a-f]{1,40}$/i.test(l.replace(/[\s:]/g, '')));
+    if (badSerial !== undefined) found.revokedSerials = t('admin.policy.revokedSerialsError', { value: badSerial });
     const retentionRaw = f.malware.originalRetentionDays.normalize('NFKC').trim();
     const retention = /^\d+$/.test(retentionRaw) ? Number(retentionRaw) : NaN;
     if (!(retention >= RETENTION.min && retention <= RETENTION.max))
@@ -431,6 +445,7 @@ function PolicyEditor() {
         deviceCerts: {
           caPem: pem ? `${pem}\n` : '',
           requiredFor: ZONES.filter((z) => f.deviceRules[z].on).map((z) => ({ zone: z, roles: f.deviceRules[z].roles })),
+          revokedSerials: serials,
         },
         malware: {
           ...(f.loaded.malware as object),
@@ -467,6 +482,8 @@ function PolicyEditor() {
       const extraPath = EXTRA_PATHS.find((p) => path === p);
       if (extraPath) found[extraPath] = t('admin.policy.rangeError', EXTRA_NUMBERS[extraPath]);
       if (path.startsWith('deviceCerts.caPem')) found.caPem = t('admin.policy.caPemError');
+      if (path.startsWith('deviceCerts.revokedSerials'))
+        found.revokedSerials = t('admin.policy.revokedSerialsError', { value: '' });
       if (path.startsWith('acceptableUse')) found.acceptableUse = t('admin.policy.acceptableUseError');
       if (path.startsWith('malware.originalRetentionDays'))
         found['malware.originalRetentionDays'] = t('admin.policy.rangeError', RETENTION);
@@ -931,6 +948,17 @@ function PolicyEditor() {
               </Fieldset>
             );
           })}
+          <TextareaField
+            label={t('admin.policy.revokedSerials')}
+            hint={t('admin.policy.revokedSerialsHint')}
+            rows={3}
+            value={form.revokedSerials}
+            onChange={(e) => update({ revokedSerials: e.target.value })}
+            error={errors.revokedSerials}
+            spellCheck={false}
+            className="font-mono"
+            data-testid="revoked-serials"
+          />
         </Fieldset>
 
         <Fieldset legend={t('admin.policy.acceptableUseTitle')} className={sectionBox}>

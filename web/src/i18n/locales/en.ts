@@ -574,6 +574,10 @@ export const en: Messages = {
       caPemHint: 'Paste everything from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.',
       caPemError: 'Paste a certificate in PEM format.',
       caPemRequired: 'Add the CA certificate to require client certificates.',
+      revokedSerials: 'Revoked device certificates (serial numbers)',
+      revokedSerialsHint:
+        'Serial numbers (hexadecimal) of certificates of lost or retired devices, one per line; colons are fine. These certificates can no longer sign in.',
+      revokedSerialsError: '* Enter serial numbers in hexadecimal, one per line ({{value}}).',
       deviceRequired: 'Require a client certificate in this zone',
       deviceRoles: 'Roles (none selected = every role)',
       acceptableUseTitle: 'Acceptable use notice',

@@ -575,6 +575,10 @@ export const ja = {
       caPemHint: '-----BEGIN CERTIFICATE----- から -----END CERTIFICATE----- までを貼り付けてください。',
       caPemError: 'PEM 形式の証明書を貼り付けてください。',
       caPemRequired: '端末証明書を必須にするには、CA 証明書を登録してください。',
+      revokedSerials: '失効させた端末証明書（シリアル番号）',
+      revokedSerialsHint:
+        '紛失・廃棄した端末の証明書のシリアル番号（16 進数）を 1 行に 1 つずつ入力してください。コロン区切りでも構いません。これらの証明書ではログインできなくなります。',
+      revokedSerialsError: '＊シリアル番号は 16 進数で、1 行に 1 つずつ入力してください（{{value}}）。',
       deviceRequired: 'この系統では端末証明書を必須にする',
       deviceRoles: '対象のロール（選ばない場合はすべてのロール）',
       acceptableUseTitle: '利用上の注意',
