@@ -4,10 +4,16 @@
  * The package is read through yauzl straight from the encrypted blob (range reads decrypt only the
  * segments needed; no plaintext on disk) and rebuilt with yazl into a new blob, part by part:
  *   - dropped: VBA projects (vbaProject.bin, vbaData.xml), ActiveX controls, embedded OLE objects and
- *     packages, external link parts, ribbon customisations, Excel 4.0 macro sheets;
+ *     packages, altChunk parts (a whole docx/RTF/HTML Word merges in on open), external link parts,
+ *     data connections and query tables, mail merge data sources, ribbon customisations, Excel 4.0
+ *     macro sheets: by where they are stored, by their content type and by the relationship type
+ *     pointing at them, wherever they are stored; a dropped part's relationship part goes with it;
  *   - relationships: every external one except web/mail hyperlinks (remote templates, OLE links,
  *     external data), and every one pointing at a dropped part; elements that referenced them
- *     (OLEObject, control, sheet entries, attachedTemplate) are removed from the XML;
+ *     (OLEObject, control, altChunk, sheet entries, attachedTemplate) are removed from the XML, and so
+ *     is Word's mail merge (w:mailMerge: a connection string and query run on open);
+ *   - part names compare case-insensitively, as in OPC (.RELS is a relationship part); a package naming
+ *     one part twice in different case is refused;
  *   - fields: DDE/DDEAUTO and external INCLUDE/LINK/IMPORT fields in Word lose their field code (the
  *     shown result stays); Excel formulas calling DDE lose the formula (the cached value stays);
  *     auto-run names (Auto_Open …) go;
@@ -51,6 +57,12 @@ export const OOXML_LIMITS = {
   relationships: 10_000,
   /** XML parts that are edited are read whole: larger ones make the file fail. */
   xmlPartBytes: 64 * 1024 * 1024,
+  /**
+   * Elements nested in one another in a part read with the parser (each level makes every later
+   * namespace lookup longer: a hundred thousand unclosed tags would take minutes). Office writes a few
+   * dozen levels.
+   */
+  xmlDepth: 1000,
 };
 
 const PLAIN_EXT: Record<string, string> = {
@@ -102,10 +114,34 @@ const DROPPED_PARTS: Array<{ re: RegExp; kind: string; loss: boolean }> = [
   { re: /(^|\/)attachedToolbars\.bin$/i, kind: 'vba_project', loss: false },
   { re: /^word\/customizations\.xml$/i, kind: 'vba_project', loss: false },
   { re: /^xl\/macrosheets\//i, kind: 'xlm_macro_sheet', loss: true },
+  // External data: connections (ODBC/OLE DB/web queries, refreshed on open) and the query tables using them.
+  { re: /^xl\/connections\.xml$/i, kind: 'external_relationship', loss: true },
+  { re: /^xl\/queryTables\//i, kind: 'external_relationship', loss: true },
+];
+/**
+ * Parts removed whole by their content type (from [Content_Types].xml), wherever they are stored: a
+ * control or macro project is what its type says, not what its folder says.
+ */
+const DROPPED_TYPES: Array<{ re: RegExp; kind: string; loss: boolean }> = [
+  { re: /^application\/vnd\.ms-office\.vbaProject/i, kind: 'vba_project', loss: false },
+  { re: /^application\/vnd\.ms-word\.(vbaData|keyMapCustomizations|attachedToolbars)\b/i, kind: 'vba_project', loss: false },
+  { re: /^application\/vnd\.ms-excel\.attachedToolbars\b/i, kind: 'vba_project', loss: false },
+  // application/vnd.ms-office.activeX+xml and the ActiveX binary, application/vnd.ms-office.activeX.
+  { re: /^application\/vnd\.ms-office\.activeX/i, kind: 'activex', loss: true },
+  { re: /^application\/vnd\.(openxmlformats-officedocument|ms-office)\.oleObject\b/i, kind: 'ole_object', loss: true },
+  { re: /^application\/vnd\.ms-excel\.(intl)?macrosheet\b/i, kind: 'xlm_macro_sheet', loss: true },
+  { re: /^application\/vnd\.openxmlformats-officedocument\.spreadsheetml\.externalLink\b/i, kind: 'external_link', loss: false },
+  {
+    re: /^application\/vnd\.openxmlformats-officedocument\.spreadsheetml\.(connections|queryTable)\b/i,
+    kind: 'external_relationship',
+    loss: true,
+  },
 ];
 /** Relationship types dropped wherever they point. */
 const DROPPED_REL_TYPES =
-  /\/(vbaProject|activeXControl|activeXControlBinary|oleObject|package|externalLink|externalLinkPath|attachedTemplate|xlMacrosheet|xlIntlMacrosheet|ui\/extensibility|customUI|wordVbaData|keyMapCustomizations|attachedToolbars|frame|subDocument)$/i;
+  /\/(vbaProject|activeXControl|activeXControlBinary|control|oleObject|package|aFChunk|externalLink|externalLinkPath|attachedTemplate|xlMacrosheet|xlIntlMacrosheet|ui\/extensibility|customUI|wordVbaData|keyMapCustomizations|attachedToolbars|frame|subDocument|connections|queryTable|mailMergeSource|mailMergeHeaderSource|recipientData|mailMergeRecipientData)$/i;
+/** Relationship parts, whatever the case of their name (part names compare case-insensitively). */
+const RELS_PART = /\.rels$/i;
 const SAFE_LINK = /^(https?:|mailto:|#)/i;
 const ALREADY_COMPRESSED = /\.(png|jpe?g|gif|webp|tiff?|jp2|mp3|mp4|m4a|wav|wmv|avi|mov|zip|gz|emz|wdp)$/i;
 
@@ -148,60 +184,93 @@ export class OoxmlSanitizer implements Sanitizer {
     const entries = await listEntries(zip);
     const removed: Removed[] = [];
     let loss = false;
-    const names = new Set(entries.map((e) => e.fileName));
-    if (!names.has('[Content_Types].xml'))
-      throw new SanitizeError('malformed', 'no [Content_Types].xml: not an Office Open XML package');
-
-    // 1. Which parts go.
-    const dropped = new Set<string>();
+    // Part names compare case-insensitively (OPC): every lookup goes through the lower-cased name, and a
+    // package naming one part twice (word/document.xml and Word/Document.xml) is refused, since which of
+    // the two Office reads is not what this engine judged.
+    const byLc = new Map<string, string>();
     for (const e of entries) {
-      const rule = DROPPED_PARTS.find((r) => r.re.test(e.fileName));
-      if (!rule) continue;
-      dropped.add(e.fileName);
-      if (!e.fileName.endsWith('.rels')) noteRemoved(removed, rule.kind, e.fileName);
-      loss ||= rule.loss;
+      const lc = e.fileName.toLowerCase();
+      if (byLc.has(lc))
+        throw new SanitizeError('malformed', `two entries named ${shortTarget(e.fileName)} (part names ignore case)`);
+      byLc.set(lc, e.fileName);
     }
-    // 2. Relationships: drop external ones and those into dropped parts; remember the ids per source part.
-    //    Every relationship part is parsed and written anew (they are small): no original markup passes.
-    const relsOut = new Map<string, Buffer>();
-    const droppedIds = new Map<string, Set<string>>();
+    const partOf = (name: string): string | undefined => byLc.get(name.toLowerCase());
+    const ctName = partOf('[Content_Types].xml');
+    if (ctName === undefined) throw new SanitizeError('malformed', 'no [Content_Types].xml: not an Office Open XML package');
+    const ctEntry = entries.find((e) => e.fileName === ctName)!;
+    const contentTypes = parseContentTypes((await readEntry(zip, ctEntry, OOXML_LIMITS.xmlPartBytes)).toString('utf8'));
+
+    // 1. Which parts go: by where they are stored and by their content type.
+    const dropped = new Set<string>();
+    const drop = (name: string, kind: string, isLoss: boolean) => {
+      if (dropped.has(name)) return;
+      dropped.add(name);
+      if (!RELS_PART.test(name)) noteRemoved(removed, kind, name);
+      loss ||= isLoss;
+    };
     for (const e of entries) {
-      if (!e.fileName.endsWith('.rels') || dropped.has(e.fileName)) continue;
+      if (e.fileName.endsWith('/') || e === ctEntry) continue;
+      const type = contentTypes.typeOf(e.fileName);
+      const rule =
+        DROPPED_PARTS.find((r) => r.re.test(e.fileName)) ??
+        (type === undefined ? undefined : DROPPED_TYPES.find((r) => r.re.test(type)));
+      if (rule) drop(e.fileName, rule.kind, rule.loss);
+    }
+    // 2. Relationships. Every relationship part is parsed (they are small), a dropped part's too: a part
+    //    that a dropped relationship type points at goes wherever it is stored (a control's part names
+    //    its binary), and so does the relationship part of every dropped part.
+    const relsParts = new Map<string, { owner: string | null; rels: Rel[] }>();
+    for (const e of entries) {
+      if (!RELS_PART.test(e.fileName) || e.fileName.endsWith('/')) continue;
       const rels = parseRels(e.fileName, (await readEntry(zip, e, OOXML_LIMITS.xmlPartBytes)).toString('utf8'));
       const owner = relsOwner(e.fileName);
+      relsParts.set(e.fileName, { owner: owner === null ? null : (partOf(owner) ?? owner), rels });
+    }
+    for (const { owner, rels } of relsParts.values())
+      for (const rel of rels) {
+        const type = (rel.Type ?? '').trim();
+        if (isExternal(rel) || !DROPPED_REL_TYPES.test(type)) continue;
+        const targetPart = partOf(resolveTarget(owner, rel.Target ?? ''));
+        if (targetPart !== undefined && targetPart !== ctName) drop(targetPart, kindOfRelType(type), true);
+      }
+    for (const [relsName, { owner }] of relsParts) if (owner && dropped.has(owner)) dropped.add(relsName);
+    //    Then drop external ones and those into dropped parts; remember the ids per source part. Each
+    //    relationship part left is written anew from what is kept: no original markup passes.
+    const relsOut = new Map<string, Buffer>();
+    const droppedIds = new Map<string, Set<string>>();
+    for (const [relsName, { owner, rels }] of relsParts) {
+      if (dropped.has(relsName)) continue;
       const ids = new Set<string>();
       const kept: Rel[] = [];
-      // Each relationship is kept, rewritten or dropped; the part is written anew from what is kept.
+      // Each relationship is kept, rewritten or dropped.
       for (const rel of rels) {
         const type = (rel.Type ?? '').trim();
         const target = rel.Target ?? '';
-        const external = rel.TargetMode !== undefined && rel.TargetMode !== 'Internal';
-        const targetPart = external ? null : resolveTarget(owner, target);
+        const external = isExternal(rel);
+        const targetPart = external ? undefined : partOf(resolveTarget(owner, target));
         const hyperlink = /\/hyperlink$/i.test(type);
         if (external && hyperlink && !SAFE_LINK.test(target.trim())) {
           noteRemoved(removed, 'external_link', shortTarget(target));
           kept.push({ ...rel, Target: '#' });
           continue;
         }
-        if (!(DROPPED_REL_TYPES.test(type) || (external && !hyperlink) || (targetPart !== null && dropped.has(targetPart)))) {
+        if (!(
+          DROPPED_REL_TYPES.test(type) ||
+          (external && !hyperlink) ||
+          (targetPart !== undefined && dropped.has(targetPart))
+        )) {
           kept.push(rel);
           continue;
         }
         ids.add(rel.Id ?? '');
         if (external) noteRemoved(removed, 'external_relationship', `${type.split('/').pop()}: ${shortTarget(target)}`);
-        if (targetPart && !dropped.has(targetPart) && names.has(targetPart) && DROPPED_REL_TYPES.test(type)) {
-          dropped.add(targetPart);
-          noteRemoved(removed, kindOfRelType(type), targetPart);
-          loss = true;
-        }
       }
-      relsOut.set(e.fileName, Buffer.from(relsXml(kept), 'utf8'));
+      relsOut.set(relsName, Buffer.from(relsXml(kept), 'utf8'));
       if (ids.size && owner !== null) droppedIds.set(owner, ids);
     }
     // 3. Content types.
-    const ctEntry = entries.find((e) => e.fileName === '[Content_Types].xml')!;
-    const contentTypes = fixContentTypes((await readEntry(zip, ctEntry, OOXML_LIMITS.xmlPartBytes)).toString('utf8'), dropped);
-    if (contentTypes.converted) noteRemoved(removed, 'macro_enabled_type', contentTypes.converted);
+    const ctOut = writeContentTypes(contentTypes.items, dropped);
+    if (ctOut.converted) noteRemoved(removed, 'macro_enabled_type', ctOut.converted);
 
     // 4. Write the package in the original order.
     const out = new yazl.ZipFile();
@@ -223,13 +292,16 @@ export class OoxmlSanitizer implements Sanitizer {
         // the source), are not deflated again; anything that compressed well is, whatever its name.
         const incompressible = ALREADY_COMPRESSED.test(e.fileName) && e.uncompressedSize <= 1.2 * e.compressedSize;
         const opts = { mtime: e.getLastModDate(), compress: e.compressionMethod !== 0 && !incompressible };
-        if (e.fileName === '[Content_Types].xml') out.addBuffer(Buffer.from(contentTypes.xml, 'utf8'), e.fileName, opts);
+        const flavour =
+          e === ctEntry || relsOut.has(e.fileName) ? null : editFlavour(e.fileName, contentTypes.typeOf(e.fileName));
+        if (e === ctEntry) out.addBuffer(Buffer.from(ctOut.xml, 'utf8'), e.fileName, opts);
         else if (relsOut.has(e.fileName)) out.addBuffer(relsOut.get(e.fileName)!, e.fileName, opts);
-        else if (/\.xml$/i.test(e.fileName) && needsEdit(e.fileName)) {
+        else if (RELS_PART.test(e.fileName)) throw new Error(`relationship part ${e.fileName} was not judged`);
+        else if (flavour !== null) {
           const xml = (await readEntry(zip, e, OOXML_LIMITS.xmlPartBytes)).toString('utf8');
           const ids = droppedIds.get(e.fileName) ?? new Set<string>();
-          const edited = editPart(e.fileName, xml, ids, removed);
-          checkEditedPart(e.fileName, edited.xml, ids);
+          const edited = editPart(flavour, xml, ids, removed);
+          checkEditedPart(e.fileName, flavour, edited.xml, ids);
           loss ||= edited.loss;
           out.addBuffer(Buffer.from(edited.xml, 'utf8'), e.fileName, opts);
         } else {
@@ -348,9 +420,14 @@ async function readEntry(zip: ZipFile, e: Entry, limit: number): Promise<Buffer>
 
 /** The part a .rels file describes ('' for the package's own _rels/.rels). */
 function relsOwner(relsName: string): string | null {
-  const m = /^(.*?)_rels\/(.*)\.rels$/.exec(relsName);
+  const m = /^((?:.*\/)?)_rels\/([^/]*)\.rels$/i.exec(relsName);
   if (!m) return null;
   return `${m[1]}${m[2]}`;
+}
+
+/** A relationship Office resolves outside the package: any TargetMode but Internal. */
+function isExternal(rel: Rel): boolean {
+  return rel.TargetMode !== undefined && rel.TargetMode !== 'Internal';
 }
 
 function resolveTarget(owner: string | null, target: string): string {
@@ -390,7 +467,11 @@ function parseXml(
     if (decl.encoding !== undefined && !/^utf-8$/i.test(decl.encoding))
       throw new SanitizeError('malformed', `${part}: encoding ${decl.encoding.slice(0, 40)} is not supported`);
   });
-  parser.on('opentag', (tag) => on.open(tag, ++depth));
+  parser.on('opentag', (tag) => {
+    if (++depth > OOXML_LIMITS.xmlDepth)
+      throw new SanitizeError('limit', `${part} nests elements more than ${OOXML_LIMITS.xmlDepth} deep`);
+    on.open(tag, depth);
+  });
   parser.on('closetag', (tag) => {
     on.close?.(tag, depth);
     depth--;
@@ -450,7 +531,8 @@ function xmlAttrs(attrs: Record<string, string | undefined>): string {
 
 function kindOfRelType(type: string): string {
   if (/vbaProject|wordVbaData|attachedToolbars|keyMap/i.test(type)) return 'vba_project';
-  if (/activeX/i.test(type)) return 'activex';
+  if (/activeX|\/control$/i.test(type)) return 'activex';
+  if (/\/aFChunk$/i.test(type)) return 'ole_object';
   if (/oleObject|package/i.test(type)) return 'ole_object';
   if (/externalLink/i.test(type)) return 'external_link';
   if (/Macrosheet/i.test(type)) return 'xlm_macro_sheet';
@@ -460,42 +542,103 @@ function kindOfRelType(type: string): string {
 /** Media types compare case-insensitively in a package. */
 const MAIN_TYPES_LC = new Map(Object.entries(MAIN_TYPES).map(([k, v]) => [k.toLowerCase(), v]));
 
-/** [Content_Types].xml parsed and written anew: Default and Override entries directly under Types. */
-function fixContentTypes(xml: string, dropped: Set<string>): { xml: string; converted: string | null } {
-  let converted: string | null = null;
+/** One Default or Override entry of [Content_Types].xml, as the parser decoded it. */
+interface CtItem {
+  element: 'Default' | 'Override';
+  key: string | undefined;
+  type: string | undefined;
+}
+
+/**
+ * [Content_Types].xml parsed: Default and Override entries directly under Types, and the type of a
+ * part as Office finds it (its Override, else the Default for its extension; both ignore case).
+ */
+function parseContentTypes(xml: string): { items: CtItem[]; typeOf: (part: string) => string | undefined } {
   let root = '';
-  const items: string[] = [];
-  const droppedLc = new Set([...dropped].map((p) => p.toLowerCase()));
+  const items: CtItem[] = [];
+  const overrides = new Map<string, string>();
+  const defaults = new Map<string, string>();
   parseXml('[Content_Types].xml', xml, {
     open: (tag, depth) => {
       if (depth === 1) root = tag.local;
       if (depth !== 2 || (tag.local !== 'Default' && tag.local !== 'Override')) return;
-      let type = tag.attributes.ContentType?.value;
-      const plain = type === undefined ? undefined : MAIN_TYPES_LC.get(type.trim().toLowerCase());
-      if (plain) {
-        converted = type!;
-        type = plain;
-      }
-      if (tag.local === 'Default') {
-        if (/^\s*application\/vnd\.ms-office\.(vbaProject|activeX)/i.test(type ?? '')) return;
-        items.push(`<Default${xmlAttrs({ Extension: tag.attributes.Extension?.value, ContentType: type })}/>`);
-      } else {
-        const partName = tag.attributes.PartName?.value;
-        if (partName !== undefined && droppedLc.has(decodePartName(partName.replace(/^\//, '')).toLowerCase())) return;
-        items.push(`<Override${xmlAttrs({ PartName: partName, ContentType: type })}/>`);
-      }
+      const type = tag.attributes.ContentType?.value;
+      const key = (tag.local === 'Default' ? tag.attributes.Extension : tag.attributes.PartName)?.value;
+      items.push({ element: tag.local, key, type });
+      if (type === undefined || key === undefined) return;
+      if (tag.local === 'Default') defaults.set(key.trim().toLowerCase(), type.trim());
+      else overrides.set(decodePartName(key.trim().replace(/^\//, '')).toLowerCase(), type.trim());
     },
   });
   if (root !== 'Types') throw new SanitizeError('malformed', '[Content_Types].xml is not a content types part');
+  return {
+    items,
+    typeOf: (part) => {
+      const lc = part.toLowerCase();
+      const base = lc.slice(lc.lastIndexOf('/') + 1);
+      const dot = base.lastIndexOf('.');
+      return overrides.get(lc) ?? (dot < 0 ? undefined : defaults.get(base.slice(dot + 1)));
+    },
+  };
+}
+
+/** [Content_Types].xml written anew: entries of dropped parts and types go, macro-enabled main types become plain. */
+function writeContentTypes(ctItems: CtItem[], dropped: Set<string>): { xml: string; converted: string | null } {
+  let converted: string | null = null;
+  const items: string[] = [];
+  const droppedLc = new Set([...dropped].map((p) => p.toLowerCase()));
+  for (const item of ctItems) {
+    let type = item.type;
+    const plain = type === undefined ? undefined : MAIN_TYPES_LC.get(type.trim().toLowerCase());
+    if (plain) {
+      converted = type!;
+      type = plain;
+    }
+    if (item.element === 'Default') {
+      const t = (type ?? '').trim();
+      if (DROPPED_TYPES.some((r) => r.re.test(t))) continue;
+      items.push(`<Default${xmlAttrs({ Extension: item.key, ContentType: type })}/>`);
+    } else {
+      if (item.key !== undefined && droppedLc.has(decodePartName(item.key.trim().replace(/^\//, '')).toLowerCase())) continue;
+      items.push(`<Override${xmlAttrs({ PartName: item.key, ContentType: type })}/>`);
+    }
+  }
   return { xml: `${XML_DECL}<Types xmlns="${TYPES_NS}">${items.join('')}</Types>`, converted };
 }
 
 // ---- part XML ----
 
-function needsEdit(name: string): boolean {
-  return /^(word\/(document|header\d*|footer\d*|footnotes|endnotes|settings|glossary\/document)\.xml|xl\/workbook\.xml|xl\/worksheets\/[^/]+\.xml|xl\/chartsheets\/[^/]+\.xml|ppt\/slides\/[^/]+\.xml|ppt\/slideLayouts\/[^/]+\.xml|ppt\/slideMasters\/[^/]+\.xml)$/i.test(
-    name,
-  );
+type Flavour = 'word' | 'excel' | 'other';
+
+/** Content types of the parts that are edited (fields, formulas, references), lower-cased. */
+const EDITED_TYPES = new Set(
+  [
+    ...Object.keys(MAIN_TYPES),
+    ...Object.values(MAIN_TYPES),
+    ...['header', 'footer', 'footnotes', 'endnotes', 'settings', 'comments', 'document.glossary'].map(
+      (t) => `application/vnd.openxmlformats-officedocument.wordprocessingml.${t}+xml`,
+    ),
+    ...['worksheet', 'chartsheet'].map((t) => `application/vnd.openxmlformats-officedocument.spreadsheetml.${t}+xml`),
+    ...['slide', 'slideLayout', 'slideMaster'].map(
+      (t) => `application/vnd.openxmlformats-officedocument.presentationml.${t}+xml`,
+    ),
+  ].map((t) => t.toLowerCase()),
+);
+
+/**
+ * Whether a part is edited, and as what: by where Office stores it (any case) or by its content type
+ * (a main document stored elsewhere is still the main document).
+ */
+function editFlavour(name: string, type: string | undefined): Flavour | null {
+  const t = (type ?? '').toLowerCase();
+  const byPath =
+    /^(word\/(document|header\d*|footer\d*|footnotes|endnotes|comments|settings|glossary\/document)\.xml|xl\/workbook\.xml|xl\/worksheets\/[^/]+\.xml|xl\/chartsheets\/[^/]+\.xml|ppt\/slides\/[^/]+\.xml|ppt\/slideLayouts\/[^/]+\.xml|ppt\/slideMasters\/[^/]+\.xml)$/i.test(
+      name,
+    );
+  if (!byPath && !EDITED_TYPES.has(t)) return null;
+  if (/^word\//i.test(name) || /wordprocessingml|ms-word/.test(t)) return 'word';
+  if (/^xl\//i.test(name) || /spreadsheetml|ms-excel/.test(t)) return 'excel';
+  return 'other';
 }
 
 /**
@@ -518,7 +661,7 @@ function isDdeFormula(f: string): boolean {
   return /\bDDE\s*\(/i.test(f) || (bar >= 0 && f.indexOf('!', bar) > bar);
 }
 
-function editPart(name: string, xml: string, ids: Set<string>, removed: Removed[]): { xml: string; loss: boolean } {
+function editPart(flavour: Flavour, xml: string, ids: Set<string>, removed: Removed[]): { xml: string; loss: boolean } {
   let loss = false;
   let out = xml;
   // Elements that referenced a dropped relationship (OLE objects, controls, macro sheets, remote templates).
@@ -530,11 +673,26 @@ function editPart(name: string, xml: string, ids: Set<string>, removed: Removed[
         return ref !== null && ids.has(unescapeXml(ref[1] ?? ref[2]!));
       },
       (local) => {
-        if (/^(OLEObject|oleObj|oleObject|control|sheet|attachedTemplate)$/.test(local)) loss = true;
+        if (/^(OLEObject|oleObj|oleObject|control|sheet|attachedTemplate|altChunk)$/.test(local)) loss = true;
       },
     );
+    // A worksheet's controls or oleObjects list left without an entry is itself invalid: it goes too.
+    if (flavour === 'excel') {
+      out = removeEmptied(out, 'controls', 'control');
+      out = removeEmptied(out, 'oleObjects', 'oleObject');
+    }
   }
-  if (name.startsWith('word/')) {
+  if (flavour === 'word') {
+    // Mail merge (settings): a data source Word queries on open (ODBC/OLE DB connection string, SQL
+    // query, a file on a share); the document keeps its text, the merge goes.
+    out = removeElements(
+      out,
+      (tag) => /^<(?:\w+:)?mailMerge[\s/>]/.test(tag),
+      () => {
+        noteRemoved(removed, 'external_relationship', 'mailMerge');
+        loss = true;
+      },
+    );
     // Complex fields: the code between begin and separate/end, possibly split over many runs.
     const marks = [...out.matchAll(/<w:fldChar\b[^<>]*\/>/g)].map((m) => ({
       start: m.index,
@@ -566,7 +724,7 @@ function editPart(name: string, xml: string, ids: Set<string>, removed: Removed[
       return true;
     });
   }
-  if (name.startsWith('xl/')) {
+  if (flavour === 'excel') {
     out = out.replace(/<((?:\w+:)?f)\b[^<>]*>([^<]*)<\/\1>/g, (all, _tag: string, formula: string) => {
       if (!isDdeFormula(unescapeXml(formula))) return all;
       noteRemoved(removed, 'dde_field', 'formula');
@@ -590,9 +748,9 @@ function editPart(name: string, xml: string, ids: Set<string>, removed: Removed[
  * single quotes, character references, CDATA, a comment inside the field code. Elements are matched
  * by local name in any namespace: more than Office acts on, never less.
  */
-function checkEditedPart(name: string, xml: string, ids: Set<string>): void {
-  const word = name.startsWith('word/');
-  const excel = name.startsWith('xl/');
+function checkEditedPart(name: string, flavour: Flavour, xml: string, ids: Set<string>): void {
+  const word = flavour === 'word';
+  const excel = flavour === 'excel';
   const found: string[] = [];
   /** Complex fields open here, innermost last; their code is read until their `separate`. */
   const fields: Array<{ code: string; inCode: boolean }> = [];
@@ -608,7 +766,8 @@ function checkEditedPart(name: string, xml: string, ids: Set<string>): void {
           found.push(`a reference to the removed relationship ${a.value}`);
       if (reading) return;
       const local = tag.local;
-      if (word && local === 'fldChar') {
+      if (word && local === 'mailMerge') found.push('a mail merge data source');
+      else if (word && local === 'fldChar') {
         const type = attrOf(tag, 'fldCharType');
         if (type === 'begin') fields.push({ code: '', inCode: true });
         else if (type === 'separate' && fields.length) fields.at(-1)!.inCode = false;
@@ -637,20 +796,52 @@ function checkEditedPart(name: string, xml: string, ids: Set<string>): void {
     throw new SanitizeError('unsupported', `${name}: ${found[0]} is written in a form the 無害化 engine does not rewrite`);
 }
 
-/** Removes each element whose start tag matches (with its content up to the matching end tag, not nested). */
+/**
+ * Removes each element whose start tag matches (with its content up to the matching end tag, not
+ * nested). An end tag once not found is not searched for again (unclosed tags repeated cost one pass).
+ */
 function removeElements(xml: string, matches: (tag: string) => boolean, onRemove: (localName: string) => void): string {
   const parts: string[] = [];
+  const unclosed = new Set<string>();
   let pos = 0;
   for (const m of xml.matchAll(/<([\w]+:)?(\w+)\b[^<>]*>/g)) {
     if (m.index < pos || !matches(m[0])) continue;
     let end = m.index + m[0].length;
     if (!m[0].endsWith('/>')) {
       const closeTag = `</${m[1] ?? ''}${m[2]}>`;
-      const close = xml.indexOf(closeTag, end);
-      if (close < 0) continue;
+      const close = unclosed.has(closeTag) ? -1 : xml.indexOf(closeTag, end);
+      if (close < 0) {
+        unclosed.add(closeTag);
+        continue;
+      }
       end = close + closeTag.length;
     }
     onRemove(m[2]!);
+    parts.push(xml.slice(pos, m.index));
+    pos = end;
+  }
+  return parts.join('') + xml.slice(pos);
+}
+
+/** Removes each `container` element (any prefix) with no `child` element left in it. */
+function removeEmptied(xml: string, container: string, child: string): string {
+  const hasChild = new RegExp(`<(?:\\w+:)?${child}[\\s/>]`);
+  const unclosed = new Set<string>();
+  const parts: string[] = [];
+  let pos = 0;
+  for (const m of xml.matchAll(new RegExp(`<(\\w+:)?${container}(?=[\\s/>])[^<>]*>`, 'g'))) {
+    if (m.index < pos) continue;
+    let end = m.index + m[0].length;
+    if (!m[0].endsWith('/>')) {
+      const closeTag = `</${m[1] ?? ''}${container}>`;
+      const close = unclosed.has(closeTag) ? -1 : xml.indexOf(closeTag, end);
+      if (close < 0) {
+        unclosed.add(closeTag);
+        continue;
+      }
+      if (hasChild.test(xml.slice(end, close))) continue;
+      end = close + closeTag.length;
+    }
     parts.push(xml.slice(pos, m.index));
     pos = end;
   }
@@ -665,7 +856,7 @@ function unwrapElements(xml: string, tag: string, matches: (startTag: string) =>
   for (const m of xml.matchAll(new RegExp(`<${tag}\\b[^<>]*>`, 'g'))) {
     if (m.index < pos || m[0].endsWith('/>') || !matches(m[0])) continue;
     const close = xml.indexOf(closeTag, m.index + m[0].length);
-    if (close < 0) continue;
+    if (close < 0) break;
     parts.push(xml.slice(pos, m.index), xml.slice(m.index + m[0].length, close));
     pos = close + closeTag.length;
   }
