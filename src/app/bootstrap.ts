@@ -3,7 +3,7 @@
  * its migrations, the system tenant, the service keys. Refuses to start over existing data with a
  * missing, unreadable or foreign master key (never a new key silently created over old data).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { Logger } from 'pino';
 import { configPath, type ResolvedConfig } from '../config/load-config.js';
@@ -77,6 +77,9 @@ export async function openKura(
   });
   try {
     await migrate(config, database);
+    // The SQLite file holds wrapped keys, session hashes and the audit chain: owner only, whatever
+    // the umask or a pre-existing directory (SQLite gives its -wal and -shm files the same mode).
+    if (database.dialect === 'sqlite') chmodSync(config.paths.database, 0o600);
     const recorded = await database.db
       .selectFrom('kura_meta')
       .select('value')

@@ -29,7 +29,7 @@ describe('kura CLI', () => {
     expect(r.code).toBe(0);
   });
 
-  it('initialises kura.yaml with every data location in Japan, a 0600 master key and a first tenant [FAC-01]', () => {
+  it('initialises kura.yaml with every data location in Japan, a 0600 master key and database and a first tenant [FAC-01] [ENC-03]', () => {
     const cfg = parse(readFileSync(join(cwd, 'kura.yaml'), 'utf8')) as {
       locations: Array<{ kind: string; country: string; region: string }>;
     };
@@ -44,6 +44,8 @@ describe('kura CLI', () => {
     expect(cfg.locations.every((l) => l.country === 'JP' && l.region === '大阪府')).toBe(true);
     expect(statSync(join(cwd, 'data/master.key')).mode & 0o777).toBe(0o600);
     expect(existsSync(join(cwd, 'data/kura.db'))).toBe(true);
+    // The database (wrapped keys, session hashes, the audit chain) is the owner's only, whatever the umask.
+    expect(statSync(join(cwd, 'data/kura.db')).mode & 0o777).toBe(0o600);
   });
 
   it('lists tenants and refuses duplicates and bad slugs with clear exits', async () => {
