@@ -4,7 +4,9 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { PdfSanitizer } from './pdf.sanitizer.js';
+import { deflateSync } from 'node:zlib';
+import { PDFDocument } from 'pdf-lib';
+import { checkObjectStreams, PdfSanitizer } from './pdf.sanitizer.js';
 import { SanitizeError, type SanitizeOutcome, type SanitizeSource } from './sanitizer.js';
 
 function sourceOf(name: string, data: Buffer): SanitizeSource {
@@ -100,5 +102,32 @@ describe('PDF 無害化 against crafted structure [MAL-07]', () => {
         ]),
       ),
     ).rejects.toMatchObject({ code: 'limit' });
+  });
+
+  it('refuses object streams that expand past the bound before its parser inflates them, however the name is written', async () => {
+    const filler = deflateSync(Buffer.concat([Buffer.from('10 0 '), Buffer.alloc(2 * 1024 * 1024, 0x20)]));
+    const objStm = (typeName: string, filter: string) =>
+      Buffer.concat([
+        Buffer.from(
+          `3 0 obj\n<< /Type /${typeName} /N 1 /First 5 /Filter ${filter} /Length ${filler.length} >>\nstream\n`,
+          'latin1',
+        ),
+        filler,
+        Buffer.from('\nendstream\nendobj\n'),
+      ]);
+    const MiB = 1024 * 1024;
+    expect(() => checkObjectStreams(objStm('ObjStm', '/FlateDecode'), MiB)).toThrow(SanitizeError);
+    expect(() => checkObjectStreams(objStm('Obj#53tm', '/Fl'), MiB)).toThrow(/bound/);
+    expect(() => checkObjectStreams(objStm('ObjStm', '/FlateDecode'), 4 * MiB)).not.toThrow();
+    // Filters whose output cannot be bounded here, or a chain of them, are refused.
+    expect(() => checkObjectStreams(objStm('ObjStm', '/LZWDecode'), 4 * MiB)).toThrow(/filter/);
+    expect(() => checkObjectStreams(objStm('ObjStm', '[/FlateDecode /FlateDecode]'), 4 * MiB)).toThrow(/filter/);
+    // An ordinary PDF with object streams passes.
+    const doc = await PDFDocument.create();
+    for (let i = 0; i < 20; i++) doc.addPage([100, 100]).drawText(`page ${i}`);
+    const normal = Buffer.from(await doc.save({ useObjectStreams: true }));
+    expect(normal.toString('latin1')).toContain('/ObjStm');
+    expect(() => checkObjectStreams(normal)).not.toThrow();
+    expect((await run(normal)).outcome.result).toBe('sanitised');
   });
 });

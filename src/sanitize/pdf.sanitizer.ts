@@ -15,6 +15,7 @@
  * and a new PDF is built from the images alone.
  */
 import { spawn } from 'node:child_process';
+import { constants as zlibConstants, inflateSync } from 'node:zlib';
 import { Readable } from 'node:stream';
 import type * as PdfLib from 'pdf-lib';
 import type { PDFDict, PDFDocument, PDFObject } from 'pdf-lib';
@@ -30,6 +31,55 @@ import {
 } from './sanitizer.js';
 
 export const PDF_MAX_BYTES = 200 * 1024 * 1024;
+/**
+ * What every object stream (/Type /ObjStm) of one PDF may expand to, together. pdf-lib inflates and
+ * parses them all while loading, in this process: a 1 MB file whose object stream inflates to
+ * 256 MiB of filler took 45 s and 2 GB. Ordinary documents stay far below this.
+ */
+export const PDF_MAX_OBJECT_STREAM_BYTES = 32 * 1024 * 1024;
+const PLAIN_FILTERS = new Set(['FlateDecode', 'Fl']);
+
+/**
+ * Refuses, before pdf-lib sees it, a PDF whose object streams expand past the bound or use a filter
+ * other than Flate (whose output could not be bounded here). Names are compared decoded (`#xx`), so
+ * `/Obj#53tm` is an object stream too. Input that does not inflate is left to pdf-lib to judge.
+ */
+export function checkObjectStreams(bytes: Buffer, budget = PDF_MAX_OBJECT_STREAM_BYTES): void {
+  const text = bytes.toString('latin1');
+  const name = /\/((?:[A-Za-z0-9]|#[0-9A-Fa-f]{2})+)/g;
+  const decode = (n: string) => n.replace(/#([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+  const streamKeyword = /(?<![A-Za-z])stream(\r\n|\n|\r)/g;
+  let left = budget;
+  for (let m = name.exec(text); m; m = name.exec(text)) {
+    if (decode(m[1]!) !== 'ObjStm') continue;
+    streamKeyword.lastIndex = m.index;
+    const kw = streamKeyword.exec(text);
+    if (!kw) break;
+    // The dictionary (from the ObjStm name to the stream keyword) names the filters.
+    const dict = text.slice(m.index, kw.index);
+    const filters = [...dict.matchAll(/\/((?:[A-Za-z0-9]|#[0-9A-Fa-f]{2})+)/g)]
+      .map((f) => decode(f[1]!))
+      .filter((f) => /Decode$|^(Fl|LZW|A85|AHx|RL|CCF|DCT)$/.test(f));
+    if (filters.length > 1 || filters.some((f) => !PLAIN_FILTERS.has(f))) {
+      throw new SanitizeError('unsupported', `object stream filter ${filters.join(',')}`);
+    }
+    const start = kw.index + kw[0].length;
+    const end = text.indexOf('endstream', start);
+    const data = bytes.subarray(start, end < 0 ? bytes.length : end);
+    let out: Buffer;
+    try {
+      out = filters.length ? inflateSync(data, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: left + 1 }) : data;
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+        throw new SanitizeError('limit', 'object streams expand past the bound');
+      }
+      continue;
+    }
+    left -= out.length;
+    if (left < 0) throw new SanitizeError('limit', 'object streams expand past the bound');
+    name.lastIndex = start;
+  }
+}
 
 /**
  * pdf-lib is loaded with the first PDF, not at start (a few MB of heap a server may never need);
@@ -112,6 +162,7 @@ export class PdfSanitizer implements Sanitizer {
   async sanitize(source: SanitizeSource, sink: SanitizeSink): Promise<SanitizeOutcome> {
     await loadPdfLib();
     const bytes = await readAllLimited(await source.open(), PDF_MAX_BYTES);
+    checkObjectStreams(bytes);
     if (source.policy?.pdfMode === 'strict') return this.rasterise(source, bytes, sink);
     let doc: PDFDocument;
     try {
