@@ -3,12 +3,11 @@
  * engine's rules (altChunk, controls stored anywhere, relationship parts spelt .RELS, data connections
  * and mail merge data sources).
  */
-import { Readable } from 'node:stream';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { OoxmlSanitizer } from './ooxml.sanitizer.js';
-import type { SanitizeOutcome, SanitizeSource } from './sanitizer.js';
+import type { SanitizeOutcome } from './sanitizer.js';
+import { runEngine, sourceOf, unzipText } from '../../test/support/sanitize.js';
 import { W, zipOf } from '../../test/support/office-fixtures.js';
 
 const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
@@ -26,49 +25,12 @@ const xlRoot = rels(`<Relationship Id="rId1" Type="${REL}/officeDocument" Target
 const dde = '<w:instrText>DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "/k calc"</w:instrText>';
 const ddeField = `<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r>${dde}</w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>結果</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>`;
 
-function sourceOf(name: string, data: Buffer): SanitizeSource {
-  return {
-    name,
-    size: data.length,
-    detectedMime: 'application/zip',
-    open: () => Promise.resolve(Readable.from([data])),
-    openRange: (s, e) => Promise.resolve(Readable.from([data.subarray(s, e + 1)])),
-  };
-}
-
 async function sanitise(name: string, pkg: Buffer): Promise<{ outcome: SanitizeOutcome; parts: Map<string, string> }> {
-  let out = Buffer.alloc(0);
-  const outcome = await new OoxmlSanitizer().sanitize(sourceOf(name, pkg), async (body) => {
-    const chunks: Buffer[] = [];
-    for await (const c of body) chunks.push(c as Buffer);
-    out = Buffer.concat(chunks);
-  });
-  const parts = await unzip(out);
+  const { outcome, out } = await runEngine(new OoxmlSanitizer(), sourceOf(name, pkg, 'application/zip'));
+  const parts = await unzipText(out);
   // Whatever was taken out, the result opens cleanly: every XML part is well-formed.
   for (const [part, xml] of parts) if (/\.(xml|rels)$/i.test(part)) expect(XMLValidator.validate(xml), part).toBe(true);
   return { outcome, parts };
-}
-
-function unzip(buf: Buffer): Promise<Map<string, string>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buf, { lazyEntries: true }, (err, zip) => {
-      if (err) return reject(err);
-      const out = new Map<string, string>();
-      zip.on('entry', (e: yauzl.Entry) => {
-        zip.openReadStream(e, (err2, s) => {
-          if (err2) return reject(err2);
-          const chunks: Buffer[] = [];
-          s.on('data', (c: Buffer) => chunks.push(c));
-          s.on('end', () => {
-            out.set(e.fileName, Buffer.concat(chunks).toString('utf8'));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', () => resolve(out));
-      zip.readEntry();
-    });
-  });
 }
 
 describe('OOXML 無害化: ways around the rules (MAL-07)', () => {

@@ -2,30 +2,15 @@
  * PDF 無害化 against crafted structure (MAL-07): active content hidden where a sanitiser that looks
  * only at known keys, or keeps what its parser could not read, would pass it on.
  */
-import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { deflateSync } from 'node:zlib';
 import { PDFDocument } from 'pdf-lib';
 import { checkObjectStreams, PdfSanitizer } from './pdf.sanitizer.js';
-import { SanitizeError, type SanitizeOutcome, type SanitizeSource } from './sanitizer.js';
-
-function sourceOf(name: string, data: Buffer): SanitizeSource {
-  return {
-    name,
-    size: data.length,
-    detectedMime: 'application/pdf',
-    open: () => Promise.resolve(Readable.from([data])),
-    openRange: (s, e) => Promise.resolve(Readable.from([data.subarray(s, e + 1)])),
-  };
-}
+import { SanitizeError, type SanitizeOutcome } from './sanitizer.js';
+import { runEngine, sourceOf } from '../../test/support/sanitize.js';
 
 async function run(data: Buffer): Promise<{ outcome: SanitizeOutcome; out: string }> {
-  let out = Buffer.alloc(0);
-  const outcome = await new PdfSanitizer().sanitize(sourceOf('a.pdf', data), async (body) => {
-    const chunks: Buffer[] = [];
-    for await (const c of body) chunks.push(c as Buffer);
-    out = Buffer.concat(chunks);
-  });
+  const { outcome, out } = await runEngine(new PdfSanitizer(), sourceOf('a.pdf', data, 'application/pdf'));
   return { outcome, out: out.toString('latin1') };
 }
 

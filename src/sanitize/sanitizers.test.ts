@@ -5,20 +5,19 @@
  * EXIF; Shift_JIS CSV; and the bad inputs (zip bomb, not a zip, truncated image, broken PDF).
  */
 import { randomBytes } from '../crypto/primitives.js';
-import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
 import { PDFDocument, PDFName, PDFString } from 'pdf-lib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
-import { defaultSanitizers, pickSanitizer, type SanitizeOutcome, type SanitizeSource } from './index.js';
+import { defaultSanitizers, pickSanitizer } from './index.js';
 import { ImageSanitizer } from './image.sanitizer.js';
 import { OoxmlSanitizer } from './ooxml.sanitizer.js';
 import { PdfSanitizer } from './pdf.sanitizer.js';
 import { SanitizeError } from './sanitizer.js';
 import { defuseCsvFormulas, TextSanitizer } from './text.sanitizer.js';
 import { docm, W, zipOf } from '../../test/support/office-fixtures.js';
+import { runEngine as run, sourceOf, unzipText as unzip } from '../../test/support/sanitize.js';
 
 const MiB = 1024 * 1024;
 const REL = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
@@ -29,48 +28,6 @@ const rels = (body: string) =>
 /** A Word complex field: begin, the code, separate, the shown result, end. */
 const field = (instr: string, result = '結果') =>
   `<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r>${instr}</w:r><w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>${result}</w:t></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>`;
-
-function sourceOf(name: string, data: Buffer, detectedMime: string | null): SanitizeSource {
-  return {
-    name,
-    size: data.length,
-    detectedMime,
-    open: () => Promise.resolve(Readable.from([data])),
-    openRange: (s, e) => Promise.resolve(Readable.from([data.subarray(s, e + 1)])),
-  };
-}
-
-async function run(engine: { sanitize: OoxmlSanitizer['sanitize'] }, src: SanitizeSource) {
-  let out = Buffer.alloc(0);
-  const outcome: SanitizeOutcome = await engine.sanitize(src, async (body) => {
-    const chunks: Buffer[] = [];
-    for await (const c of body) chunks.push(c as Buffer);
-    out = Buffer.concat(chunks);
-  });
-  return { outcome, out };
-}
-
-function unzip(buf: Buffer): Promise<Map<string, string>> {
-  return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(buf, { lazyEntries: true }, (err, zip) => {
-      if (err) return reject(err);
-      const out = new Map<string, string>();
-      zip.on('entry', (e: yauzl.Entry) => {
-        zip.openReadStream(e, (err2, s) => {
-          if (err2) return reject(err2);
-          const chunks: Buffer[] = [];
-          s.on('data', (c: Buffer) => chunks.push(c));
-          s.on('end', () => {
-            out.set(e.fileName, Buffer.concat(chunks).toString('utf8'));
-            zip.readEntry();
-          });
-        });
-      });
-      zip.on('end', () => resolve(out));
-      zip.readEntry();
-    });
-  });
-}
 
 describe('OOXML 無害化 (MAL-07)', () => {
   it('removes VBA, ActiveX, OLE objects, remote templates, unsafe links and DDE fields; docm becomes docx [MAL-07]', async () => {
