@@ -47,6 +47,12 @@ afterAll(async () => {
 
 const EXTERNAL = '203.0.113.5';
 
+/** The test instance's services with another per-client request limit per minute. */
+const withRequestLimit = (requestsPerMinute: number) => ({
+  ...k.services,
+  config: { ...k.services.config, limits: { ...k.services.config.limits, requestsPerMinute } },
+});
+
 describe(`HTTP request path on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
   it('answers /healthz with strict security headers on both zones [TLS-01] [MAL-06]', async () => {
     for (const app of [lgwan, internet]) {
@@ -201,11 +207,7 @@ describe(`HTTP request path on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
   });
 
   it('rate-limits a client with 429 request.rate_limited', async () => {
-    const limited = {
-      ...k.services,
-      config: { ...k.services.config, limits: { ...k.services.config.limits, requestsPerMinute: 10 } },
-    };
-    const app = await appFor(limited);
+    const app = await appFor(withRequestLimit(10));
     try {
       const codes: number[] = [];
       for (let i = 0; i < 12; i++)
@@ -221,11 +223,7 @@ describe(`HTTP request path on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
   });
 
   it('counts requests the authentication refuses (bad tokens, cross-site posts) before they reach it [AC-17]', async () => {
-    const limited = {
-      ...k.services,
-      config: { ...k.services.config, limits: { ...k.services.config.limits, requestsPerMinute: 10 } },
-    };
-    const app = await appFor(limited);
+    const app = await appFor(withRequestLimit(10));
     try {
       const codes: number[] = [];
       for (let i = 0; i < 12; i++) {

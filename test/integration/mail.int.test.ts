@@ -111,6 +111,18 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The mail service of the test instance as it runs with no SMTP configured (the embedded default). */
+const withoutSmtp = () =>
+  new MailService({
+    db: k.services.database.db,
+    clock,
+    audit: k.services.audit,
+    jobs: k.services.jobs,
+    transport: null,
+    from: 'kura@localhost',
+    baseUrl: () => 'https://localhost:8443',
+  });
+
 describe.runIf(process.env.KURA_TEST_CLAMD)(`mail on ${process.env.KURA_TEST_DB ?? 'sqlite'} (TLS-04)`, () => {
   it('mails the uploader and the admins about a quarantined file over STARTTLS, in Japanese, without its content [TLS-04, MAL-03]', async () => {
     const folder = (await staff.client.post('/api/v1/folders', { parentId: null, name: '受付' })).body.id;
@@ -152,15 +164,7 @@ describe.runIf(process.env.KURA_TEST_CLAMD)(`mail on ${process.env.KURA_TEST_DB 
   });
 
   it('without SMTP keeps mails in the outbox as unsent for the admin to see [TLS-04]', async () => {
-    const noSmtp = new MailService({
-      db: k.services.database.db,
-      clock,
-      audit: k.services.audit,
-      jobs: k.services.jobs,
-      transport: null,
-      from: 'kura@localhost',
-      baseUrl: () => 'https://localhost:8443',
-    });
+    const noSmtp = withoutSmtp();
     await k.services.database.transaction((trx) =>
       noSmtp.queue(trx, tenant.id, ['admin@city.example.lg.jp'], 'test', { tenant: 'テスト市' }),
     );
@@ -176,15 +180,7 @@ describe.runIf(process.env.KURA_TEST_CLAMD)(`mail on ${process.env.KURA_TEST_DB 
   });
 
   it('never shows an admin a link or one-time code for an outside party, queued or unsent [TLS-03] [TLS-04]', async () => {
-    const noSmtp = new MailService({
-      db: k.services.database.db,
-      clock,
-      audit: k.services.audit,
-      jobs: k.services.jobs,
-      transport: null,
-      from: 'kura@localhost',
-      baseUrl: () => 'https://localhost:8443',
-    });
+    const noSmtp = withoutSmtp();
     await k.services.database.transaction(async (trx) => {
       await noSmtp.queue(trx, tenant.id, ['citizen@example.jp'], 'exchange.code', { code: '424242', organization: 'テスト市' });
       await noSmtp.queue(trx, tenant.id, ['partner@example.jp'], 'exchange.share_link', {
