@@ -290,8 +290,9 @@ keys
       out(`tenant ${t.slug}: key version ${version} is active`);
       if (o.wait) out(`re-wrapped ${await services.keyRotation.rewrap(t.id)} data keys`);
       const status = await services.keyRotation.status(t.id);
+      const pending = status.pendingBlobs + status.pendingSecrets;
       out(
-        `data keys still under older versions: ${status.pendingBlobs}${status.pendingBlobs ? ' (the re-wrap job moves them)' : ''}`,
+        `keys still under older versions: ${status.pendingBlobs} data keys, ${status.pendingSecrets} other secrets${pending ? ' (the re-wrap job moves them)' : ''}`,
       );
     } finally {
       await services.database.close();
@@ -310,7 +311,9 @@ keys
       if (o.json) out(JSON.stringify(status, null, 2));
       else {
         for (const v of status.versions) out(`v${v.version}\t${v.state}\t${v.createdAt}`);
-        out(`pending re-wrap: ${status.pendingBlobs}`);
+        out(
+          `pending re-wrap: ${status.pendingBlobs} data keys, ${status.pendingSecrets} other secrets (TOTP, unfinished uploads)`,
+        );
       }
     } finally {
       await services.database.close();

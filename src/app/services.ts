@@ -201,6 +201,7 @@ export const SCHEDULES = [
   { name: 'malware.signature_check', kind: 'malware.signature_check', intervalMs: 3_600_000 },
   { name: 'malware.rescan_due', kind: 'malware.rescan_due', intervalMs: 24 * 3_600_000 },
   { name: 'files.purge_originals', kind: 'files.purge_originals', intervalMs: 24 * 3_600_000 },
+  { name: 'keys.rewrap_sweep', kind: 'keys.rewrap_sweep', intervalMs: 24 * 3_600_000 },
   { name: EXCHANGE_HOUSEKEEPING_JOB, kind: EXCHANGE_HOUSEKEEPING_JOB, intervalMs: 3_600_000 },
 ] as const;
 
@@ -432,7 +433,16 @@ export async function createServices(
     metrics: metrics.malware,
   });
   const scrubber = new Scrubber({ database, clock, audit, files: fileRepo, vault });
-  const keyRotation = new KeyRotationService({ database, clock, audit, keyring, files: fileRepo, jobs });
+  const keyRotation = new KeyRotationService({
+    database,
+    clock,
+    audit,
+    keyring,
+    files: fileRepo,
+    mfa,
+    uploads: uploadRepo,
+    jobs,
+  });
 
   // File exchange with outside parties (issue 6).
   const exchangeRepo = new ExchangeRepository(database.db);
@@ -565,6 +575,14 @@ export async function createServices(
     },
     [REWRAP_JOB]: async (job) => {
       await keyRotation.rewrap(job.tenantId as TenantId);
+    },
+    // Keys wrapped under an old KEK after its re-wrap ended (an upload finished days later) are
+    // moved by a daily sweep, so an old version can be retired (ENC-03).
+    'keys.rewrap_sweep': async () => {
+      await eachTenant('keys.rewrap_sweep', async (t) => {
+        const s = await keyRotation.status(t.id as TenantId);
+        if (s.pendingBlobs + s.pendingSecrets > 0) await keyRotation.rewrap(t.id as TenantId);
+      });
     },
     'files.purge_trash': async () => {
       await eachTenant('files.purge_trash', (t) => trash.purgeExpired(t.id));

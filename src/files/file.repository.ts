@@ -426,12 +426,21 @@ export class FileRepository {
     return row && blobOut(row);
   }
 
-  async blobsWithKekBelow(tenantId: string, version: number, limit: number, exec: Executor = this.db): Promise<BlobRow[]> {
+  /** Blobs under an older KEK, by id after `afterId` (a keyset: a blob that fails is passed, not fetched again). */
+  async blobsWithKekBelow(
+    tenantId: string,
+    version: number,
+    limit: number,
+    afterId = '',
+    exec: Executor = this.db,
+  ): Promise<BlobRow[]> {
     const rows = await exec
       .selectFrom('blobs')
       .select(BLOB_COLUMNS)
       .where('tenant_id', '=', tenantId)
       .where('kek_version', '<', version)
+      .where('id', '>', afterId)
+      .orderBy('id')
       .limit(limit)
       .execute();
     return rows.map(blobOut);

@@ -25,6 +25,7 @@ const KeysReply = z.object({
   versions: z.array(z.object({ version: z.number().int(), state: z.string(), createdAt: z.string() })),
   /** Blobs whose data key is still wrapped by an older key version (the re-wrap job is running). */
   pendingBlobs: z.number().int(),
+  pendingSecrets: z.number().int(),
 });
 
 export async function registerFilesAdminRoutes(app: FastifyInstance, services: Services): Promise<void> {

@@ -12,7 +12,9 @@ import type { TenantKeyring } from '../crypto/index.js';
 import type { Database } from '../db/database.js';
 import type { DB } from '../db/schema.js';
 import type { JobQueue } from '../jobs/job-queue.js';
+import { totpKeyId, type MfaRepository } from '../identity/mfa.repository.js';
 import type { FileRepository } from './file.repository.js';
+import type { UploadRepository } from './upload.repository.js';
 
 export const REWRAP_JOB = 'keys.rewrap';
 const BATCH = 200;
@@ -23,6 +25,8 @@ export interface KeyRotationDeps {
   audit: AuditLog;
   keyring: TenantKeyring<Transaction<DB>>;
   files: FileRepository;
+  mfa: MfaRepository;
+  uploads: UploadRepository;
   jobs: JobQueue;
 }
 
@@ -43,7 +47,7 @@ export class KeyRotationService {
     });
   }
 
-  /** KEK versions and how many blobs still wait for the re-wrap. */
+  /** KEK versions, and how many data keys (blobs) and other wrapped secrets still wait for the re-wrap. */
   async status(tenantId: TenantId) {
     const versions = await this.deps.database.db
       .selectFrom('tenant_keys')
@@ -52,41 +56,89 @@ export class KeyRotationService {
       .orderBy('version', 'desc')
       .execute();
     const active = versions.find((v) => v.state === 'active')?.version ?? 0;
+    const [blobs, totp, uploads] = await Promise.all([
+      this.deps.files.countBlobsWithKekBelow(tenantId, active),
+      this.deps.mfa.totpWithKekBelow(tenantId, active),
+      this.deps.uploads.openWithKekBelow(tenantId, active),
+    ]);
     return {
       activeVersion: active,
       versions: versions.map((v) => ({ version: v.version, state: v.state, createdAt: v.created_at })),
-      pendingBlobs: await this.deps.files.countBlobsWithKekBelow(tenantId, active),
+      pendingBlobs: blobs,
+      /** TOTP secrets and the data keys of unfinished uploads. */
+      pendingSecrets: totp.length + uploads.length,
     };
   }
 
-  /** The job: re-wraps every DEK under an older KEK with the active one. Idempotent; returns how many moved. */
+  /**
+   * The job: re-wraps everything wrapped under an older KEK with the active one — blob data keys,
+   * TOTP secrets, the data keys of unfinished uploads — so that old versions can be retired.
+   * Idempotent (each write is conditional on the version it read). A key that fails to unwrap is
+   * passed over, counted and audited as an error, never a stop for the rest. Returns how many moved.
+   */
   async rewrap(tenantId: TenantId): Promise<number> {
-    const { keyring, files, database, audit } = this.deps;
+    const { keyring, files, database, audit, mfa, uploads } = this.deps;
     const active = (await this.status(tenantId)).activeVersion;
     let moved = 0;
+    const failed: string[] = [];
+    const again = async (kekVersion: number, wrapped: Buffer, id: string) => {
+      const dek = await keyring.unwrapDek(tenantId, kekVersion, wrapped, id);
+      try {
+        return await keyring.wrapDek(tenantId, dek, id);
+      } finally {
+        dek.fill(0);
+      }
+    };
+    let after = '';
     for (;;) {
-      const batch = await files.blobsWithKekBelow(tenantId, active, BATCH);
+      const batch = await files.blobsWithKekBelow(tenantId, active, BATCH, after);
       if (batch.length === 0) break;
+      after = batch[batch.length - 1]!.id;
       // Keys are unwrapped and wrapped first; the transaction only writes (on SQLite it holds the one connection).
       const rewrapped: Array<{ blob: (typeof batch)[number]; wrapped: { kekVersion: number; wrappedDek: Buffer } }> = [];
       for (const b of batch) {
-        const dek = await keyring.unwrapDek(tenantId, b.kek_version, b.wrapped_dek, b.id);
-        rewrapped.push({ blob: b, wrapped: await keyring.wrapDek(tenantId, dek, b.id) });
-        dek.fill(0);
+        try {
+          rewrapped.push({ blob: b, wrapped: await again(b.kek_version, b.wrapped_dek, b.id) });
+        } catch {
+          failed.push(`blob:${b.id}`);
+        }
       }
       await database.transaction(async (trx) => {
         for (const { blob, wrapped } of rewrapped) {
           await files.rewrapBlob(tenantId, blob.id, blob.kek_version, wrapped.kekVersion, wrapped.wrappedDek, trx);
         }
       });
-      moved += batch.length;
+      moved += rewrapped.length;
       if (batch.length < BATCH) break;
+    }
+    for (const t of await mfa.totpWithKekBelow(tenantId, active)) {
+      try {
+        const wrapped = await again(t.kek_version, Buffer.from(t.secret_wrapped), totpKeyId(t.user_id));
+        await database.transaction((trx) => mfa.rewrapTotp(trx, tenantId, t.user_id, t.kek_version, wrapped));
+        moved++;
+      } catch {
+        failed.push(`totp:${t.user_id}`);
+      }
+    }
+    for (const u of await uploads.openWithKekBelow(tenantId, active)) {
+      try {
+        const wrapped = await again(u.kek_version, u.wrapped_dek, u.blob_id);
+        await database.transaction((trx) => uploads.rewrapKey(trx, tenantId, u.id, u.kek_version, wrapped));
+        moved++;
+      } catch {
+        failed.push(`upload:${u.id}`);
+      }
     }
     await database.transaction((trx) =>
       audit.append(trx, systemActor(tenantId, 'job:key-rewrap'), {
         action: 'tenant.key_rewrapped',
         target: { type: 'tenant', id: tenantId },
-        details: { kekVersion: active, blobs: moved },
+        ...(failed.length ? { outcome: 'error' as const, reason: 'keys.rewrap_failed' } : {}),
+        details: {
+          kekVersion: active,
+          keys: moved,
+          ...(failed.length ? { failed: failed.length, firstFailed: failed.slice(0, 20) } : {}),
+        },
       }),
     );
     return moved;

@@ -47,6 +47,35 @@ export class UploadRepository {
     return row && out(row);
   }
 
+  /** Open sessions whose data key is wrapped under a KEK older than `version`. */
+  async openWithKekBelow(tenantId: string, version: number, exec: Executor = this.db): Promise<UploadRow[]> {
+    const rows = await exec
+      .selectFrom('upload_sessions')
+      .select(COLUMNS)
+      .where('tenant_id', '=', tenantId)
+      .where('state', '=', 'open')
+      .where('kek_version', '<', version)
+      .execute();
+    return rows.map(out);
+  }
+
+  /** Replaces the wrapped key only while it is still under `fromVersion`. */
+  async rewrapKey(
+    trx: Executor,
+    tenantId: string,
+    id: string,
+    fromVersion: number,
+    wrapped: { kekVersion: number; wrappedDek: Buffer },
+  ): Promise<void> {
+    await trx
+      .updateTable('upload_sessions')
+      .set({ kek_version: wrapped.kekVersion, wrapped_dek: wrapped.wrappedDek })
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .where('kek_version', '=', fromVersion)
+      .execute();
+  }
+
   async insert(tenantId: string, row: Omit<UploadRow, 'tenant_id'>, exec: Executor = this.db): Promise<void> {
     await exec
       .insertInto('upload_sessions')

@@ -24,7 +24,7 @@ import type { ApiTokenRepository } from './api-token.repository.js';
 import { ipAllowed } from './ip-policy.js';
 import { checkDevice, deviceCertRequired } from './device-policy.js';
 import { normalizeLoginId, type NextStep } from './identity.schemas.js';
-import type { MfaRepository } from './mfa.repository.js';
+import { totpKeyId, type MfaRepository } from './mfa.repository.js';
 import {
   checkPassword,
   lockoutDelayMs,
@@ -883,11 +883,6 @@ export class AuthService {
 
 function toNext(stage: SessionStage): NextStep {
   return stage === 'full' ? 'done' : stage;
-}
-
-/** The "blob id" that binds a wrapped TOTP secret to its user (AAD). */
-function totpKeyId(userId: string): string {
-  return `totp:${userId}`;
 }
 
 const RC_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';

@@ -1,6 +1,11 @@
 import type { Executor } from '../db/database.js';
 import type { MfaTotpTable, WebauthnCredentialsTable } from '../db/schema.js';
 
+/** The "blob id" that binds a wrapped TOTP secret to its user (AAD). */
+export function totpKeyId(userId: string): string {
+  return `totp:${userId}`;
+}
+
 /** TOTP secrets (wrapped with the tenant KEK, ENC-02) and hashed recovery codes. */
 export class MfaRepository {
   constructor(private readonly db: Executor) {}
@@ -12,6 +17,28 @@ export class MfaRepository {
       .where('tenant_id', '=', tenantId)
       .where('user_id', '=', userId)
       .executeTakeFirst();
+  }
+
+  /** TOTP secrets wrapped under a KEK older than `version` (for the re-wrap after a rotation). */
+  totpWithKekBelow(tenantId: string, version: number, exec: Executor = this.db): Promise<MfaTotpTable[]> {
+    return exec.selectFrom('mfa_totp').selectAll().where('tenant_id', '=', tenantId).where('kek_version', '<', version).execute();
+  }
+
+  /** Replaces a wrapped secret only while it is still under `fromVersion` (a concurrent re-enrolment wins). */
+  async rewrapTotp(
+    trx: Executor,
+    tenantId: string,
+    userId: string,
+    fromVersion: number,
+    wrapped: { kekVersion: number; wrappedDek: Buffer },
+  ): Promise<void> {
+    await trx
+      .updateTable('mfa_totp')
+      .set({ kek_version: wrapped.kekVersion, secret_wrapped: wrapped.wrappedDek })
+      .where('tenant_id', '=', tenantId)
+      .where('user_id', '=', userId)
+      .where('kek_version', '=', fromVersion)
+      .execute();
   }
 
   async putTotp(trx: Executor, row: MfaTotpTable): Promise<void> {

@@ -415,6 +415,54 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(actions).toEqual(expect.arrayContaining(['tenant.key_rotated', 'tenant.key_rewrapped']));
   });
 
+  it('re-wraps TOTP secrets and unfinished uploads too, and passes over a key that fails instead of stopping [ENC-03]', async () => {
+    const t = await m.tenant();
+    const u = await m.member(t);
+    const f = await folder(u.client, '鍵2');
+    const good = await uploadClean(u.client, f, 'a.txt', Buffer.from('kept readable'));
+    const broken = await uploadClean(u.client, f, 'b.txt', Buffer.from('key damaged'));
+    // An upload begun before the rotation and finished after it.
+    const body = Buffer.from('finished after the rotation');
+    const created = await u.client.send('POST', '/api/v1/uploads', '', {
+      'tus-resumable': '1.0.0',
+      'upload-length': String(body.length),
+      'upload-metadata': `filename ${Buffer.from('c.txt').toString('base64')},folderId ${Buffer.from(f).toString('base64')}`,
+    });
+    expect(created.status).toBe(201);
+    const db = k.services.database.db;
+    const brokenBlob = (
+      await db.selectFrom('file_versions').select('blob_id').where('file_id', '=', broken).executeTakeFirstOrThrow()
+    ).blob_id;
+    await db
+      .updateTable('blobs')
+      .set({ wrapped_dek: Buffer.alloc(60, 7) })
+      .where('id', '=', brokenBlob)
+      .execute();
+
+    await k.services.keyRotation.rotate(systemActor(t.id), t.id);
+    expect(await k.services.keyRotation.status(t.id)).toMatchObject({ pendingBlobs: 2, pendingSecrets: 2 });
+    expect(await k.services.keyRotation.rewrap(t.id)).toBe(3);
+    // The damaged key stays where it was and is reported; everything else moved.
+    expect(await k.services.keyRotation.status(t.id)).toMatchObject({ pendingBlobs: 1, pendingSecrets: 0 });
+    const [ev] = (await events(t.id, 40)).filter((e) => e.action === 'tenant.key_rewrapped');
+    expect(ev).toMatchObject({ outcome: 'error', reason: 'keys.rewrap_failed' });
+    expect(JSON.parse(ev!.details)).toMatchObject({ keys: 3, failed: 1, firstFailed: [`blob:${brokenBlob}`] });
+    // The TOTP secret and the unfinished upload still work under the new key.
+    await m.signIn(u);
+    const location = String(created.headers.location);
+    const patched = await u.client.send('PATCH', location, body, {
+      'tus-resumable': '1.0.0',
+      'upload-offset': '0',
+      'content-type': 'application/offset+octet-stream',
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(204);
+    await runJobs();
+    const listing = (await u.client.get(`/api/v1/folders/${f}`)).body.files as Array<{ id: string; name: string }>;
+    const late = listing.find((x) => x.name === 'c.txt')!;
+    expect((await u.client.send('GET', `/api/v1/files/${late.id}/content`, '')).raw.toString()).toBe(body.toString());
+    expect((await u.client.send('GET', `/api/v1/files/${good}/content`, '')).raw.toString()).toBe('kept readable');
+  });
+
   /** Damages a file's stored blob: flips one bit of the ciphertext byte at `at(ciphertext)`. */
   async function flipStoredByte(fileId: string, at: (stored: Buffer) => number): Promise<void> {
     const blobId = (

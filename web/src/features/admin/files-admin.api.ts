@@ -20,6 +20,7 @@ export interface KeyStatus {
   versions: Array<{ version: number; state: string; createdAt: string }>;
   /** Blobs whose data key is still wrapped by an older key version (the re-wrap job is running). */
   pendingBlobs: number;
+  pendingSecrets: number;
 }
 
 export interface Group {

@@ -43,7 +43,9 @@ export function KeysPage() {
     void load();
   }, [load]);
 
-  const pending = (status?.pendingBlobs ?? 0) > 0;
+  // Data keys of files, and the other secrets under the tenant key (TOTP, unfinished uploads).
+  const pendingCount = (status?.pendingBlobs ?? 0) + (status?.pendingSecrets ?? 0);
+  const pending = pendingCount > 0;
   useEffect(() => {
     if (!pending) return;
     const timer = setTimeout(() => void load(), PENDING_POLL_MS);
@@ -86,8 +88,8 @@ export function KeysPage() {
               {t('admin.keys.versionN', { n: status.activeVersion })}
             </dd>
             <dt className="font-bold text-solid-gray-900">{t('admin.keys.pending')}</dt>
-            <dd data-testid="keys-pending" data-count={status.pendingBlobs}>
-              {pending ? t('admin.keys.pendingValue', { count: status.pendingBlobs }) : t('admin.keys.pendingNone')}
+            <dd data-testid="keys-pending" data-count={pendingCount}>
+              {pending ? t('admin.keys.pendingValue', { count: pendingCount }) : t('admin.keys.pendingNone')}
             </dd>
           </dl>
           <div>

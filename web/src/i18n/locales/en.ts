@@ -740,7 +740,7 @@ export const en: Messages = {
       rotated: 'The encryption key was rotated to version {{version}}.',
       active: 'Key in use',
       versionN: 'Version {{n}}',
-      pending: 'Data keys waiting for the new key',
+      pending: 'Keys waiting for the new key (file data keys, TOTP secrets, …)',
       pendingValue: '{{count}} (in progress)',
       pendingNone: 'None (all protected by the key in use)',
       rotate: 'Rotate the key',

@@ -738,7 +738,7 @@ export const ja = {
       rotated: '暗号鍵を第{{version}}版に更新しました。',
       active: '使用中の鍵',
       versionN: '第{{n}}版',
-      pending: '新しい鍵への切り替え待ちのデータ鍵',
+      pending: '新しい鍵への切り替え待ちの鍵（ファイルのデータ鍵、TOTP の秘密鍵など）',
       pendingValue: '{{count}} 件（処理中）',
       pendingNone: 'なし（すべて使用中の鍵で保護されています）',
       rotate: '鍵を更新する',
