@@ -264,6 +264,28 @@ describe('OOXML 無害化: ways around the rules (MAL-07)', () => {
     expect(parts.get('[Content_Types].xml')).not.toMatch(/connections|queryTable/);
   });
 
+  it('drops Office web add-ins (task panes loading a manifest from anywhere)', async () => {
+    const WE = 'http://schemas.microsoft.com/office/2011/relationships';
+    const pkg = await zipOf({
+      '[Content_Types].xml': types(
+        `<Override PartName="/word/document.xml" ContentType="${DOC_MAIN}"/><Override PartName="/word/webextensions/taskpanes.xml" ContentType="application/vnd.ms-office.webextensiontaskpanes+xml"/><Override PartName="/word/webextensions/webextension1.xml" ContentType="application/vnd.ms-office.webextension+xml"/>`,
+      ),
+      '_rels/.rels': rels(
+        `<Relationship Id="rId1" Type="${REL}/officeDocument" Target="word/document.xml"/><Relationship Id="rId9" Type="${WE}/webextensiontaskpanes" Target="word/webextensions/taskpanes.xml"/>`,
+      ),
+      'word/document.xml': `<w:document ${W}><w:body><w:p><w:r><w:t>本文</w:t></w:r></w:p></w:body></w:document>`,
+      'word/webextensions/taskpanes.xml': `<wetp:taskpanes xmlns:wetp="http://schemas.microsoft.com/office/webextensions/taskpanes/2010/11" xmlns:r="${REL}"><wetp:taskpane visibility="1" dockstate="right"><wetp:webextensionref r:id="rId1"/></wetp:taskpane></wetp:taskpanes>`,
+      'word/webextensions/_rels/taskpanes.xml.rels': rels(
+        `<Relationship Id="rId1" Type="${WE}/webextension" Target="webextension1.xml"/>`,
+      ),
+      'word/webextensions/webextension1.xml': `<we:webextension xmlns:we="http://schemas.microsoft.com/office/webextensions/webextension/2010/11" id="{1}"><we:reference id="wa000000001" version="1.0.0.0" store="https://evil.example/manifest.xml" storeType="Uploaded"/></we:webextension>`,
+    });
+    const { outcome, parts } = await sanitise('addin.docx', pkg);
+    expect(outcome.result).toBe('sanitised_with_loss');
+    expect([...parts.keys()].sort()).toEqual(['[Content_Types].xml', '_rels/.rels', 'word/document.xml']);
+    expect(parts.get('_rels/.rels')).not.toContain('webextension');
+  });
+
   it('removes a Word mail merge data source: w:mailMerge and its relationships, internal or external', async () => {
     const pkg = await zipOf({
       '[Content_Types].xml': types(`<Override PartName="/word/document.xml" ContentType="${DOC_MAIN}"/>`),

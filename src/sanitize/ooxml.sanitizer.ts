@@ -139,7 +139,7 @@ const DROPPED_TYPES: Array<{ re: RegExp; kind: string; loss: boolean }> = [
 ];
 /** Relationship types dropped wherever they point. */
 const DROPPED_REL_TYPES =
-  /\/(vbaProject|activeXControl|activeXControlBinary|control|oleObject|package|aFChunk|externalLink|externalLinkPath|attachedTemplate|xlMacrosheet|xlIntlMacrosheet|ui\/extensibility|customUI|wordVbaData|keyMapCustomizations|attachedToolbars|frame|subDocument|connections|queryTable|mailMergeSource|mailMergeHeaderSource|recipientData|mailMergeRecipientData)$/i;
+  /\/(vbaProject|activeXControl|activeXControlBinary|control|oleObject|package|aFChunk|externalLink|externalLinkPath|attachedTemplate|xlMacrosheet|xlIntlMacrosheet|ui\/extensibility|customUI|wordVbaData|keyMapCustomizations|attachedToolbars|frame|subDocument|connections|queryTable|mailMergeSource|mailMergeHeaderSource|recipientData|mailMergeRecipientData|webextensiontaskpanes|webextension)$/i;
 /** Relationship parts, whatever the case of their name (part names compare case-insensitively). */
 const RELS_PART = /\.rels$/i;
 const SAFE_LINK = /^(https?:|mailto:|#)/i;
