@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   // raised by tenant policy enforcement (AC-10)
   'tenant.ip_denied': { status: 403, message: 'Access from this address is not allowed.' },
   'tenant.settings_invalid': { status: 400, message: 'The settings are invalid.' },
+  'tenant.settings_conflict': { status: 409, message: 'The settings were changed since they were read.' },
   'tenant.device_denied': { status: 403, message: 'This device is not registered for access (client certificate required).' },
   'tenant.feature_disabled': { status: 403, message: 'This function is switched off for your organisation on this network.' },
   // raised by user administration

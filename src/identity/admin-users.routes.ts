@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../app/services.js';
+import { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import { TenantSettings } from '../tenants/tenant-settings.js';
 import { requireAuth, SESSION_SECURITY } from './auth.hooks.js';
 import { CreateUserBody, UserActionReply, UserIdParams, UsersReply, type UserDto } from './identity.schemas.js';
@@ -179,7 +180,10 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
       schema: { tags: ['admin'], response: { 200: TenantSettings }, security: SESSION_SECURITY },
       preHandler: requireAuth(services, { roles: ['tenant_admin'] }),
     },
-    async (req) => services.tenantPolicy.get(req.principal!.actor.tenantId),
+    async (req, reply) => {
+      const settings = await services.tenantPolicy.get(req.principal!.actor.tenantId);
+      return reply.header('etag', TenantPolicyService.tagOf(settings)).send(settings);
+    },
   );
 
   r.put(
@@ -193,6 +197,10 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
       },
       preHandler: change,
     },
-    async (req) => services.tenantPolicy.update(req.principal!.actor, req.body),
+    async (req, reply) => {
+      const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : null;
+      const saved = await services.tenantPolicy.update(req.principal!.actor, req.body, ifMatch);
+      return reply.header('etag', TenantPolicyService.tagOf(saved)).send(saved);
+    },
   );
 }

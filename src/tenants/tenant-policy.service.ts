@@ -57,7 +57,17 @@ export class TenantPolicyService {
   }
 
   /** Replaces the settings (validated as a whole); records the changed top-level sections before and after. */
-  async update(actor: Actor, input: unknown): Promise<TenantSettings> {
+  /** The version of a tenant's settings, for ETag / If-Match: a save from an older read is refused. */
+  static tagOf(settings: TenantSettings): string {
+    return `"${sha256Hex(JSON.stringify(settings)).slice(0, 32)}"`;
+  }
+
+  /**
+   * Replaces the settings. With `ifMatch` (the tag of the settings the caller read), refused with
+   * 409 `tenant.settings_conflict` when they changed meanwhile, instead of silently undoing the
+   * other administrator's change.
+   */
+  async update(actor: Actor, input: unknown, ifMatch?: string | null): Promise<TenantSettings> {
     const parsed = TenantSettings.safeParse(withCanonicalSerials(input));
     if (!parsed.success) {
       throw new AppError(
@@ -84,6 +94,7 @@ export class TenantPolicyService {
       const json = await this.deps.tenants.settingsJson(actor.tenantId, trx);
       if (json === undefined) throw new AppError('tenant.not_found');
       const before = parseSettings(json);
+      if (ifMatch && ifMatch !== TenantPolicyService.tagOf(before)) throw new AppError('tenant.settings_conflict');
       const ruleEvent = this.twoPersonRuleChange(actor, before, next);
       // A changed acceptable-use text is a new version that every user accepts again (HR-03).
       if (next.acceptableUse.text !== before.acceptableUse.text && next.acceptableUse.version <= before.acceptableUse.version) {

@@ -488,6 +488,49 @@ describe(`identity on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     expect(check.body).toMatchObject({ ok: false, reasons: ['blocklisted'], minLength: 8 });
   });
 
+  it('refuses a policy save made from a page another admin has since changed, and keeps their change [LOG-01]', async () => {
+    const t = await newTenant();
+    const [a, b] = [await member(t, 'tenant_admin'), await member(t, 'tenant_admin')];
+    for (const x of [a, b]) {
+      await x.client.post('/api/v1/auth/step-up', { code: code(x.secret!) });
+      nextStep();
+    }
+    const readA = await a.client.get('/api/v1/admin/policy');
+    const readB = await b.client.get('/api/v1/admin/policy');
+    expect(readA.headers.etag).toMatch(/^"[0-9a-f]{32}"$/);
+    const savedB = await b.client.req(
+      'PUT',
+      '/api/v1/admin/policy',
+      { ...readB.body, loginBanner: '本日 18 時から保守作業を行います。' },
+      { 'if-match': String(readB.headers.etag) },
+    );
+    expect(savedB.status, JSON.stringify(savedB.body)).toBe(200);
+    expect(savedB.headers.etag).not.toBe(readA.headers.etag);
+    const eventsBefore = (await k.services.auditRepository.latestEvents(t.id, 100)).length;
+    // A's page still shows the old banner: saving it would silently undo B's.
+    const stale = await a.client.req(
+      'PUT',
+      '/api/v1/admin/policy',
+      { ...readA.body, session: { ...readA.body.session, idleMinutes: 20 } },
+      { 'if-match': String(readA.headers.etag) },
+    );
+    expect([stale.status, stale.body.error.code]).toEqual([409, 'tenant.settings_conflict']);
+    expect((await k.services.tenantPolicy.get(t.id)).loginBanner).toBe('本日 18 時から保守作業を行います。');
+    expect((await k.services.auditRepository.latestEvents(t.id, 100)).length).toBe(eventsBefore);
+    // Read again, the same change goes through.
+    const fresh = await a.client.get('/api/v1/admin/policy');
+    expect(fresh.headers.etag).toBe(savedB.headers.etag);
+    const retried = await a.client.req(
+      'PUT',
+      '/api/v1/admin/policy',
+      { ...fresh.body, session: { ...fresh.body.session, idleMinutes: 20 } },
+      { 'if-match': String(fresh.headers.etag) },
+    );
+    expect(retried.status, JSON.stringify(retried.body)).toBe(200);
+    const now = await k.services.tenantPolicy.get(t.id);
+    expect([now.loginBanner, now.session.idleMinutes]).toEqual(['本日 18 時から保守作業を行います。', 20]);
+  });
+
   it('forces a password change after expiry and when an admin requires it [AC-17]', async () => {
     const t = await newTenant();
     const admin = await member(t, 'tenant_admin');

@@ -81,10 +81,17 @@ export function errorOf(body: unknown, status: number | null): ApiError {
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-async function request(method: Method, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+async function request(
+  method: Method,
+  path: string,
+  body?: unknown,
+  signal?: AbortSignal,
+  tags?: { ifMatch?: string | null; seen?: (etag: string | null) => void },
+): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
+  if (tags?.ifMatch) headers['if-match'] = tags.ifMatch;
   let response: Response;
   try {
     response = await fetch(path, {
@@ -107,7 +114,29 @@ async function request(method: Method, path: string, body?: unknown, signal?: Ab
     throw error;
   }
   if (parsed === null) throw new ApiError('unknown', response.status);
+  tags?.seen?.(response.headers.get('etag'));
   return parsed;
+}
+
+/**
+ * GET and PUT of a resource edited as a whole (the tenant policy): the GET's ETag goes back as
+ * If-Match, so a save made from a page another administrator has since changed is refused (409)
+ * instead of silently undoing their change.
+ */
+export async function getJsonTagged(path: string): Promise<{ body: unknown; etag: string | null }> {
+  let etag: string | null = null;
+  const body = await request('GET', path, undefined, undefined, { seen: (t) => (etag = t) });
+  return { body, etag };
+}
+
+export async function putJsonIfMatch(
+  path: string,
+  body: unknown,
+  ifMatch: string | null,
+): Promise<{ body: unknown; etag: string | null }> {
+  let etag: string | null = null;
+  const saved = await request('PUT', path, body, undefined, { ifMatch, seen: (t) => (etag = t) });
+  return { body: saved, etag };
 }
 
 export function getJson(path: string, signal?: AbortSignal): Promise<unknown> {

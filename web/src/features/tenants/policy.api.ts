@@ -1,5 +1,5 @@
 /** Client for the tenant policy (`GET`/`PUT /api/v1/admin/policy`; src/tenants/tenant-settings.ts). */
-import { ApiError, getJson, putJson } from '../../api/api-client';
+import { ApiError, getJsonTagged, putJsonIfMatch } from '../../api/api-client';
 import type { ROLES, Zone } from '../identity/identity.api';
 
 /**
@@ -50,11 +50,21 @@ function policyOf(body: unknown): TenantPolicy {
   return b as TenantPolicy;
 }
 
+/** The version of the policy this page loaded or last saved: a save from an older one is refused. */
+let policyTag: string | null = null;
+
 export async function fetchPolicy(): Promise<TenantPolicy> {
-  return policyOf(await getJson('/api/v1/admin/policy'));
+  const { body, etag } = await getJsonTagged('/api/v1/admin/policy');
+  policyTag = etag;
+  return policyOf(body);
 }
 
-/** Replaces the whole policy; answers the saved settings. */
+/**
+ * Replaces the whole policy; answers the saved settings. Refused with 409 tenant.settings_conflict
+ * when another administrator saved since this page loaded it.
+ */
 export async function savePolicy(policy: TenantPolicy): Promise<TenantPolicy> {
-  return policyOf(await putJson('/api/v1/admin/policy', policy));
+  const { body, etag } = await putJsonIfMatch('/api/v1/admin/policy', policy, policyTag);
+  policyTag = etag;
+  return policyOf(body);
 }

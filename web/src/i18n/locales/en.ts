@@ -1892,6 +1892,8 @@ export const en: Messages = {
     'tenant.ip_denied':
       "This organisation's service cannot be used from your network location. Check where you are connecting from and contact your administrator.",
     'tenant.settings_invalid': 'Some settings are invalid. Check the values you entered.',
+    'tenant.settings_conflict':
+      'Another administrator changed the settings after you opened this page. Reload the page, check the current settings and make your change again.',
     'user.not_found': 'The user was not found.',
     'user.login_taken': 'This login ID is in use or was used before and cannot be used.',
     'user.invalid_state': 'This cannot be done in the user’s current state. Refresh the page to see the current state.',
