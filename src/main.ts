@@ -300,7 +300,7 @@ keys
   });
 keys
   .command('status')
-  .description('show key versions of a tenant and how many data keys wait for re-wrapping')
+  .description('show key versions of a tenant and how many data keys and other secrets wait for re-wrapping')
   .requiredOption('--tenant <slug>', 'tenant slug')
   .option('--json', 'print JSON')
   .action(async (o: { tenant: string; json?: boolean }) => {

@@ -69,6 +69,16 @@ export interface ClientCertCheck {
   serialNumber?: string;
 }
 
+/**
+ * A serial number as an administrator copies it (colons or spaces, lower case, leading zeros) in
+ * the one form kept and compared: upper-case hex without leading zeros. Anything not hex stays as it
+ * is, for the settings schema to refuse. (No zod transform: the settings are a response schema too.)
+ */
+export function canonicalSerial(written: string): string {
+  const hex = written.replace(/[\s:]/g, '').toUpperCase();
+  return /^[0-9A-F]+$/.test(hex) ? hex.replace(/^0+(?=.)/, '') : written;
+}
+
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const ANY_PURPOSE = '2.5.29.37.0';
 
@@ -83,7 +93,7 @@ export function checkClientCertificate(
   der: Buffer | null | undefined,
   cas: X509Certificate[],
   now: Date,
-  /** Serial numbers the tenant revoked: upper-case hex without leading zeros. */
+  /** Serial numbers the tenant revoked, as `canonicalSerial` writes them. */
   revokedSerials: ReadonlySet<string> = new Set(),
 ): ClientCertCheck {
   if (!der || der.length === 0) return { ok: false, reason: 'missing' };
@@ -102,7 +112,6 @@ export function checkClientCertificate(
   if (cert.ca || (purposes && !purposes.includes(CLIENT_AUTH) && !purposes.includes(ANY_PURPOSE))) {
     return { ok: false, reason: 'not_for_clients', ...meta };
   }
-  if (revokedSerials.has(cert.serialNumber.toUpperCase().replace(/^0+(?=.)/, '')))
-    return { ok: false, reason: 'revoked', ...meta };
+  if (revokedSerials.has(canonicalSerial(cert.serialNumber))) return { ok: false, reason: 'revoked', ...meta };
   return { ok: true, ...meta };
 }

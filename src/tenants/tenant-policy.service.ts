@@ -5,12 +5,12 @@
 import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
-import { parseCaBundle } from '../crypto/certificates.js';
+import { canonicalSerial, parseCaBundle } from '../crypto/certificates.js';
 import { sha256Hex } from '../crypto/primitives.js';
 import type { Actor } from '../core/types.js';
 import type { Database } from '../db/database.js';
 import type { TenantRepository } from './tenant.repository.js';
-import { canonicalSerial, TenantSettings, parseSettings } from './tenant-settings.js';
+import { TenantSettings, parseSettings } from './tenant-settings.js';
 
 export interface TenantPolicyServiceDeps {
   database: Database;
@@ -56,14 +56,14 @@ export class TenantPolicyService {
     return live ? null : { action: 'tenant.two_person_rule_off_requested', details: { requestedBy: actor.id } };
   }
 
-  /** Replaces the settings (validated as a whole); records the changed top-level sections before and after. */
   /** The version of a tenant's settings, for ETag / If-Match: a save from an older read is refused. */
   static tagOf(settings: TenantSettings): string {
     return `"${sha256Hex(JSON.stringify(settings)).slice(0, 32)}"`;
   }
 
   /**
-   * Replaces the settings. With `ifMatch` (the tag of the settings the caller read), refused with
+   * Replaces the settings (validated as a whole); records the changed top-level sections before and
+   * after. With `ifMatch` (the tag of the settings the caller read), refused with
    * 409 `tenant.settings_conflict` when they changed meanwhile, instead of silently undoing the
    * other administrator's change.
    */

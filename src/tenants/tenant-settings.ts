@@ -134,23 +134,13 @@ const Domain = z
   .toLowerCase()
   .regex(/^(\*\.)?([a-z0-9-]+\.)+[a-z0-9-]+$/, 'a domain such as example.jp or *.example.jp');
 
+/** A certificate serial number as `canonicalSerial` writes it: upper-case hex without leading zeros. */
+export const CertSerial = z.string().regex(/^(0|[1-9A-F][0-9A-F]{0,39})$/, 'a serial number in hexadecimal');
+
 /**
  * File exchange with outside parties (LG-03, TLS-03, HR-05): domain lists, when a share needs 上長承認
  * and how, and when exchanged copies are deleted.
  */
-/** A certificate serial number: upper-case hex without leading zeros (`canonicalSerial` writes one so). */
-export const CertSerial = z.string().regex(/^(0|[1-9A-F][0-9A-F]{0,39})$/, 'a serial number in hexadecimal');
-
-/**
- * A serial as an administrator copies it (colons or spaces, lower case, leading zeros) in the form
- * CertSerial keeps and Node's X509Certificate.serialNumber compares to; anything not hex stays as it
- * is, for the schema to refuse. (No zod transform: the settings are also a response schema.)
- */
-export function canonicalSerial(written: string): string {
-  const hex = written.replace(/[\s:]/g, '').toUpperCase();
-  return /^[0-9A-F]+$/.test(hex) ? hex.replace(/^0+(?=.)/, '') : written;
-}
-
 export const ExchangeSettings = z.object({
   /** Recipient domains allowed (empty = any not denied); `*.example.jp` covers subdomains. */
   allowDomains: z.array(Domain).max(500).default([]),
