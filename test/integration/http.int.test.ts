@@ -252,7 +252,7 @@ describe(`HTTP request path on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     }
   });
 
-  it('decides on the matched route, so a %-escaped /api/ path gets the same checks [AC-08]', async () => {
+  it('decides on the matched route, so a %-escaped /api/ path gets the same checks [AC-13]', async () => {
     const app = await appFor(k.services);
     try {
       const res = await app.inject({
