@@ -429,7 +429,7 @@ export async function createServices(
     vault,
     policy: tenantPolicy,
     notifications,
-    engines: defaultSanitizers(),
+    engines: defaultSanitizers(config.sanitize),
     metrics: metrics.malware,
   });
   const scrubber = new Scrubber({ database, clock, audit, files: fileRepo, vault });

@@ -146,6 +146,16 @@ export const ConfigSchema = z.strictObject({
       managed: { enabled: true, binary: 'clamd', seedFrom: ['/var/lib/clamav'] },
       signatureMaxAgeHours: 24,
     }),
+  /**
+   * 無害化 (MAL-07): the OOXML and PDF engines rebuild each file on a thread of its own, bounded in
+   * wall-clock time and JavaScript heap; a file past either fails as `limit` and is held for review.
+   */
+  sanitize: z
+    .strictObject({
+      timeoutMs: z.coerce.number().int().min(1000).max(3_600_000).default(600_000),
+      heapMb: z.coerce.number().int().min(64).max(16_384).default(1024),
+    })
+    .default({ timeoutMs: 600_000, heapMb: 1024 }),
   checkpointDir: z.string().min(1).optional(),
   masterKeyFile: z.string().min(1).optional(),
   locations: z.array(Location).default([]),

@@ -1,13 +1,16 @@
 /**
  * The 無害化 engines (MAL-07), tried in order; the first that handles a file rebuilds it. The heavy
- * libraries behind them (yauzl/yazl, pdf-lib, sharp) are loaded on the first file of their kind,
- * not at start: a node that never sanitises does not pay their memory.
+ * libraries behind them are loaded only when a file needs them: yauzl/yazl and pdf-lib on the
+ * thread that rebuilds the file, sharp on the first image. A node that never sanitises does not pay
+ * their memory.
  */
 import { extensionOf } from '../malware/true-type.js';
+import { DEFAULT_ISOLATION, IsolatedSanitizer, type IsolationLimits } from './isolated.js';
 import type { Sanitizer, SanitizeSink, SanitizeSource } from './sanitizer.js';
 import { TextSanitizer } from './text.sanitizer.js';
 
 export * from './sanitizer.js';
+export { DEFAULT_ISOLATION, type IsolationLimits } from './isolated.js';
 
 type Kind = Pick<SanitizeSource, 'name' | 'detectedMime'>;
 const OOXML_EXT = new Set([
@@ -49,19 +52,28 @@ class LazySanitizer implements Sanitizer {
   }
 }
 
-export function defaultSanitizers(): Sanitizer[] {
+/**
+ * The engines in order. The OOXML and PDF engines (JavaScript over hostile input) run on a thread
+ * per file with the given time and heap bounds (isolated.ts); sharp's work already runs off the
+ * event loop in libvips, under its own pixel limit, and the text engine is a bounded stream.
+ */
+export function defaultSanitizers(limits: IsolationLimits = DEFAULT_ISOLATION): Sanitizer[] {
   return [
-    new LazySanitizer(
+    new IsolatedSanitizer(
       'kura-ooxml',
       (s) =>
         OOXML_EXT.has(extensionOf(s.name)) &&
         (s.detectedMime === 'application/zip' || /officedocument|macroenabled/i.test(s.detectedMime ?? '')),
-      async () => new (await import('./ooxml.sanitizer.js')).OoxmlSanitizer(),
+      sibling('ooxml.sanitizer'),
+      'OoxmlSanitizer',
+      limits,
     ),
-    new LazySanitizer(
+    new IsolatedSanitizer(
       'kura-pdf',
       (s) => s.detectedMime === 'application/pdf',
-      async () => new (await import('./pdf.sanitizer.js')).PdfSanitizer(),
+      sibling('pdf.sanitizer'),
+      'PdfSanitizer',
+      limits,
     ),
     new LazySanitizer(
       'sharp',
@@ -70,6 +82,11 @@ export function defaultSanitizers(): Sanitizer[] {
     ),
     new TextSanitizer(),
   ];
+}
+
+/** A module beside this one, as it is run: built (.js) or from source (.ts, under tsx or vitest). */
+function sibling(name: string): URL {
+  return new URL(`./${name}${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 }
 
 /** The engine for a file, or null when none handles its type (tenant policy: block or hold). */
