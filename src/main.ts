@@ -299,6 +299,25 @@ keys
     }
   });
 keys
+  .command('destroy')
+  .description(
+    'destroy a retired key version for good (its wrapped key is erased); refused while anything is still wrapped under an older version than the active one',
+  )
+  .requiredOption('--tenant <slug>', 'tenant slug')
+  .requiredOption('--key-version <n>', 'the retired version to destroy')
+  .action(async (o: { tenant: string; keyVersion: string }) => {
+    const { services } = await open();
+    try {
+      const t = await services.tenants.requireBySlug(o.tenant);
+      const version = Number(o.keyVersion);
+      if (!Number.isInteger(version) || version < 1) throw new AppError('request.invalid', `--key-version ${o.keyVersion}`);
+      await services.keyRotation.destroy(systemActor(t.id, 'cli'), t.id, version);
+      out(`tenant ${t.slug}: key version ${version} destroyed`);
+    } finally {
+      await services.database.close();
+    }
+  });
+keys
   .command('status')
   .description('show key versions of a tenant and how many data keys and other secrets wait for re-wrapping')
   .requiredOption('--tenant <slug>', 'tenant slug')

@@ -216,7 +216,8 @@ export async function createServices(
   const now = () => clock.now();
   const serviceKeyRepo = new ServiceKeyRepository(database.db, now);
   const serviceKeys = await loadOrCreateServiceKeys(keyProvider, serviceKeyRepo);
-  const keyring = new TenantKeyring<Transaction<DB>>(keyProvider, new TenantKeyRepository(database.db, now));
+  const tenantKeys = new TenantKeyRepository(database.db, now);
+  const keyring = new TenantKeyring<Transaction<DB>>(keyProvider, tenantKeys);
   const auditRepository = new AuditRepository(database);
   const audit = new AuditLog({ audit: auditRepository, clock, macKey: serviceKeys.auditMacKey });
   const checkpointStore = new DirectoryCheckpointStore(config.paths.checkpoints);
@@ -442,6 +443,7 @@ export async function createServices(
     mfa,
     uploads: uploadRepo,
     jobs,
+    keys: tenantKeys,
   });
 
   // File exchange with outside parties (issue 6).

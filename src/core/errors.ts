@@ -42,6 +42,13 @@ export const ERROR_CODES = {
   'tenant.ip_denied': { status: 403, message: 'Access from this address is not allowed.' },
   'tenant.settings_invalid': { status: 400, message: 'The settings are invalid.' },
   'tenant.settings_conflict': { status: 409, message: 'The settings were changed since they were read.' },
+  'keys.version_not_found': { status: 404, message: 'No such key version.' },
+  'keys.version_active': { status: 409, message: 'The active key version cannot be destroyed; rotate first.' },
+  'keys.version_destroyed': { status: 409, message: 'This key version is already destroyed.' },
+  'keys.version_in_use': {
+    status: 409,
+    message: 'Keys are still wrapped under an older version, or writes begun before the last rotation are unfinished.',
+  },
   'tenant.device_denied': { status: 403, message: 'This device is not registered for access (client certificate required).' },
   'tenant.feature_disabled': { status: 403, message: 'This function is switched off for your organisation on this network.' },
   // raised by user administration

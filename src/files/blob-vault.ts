@@ -83,9 +83,8 @@ export class BlobVault {
     return this.deps.store;
   }
 
-  /** A new blob id with a fresh DEK wrapped under the tenant's active KEK. */
-  async newKey(tenantId: string): Promise<NewBlobKey> {
-    const blobId = randomId();
+  /** A new blob id (or the given one) with a fresh DEK wrapped under the tenant's active KEK. */
+  async newKey(tenantId: string, blobId: string = randomId()): Promise<NewBlobKey> {
     const dek = randomBytes(AEAD_KEY_BYTES);
     const { kekVersion, wrappedDek } = await this.deps.keyring.wrapDek(tenantId, dek, blobId);
     return { blobId, dek, kekVersion, wrappedDek };
@@ -101,8 +100,11 @@ export class BlobVault {
     limit = Number.POSITIVE_INFINITY,
     beforeWrite?: (blobId: string) => Promise<void>,
   ): Promise<StoredBlob> {
-    const key = await this.newKey(tenantId);
-    await beforeWrite?.(key.blobId);
+    // The intent is recorded before the data key is wrapped: a write that wrapped its key under a
+    // KEK version always has an intent from before that version was rotated out (keys.destroy).
+    const blobId = randomId();
+    await beforeWrite?.(blobId);
+    const key = await this.newKey(tenantId, blobId);
     const measure = new MeasureStream(limit);
     const encrypt = createEncryptStream(key.dek, { tenantId, blobId: key.blobId });
     const storeKey = blobKey(tenantId, key.blobId);

@@ -398,6 +398,17 @@ export class FileRepository {
     await exec.deleteFrom('blob_intents').where('tenant_id', '=', tenantId).where('id', '=', blobId).execute();
   }
 
+  /** A tenant's unfinished blob writes (intents) recorded before `before`. */
+  async countIntentsBefore(tenantId: string, before: string, exec: Executor = this.db): Promise<number> {
+    const row = await exec
+      .selectFrom('blob_intents')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('created_at', '<', before)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   /** Intents older than `before` across tenants (the cleanup job), with whether their blob row exists. */
   async staleIntents(before: string, limit: number, exec: Executor = this.db) {
     return exec

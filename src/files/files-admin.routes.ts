@@ -69,4 +69,21 @@ export async function registerFilesAdminRoutes(app: FastifyInstance, services: S
       return services.keyRotation.status(req.principal!.tenant.id);
     },
   );
+
+  r.post(
+    '/api/v1/admin/keys/:version/destroy',
+    {
+      schema: {
+        tags,
+        params: z.object({ version: z.coerce.number().int().min(1).max(1_000_000) }),
+        response: { 200: KeysReply },
+        security: SESSION_SECURITY,
+      },
+      preHandler: requireAuth(services, { roles: ['tenant_admin'], stepUp: true }),
+    },
+    async (req) => {
+      await services.keyRotation.destroy(req.principal!.actor, req.principal!.tenant.id, req.params.version);
+      return services.keyRotation.status(req.principal!.tenant.id);
+    },
+  );
 }

@@ -15,6 +15,8 @@ import type { JobQueue } from '../jobs/job-queue.js';
 import { totpKeyId, type MfaRepository } from '../identity/mfa.repository.js';
 import type { FileRepository } from './file.repository.js';
 import type { UploadRepository } from './upload.repository.js';
+import { AppError } from '../core/errors.js';
+import type { TenantKeyRepository } from '../tenants/tenant-key.repository.js';
 
 export const REWRAP_JOB = 'keys.rewrap';
 const BATCH = 200;
@@ -28,7 +30,14 @@ export interface KeyRotationDeps {
   mfa: MfaRepository;
   uploads: UploadRepository;
   jobs: JobQueue;
+  keys: TenantKeyRepository;
 }
+
+/**
+ * Clock skew allowed between nodes: a write whose intent is stamped up to this long after the
+ * rotation may still have wrapped its key under the old version on a node whose clock is behind.
+ */
+const SKEW_MS = 5 * 60_000;
 
 export class KeyRotationService {
   constructor(private readonly deps: KeyRotationDeps) {}
@@ -68,6 +77,48 @@ export class KeyRotationService {
       /** TOTP secrets and the data keys of unfinished uploads. */
       pendingSecrets: totp.length + uploads.length,
     };
+  }
+
+  /**
+   * Destroys a retired KEK version for good (ENC-03, key lifecycle): its wrapped key is erased, so
+   * nothing wrapped under it can ever be opened again. Refused while anything still needs it: data
+   * keys, TOTP secrets or unfinished uploads under an older version than the active one (the
+   * re-wrap has not finished), or blob writes begun before the last rotation that have not yet been
+   * recorded (they may have wrapped their key under the old version). The active version cannot be
+   * destroyed. Audited in the same transaction; irreversible.
+   */
+  async destroy(actor: Actor, tenantId: TenantId, version: number): Promise<void> {
+    const { database, files, mfa, uploads, keys, audit, keyring } = this.deps;
+    await database.transaction(async (trx) => {
+      const versions = await trx
+        .selectFrom('tenant_keys')
+        .select(['version', 'state', 'created_at'])
+        .where('tenant_id', '=', tenantId)
+        .execute();
+      const target = versions.find((v) => v.version === version);
+      if (!target) throw new AppError('keys.version_not_found');
+      if (target.state === 'active') throw new AppError('keys.version_active');
+      if (target.state === 'destroyed') throw new AppError('keys.version_destroyed');
+      const active = versions.find((v) => v.state === 'active');
+      if (!active) throw new AppError('keys.version_active');
+      const skewed = new Date(Date.parse(active.created_at) + SKEW_MS).toISOString();
+      const blobs = await files.countBlobsWithKekBelow(tenantId, active.version, trx);
+      const totp = await mfa.totpWithKekBelow(tenantId, active.version, trx);
+      const open = await uploads.openWithKekBelow(tenantId, active.version, trx);
+      const writes = await files.countIntentsBefore(tenantId, skewed, trx);
+      const reasons = [
+        ...(blobs + totp.length + open.length > 0 ? ['rewrap_pending'] : []),
+        ...(writes > 0 ? ['writes_pending'] : []),
+      ];
+      if (reasons.length > 0) throw new AppError('keys.version_in_use', undefined, reasons);
+      if (!(await keys.destroy(trx, tenantId, version))) throw new AppError('keys.version_destroyed');
+      await audit.append(trx, actor, {
+        action: 'tenant.key_destroyed',
+        target: { type: 'tenant', id: tenantId },
+        details: { kekVersion: version, activeVersion: active.version },
+      });
+    });
+    keyring.forget(tenantId);
   }
 
   /**

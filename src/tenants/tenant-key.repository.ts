@@ -40,6 +40,18 @@ export class TenantKeyRepository implements KekStore<Transaction<DB>> {
       .execute();
   }
 
+  /** Erases a retired version's wrapped key for good; false when it was not retired. */
+  async destroy(trx: Transaction<DB>, tenantId: string, version: number): Promise<boolean> {
+    const r = await trx
+      .updateTable('tenant_keys')
+      .set({ state: 'destroyed', wrapped_key: null, destroyed_at: this.now().toISOString() })
+      .where('tenant_id', '=', tenantId)
+      .where('version', '=', version)
+      .where('state', '=', 'retired')
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   async find(tenantId: string, version: number): Promise<KekRecord | undefined> {
     const row = await this.db
       .selectFrom('tenant_keys')

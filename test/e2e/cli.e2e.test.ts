@@ -101,7 +101,7 @@ describe('kura CLI', () => {
 });
 
 describe('kura keys', () => {
-  it('rotates a tenant key and re-wraps the data keys; refuses an unknown tenant [ENC-03]', async () => {
+  it('rotates a tenant key and re-wraps the data keys; refuses an unknown tenant; destroys the retired version, never the active one [ENC-03]', async () => {
     const cwd = tempDir();
     expect(
       (
@@ -126,6 +126,18 @@ describe('kura keys', () => {
     });
     const bad = await runKura(['keys', 'rotate', '--tenant', 'nowhere'], { cwd });
     expect(bad.code).not.toBe(0);
+    // The active version is refused; the retired one, with nothing under it, is destroyed.
+    const active = await runKura(['keys', 'destroy', '--tenant', 'key-city', '--key-version', '2'], { cwd });
+    expect(active.code).not.toBe(0);
+    expect(active.stderr).toMatch(/keys\.version_active/);
+    const gone = await runKura(['keys', 'destroy', '--tenant', 'key-city', '--key-version', '1'], { cwd });
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(gone.stdout).toMatch(/key version 1 destroyed/);
+    const after = await runKura(['keys', 'status', '--tenant', 'key-city', '--json'], { cwd });
+    expect(JSON.parse(after.stdout).versions).toMatchObject([
+      { version: 2, state: 'active' },
+      { version: 1, state: 'destroyed' },
+    ]);
   });
 });
 

@@ -781,16 +781,34 @@ describe('files in the browser', () => {
     // The first rotation request answers step_up_required (as after the policy's idle minutes).
     await askStepUpOnce(page, '**/api/v1/admin/keys/rotate');
     await page.getByTestId('rotate-button').click();
-    const confirm = page.getByTestId('confirm-dialog');
+    const confirm = page.locator('[data-testid="confirm-dialog"]:visible');
     expect(await confirm.getByRole('heading').textContent()).toBe('暗号鍵を更新しますか？');
     await confirm.getByRole('button', { name: '鍵を更新する' }).click();
     await page.getByTestId('step-up-dialog').waitFor();
     await stepUpIfAsked(page, authenticator);
-    await page.getByTestId('keys-rotated').getByText('暗号鍵を第2版に更新しました。').waitFor();
+    await page.getByTestId('keys-done').getByText('暗号鍵を第2版に更新しました。').waitFor();
     expect(await page.getByTestId('keys-active').textContent()).toBe('第2版');
     expect(await page.locator('[data-testid="key-row"][data-state="retired"]').count()).toBe(1);
     // The re-wrap job moves every data key to the new version.
     await expect.poll(() => page.getByTestId('keys-pending').getAttribute('data-count'), { timeout: 30_000 }).toBe('0');
+  });
+
+  it('destroys the retired key version for good after a confirmation [ENC-03]', async () => {
+    const { page } = admin();
+    const retired = page.locator('[data-testid="key-row"][data-state="retired"]');
+    // Only the retired version offers it; the key in use does not.
+    expect(await page.locator('[data-testid="key-row"][data-state="active"]').getByTestId('destroy-key').count()).toBe(0);
+    await retired.getByRole('button', { name: '第1版の鍵を破棄する' }).click();
+    const confirm = page.locator('[data-testid="confirm-dialog"]:visible');
+    expect(await confirm.getByRole('heading').textContent()).toBe('第1版の鍵を破棄しますか？');
+    expect(await confirm.textContent()).toContain('元に戻すことはできません');
+    await confirm.getByRole('button', { name: '破棄する' }).click();
+    await page.getByTestId('keys-done').getByText('第1版の鍵を破棄しました。').waitFor();
+    expect(await page.locator('[data-testid="key-row"][data-state="destroyed"]').getByText('破棄済み').count()).toBe(1);
+    expect(await page.getByTestId('destroy-key').count()).toBe(0);
+    // Nothing is left under the destroyed version (files.int.test.ts opens the files afterwards).
+    expect(await page.getByTestId('keys-pending').getAttribute('data-count')).toBe('0');
+    await expectNoSeriousA11yViolations(page, 'keys page after destruction');
   });
 
   it('loaded nothing from any other host and raised no script error or CSP violation [LG-05]', () => {

@@ -10,7 +10,9 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { systemActor } from '../../src/core/types.js';
-import { randomBytes, sha256Hex } from '../../src/crypto/primitives.js';
+import { randomBytes, randomId, sha256Hex } from '../../src/crypto/primitives.js';
+import type { AppError } from '../../src/core/errors.js';
+import { FileRepository } from '../../src/files/file.repository.js';
 import { buildServer, type App } from '../../src/http/server.js';
 import { Worker } from '../../src/jobs/worker.js';
 import { blobKey } from '../../src/storage/blob-store.js';
@@ -461,6 +463,66 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
     const late = listing.find((x) => x.name === 'c.txt')!;
     expect((await u.client.send('GET', `/api/v1/files/${late.id}/content`, '')).raw.toString()).toBe(body.toString());
     expect((await u.client.send('GET', `/api/v1/files/${good}/content`, '')).raw.toString()).toBe('kept readable');
+  });
+
+  it('destroys a retired key version only once nothing can need it; never the active one; files stay readable [ENC-03]', async () => {
+    const t = await m.tenant();
+    const u = await m.member(t);
+    const f = await folder(u.client, '鍵3');
+    const id = await uploadClean(u.client, f, 'd.txt', Buffer.from('outlives its first key'));
+    const keys = k.services.keyRotation;
+    const actor = systemActor(t.id);
+    const refused = (version: number) =>
+      keys.destroy(actor, t.id, version).then(
+        () => 'destroyed',
+        (err: AppError) => `${err.code}${err.reasons ? ` ${err.reasons.join(',')}` : ''}`,
+      );
+    // Staff cannot; the version in use cannot; an unknown one is not found.
+    expect((await u.client.post('/api/v1/admin/keys/1/destroy')).body.error.code).toBe('auth.forbidden');
+    expect(await refused(1)).toBe('keys.version_active');
+    expect(await refused(99)).toBe('keys.version_not_found');
+
+    await keys.rotate(actor, t.id);
+    // The file's data key is still under version 1 until the re-wrap has run.
+    expect(await refused(1)).toBe('keys.version_in_use rewrap_pending');
+    await keys.rewrap(t.id);
+    // A write begun before the rotation and not yet recorded may have wrapped its key under version 1.
+    const db = k.services.database.db;
+    const rotatedAt = (
+      await db
+        .selectFrom('tenant_keys')
+        .select('created_at')
+        .where('tenant_id', '=', t.id)
+        .where('version', '=', 2)
+        .executeTakeFirstOrThrow()
+    ).created_at;
+    const intents = new FileRepository(db);
+    const inFlight = randomId();
+    await intents.insertIntent(t.id, inFlight, new Date(Date.parse(rotatedAt) - 1000).toISOString());
+    expect(await refused(1)).toBe('keys.version_in_use writes_pending');
+    await intents.deleteIntent(t.id, inFlight);
+
+    expect(await refused(1)).toBe('destroyed');
+    const row = await db
+      .selectFrom('tenant_keys')
+      .selectAll()
+      .where('tenant_id', '=', t.id)
+      .where('version', '=', 1)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ state: 'destroyed', wrapped_key: null, destroyed_at: expect.any(String) });
+    expect(await refused(1)).toBe('keys.version_destroyed');
+    expect((await keys.status(t.id)).versions.map((v) => `${v.version}:${v.state}`)).toEqual(['2:active', '1:destroyed']);
+    const [ev] = (await events(t.id, 40)).filter((e) => e.action === 'tenant.key_destroyed');
+    expect(JSON.parse(ev!.details)).toEqual({ kekVersion: 1, activeVersion: 2 });
+    // The file opens under version 2; another tenant's keys are untouched.
+    expect((await u.client.send('GET', `/api/v1/files/${id}/content`, '')).raw.toString()).toBe('outlives its first key');
+    const other = await db
+      .selectFrom('tenant_keys')
+      .select('state')
+      .where('tenant_id', '=', tenant.id)
+      .where('version', '=', 1)
+      .executeTakeFirstOrThrow();
+    expect(other.state).not.toBe('destroyed');
   });
 
   /** Damages a file's stored blob: flips one bit of the ciphertext byte at `at(ciphertext)`. */

@@ -57,6 +57,11 @@ export async function rotateKey(): Promise<KeyStatus> {
   return keyStatus(await postJson('/api/v1/admin/keys/rotate'));
 }
 
+/** Destroys a retired KEK version for good; needs a recent step-up (AC-13). */
+export async function destroyKeyVersion(version: number): Promise<KeyStatus> {
+  return keyStatus(await postJson(`/api/v1/admin/keys/${version}/destroy`));
+}
+
 export async function fetchGroups(): Promise<Group[]> {
   return field<Group[]>(await getJson('/api/v1/admin/groups'), 'groups');
 }

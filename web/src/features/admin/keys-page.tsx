@@ -3,6 +3,8 @@
  * be re-wrapped under the active one. Rotating starts a new version at once (new files use it) and a
  * background job re-wraps the rest; file bytes never change. Rotation asks for a confirmation and a
  * recent verification (step-up); while data keys are pending, the page checks again every few seconds.
+ * A retired version can be destroyed for good once nothing waits for the re-wrap (same confirmation
+ * and step-up; the server refuses while anything still needs it).
  */
 import { useCallback, useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -15,7 +17,7 @@ import { ErrorBanner, SuccessBanner } from '../../ui/messages';
 import { PageHeading, SectionHeading } from '../../ui/page-heading';
 import { When } from '../files/file-bits';
 import { StepUpCancelled, useStepUp } from '../identity/step-up';
-import { fetchKeyStatus, rotateKey, type KeyStatus } from './files-admin.api';
+import { destroyKeyVersion, fetchKeyStatus, rotateKey, type KeyStatus } from './files-admin.api';
 
 const PENDING_POLL_MS = 3000;
 const KEY_STATES = ['active', 'retired', 'destroyed'] as const;
@@ -27,16 +29,18 @@ export function KeysPage() {
   useDocumentTitle(t('admin.keys.title'));
   const { run, dialog } = useStepUp();
   const [status, setStatus] = useState<KeyStatus | null>(null);
-  const [failure, setFailure] = useState<{ code: string; n: number } | null>(null);
-  const [rotated, setRotated] = useState<{ version: number; n: number } | null>(null);
+  const [failure, setFailure] = useState<{ code: string; n: number; action: 'rotate' | 'destroy' } | null>(null);
+  const [done, setDone] = useState<{ text: string; n: number } | null>(null);
   const [confirming, setConfirming] = useState(false);
+  /** The retired version whose destruction waits for confirmation. */
+  const [destroying, setDestroying] = useState<number | null>(null);
   const [busy, setBusy] = useState(false);
 
   const load = useCallback(async () => {
     try {
       setStatus(await fetchKeyStatus());
     } catch (err) {
-      setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1 }));
+      setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1, action: 'rotate' }));
     }
   }, []);
   useEffect(() => {
@@ -59,12 +63,27 @@ export function KeysPage() {
       const next = await run(() => rotateKey());
       setStatus(next);
       setFailure(null);
-      setRotated((r) => ({ version: next.activeVersion, n: (r?.n ?? 0) + 1 }));
+      setDone((d) => ({ text: t('admin.keys.rotated', { version: next.activeVersion }), n: (d?.n ?? 0) + 1 }));
     } catch (err) {
-      if (!(err instanceof StepUpCancelled)) setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1 }));
+      if (!(err instanceof StepUpCancelled)) setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1, action: 'rotate' }));
     } finally {
       setBusy(false);
       setConfirming(false);
+    }
+  }
+
+  async function destroy(version: number) {
+    if (busy) return;
+    setBusy(true);
+    try {
+      setStatus(await run(() => destroyKeyVersion(version)));
+      setFailure(null);
+      setDone((d) => ({ text: t('admin.keys.destroyed', { version }), n: (d?.n ?? 0) + 1 }));
+    } catch (err) {
+      if (!(err instanceof StepUpCancelled)) setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1, action: 'destroy' }));
+    } finally {
+      setBusy(false);
+      setDestroying(null);
     }
   }
 
@@ -72,10 +91,14 @@ export function KeysPage() {
     <div className="flex flex-col gap-6">
       <PageHeading>{t('admin.keys.title')}</PageHeading>
       <p className="text-std-16N-170">{t('admin.keys.lead')}</p>
-      {failure && <ErrorBanner key={failure.n} title={t('admin.keys.errorTitle')} code={failure.code} />}
-      {rotated && (
-        <SuccessBanner key={rotated.n} title={t('admin.keys.rotated', { version: rotated.version })} data-testid="keys-rotated" />
+      {failure && (
+        <ErrorBanner
+          key={failure.n}
+          title={t(failure.action === 'destroy' ? 'admin.keys.destroyErrorTitle' : 'admin.keys.errorTitle')}
+          code={failure.code}
+        />
       )}
+      {done && <SuccessBanner key={done.n} title={done.text} data-testid="keys-done" />}
       {status === null && !failure && <p className="text-std-16N-170">{t('app.loading')}</p>}
       {status && (
         <>
@@ -113,6 +136,9 @@ export function KeysPage() {
                     <th scope="col" className={`${thClass} whitespace-nowrap`}>
                       {t('admin.keys.createdAt')}
                     </th>
+                    <th scope="col" className={`${thClass} whitespace-nowrap`}>
+                      {t('admin.keys.actions')}
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -128,6 +154,19 @@ export function KeysPage() {
                       </td>
                       <td className={tdClass}>
                         <When iso={v.createdAt} />
+                      </td>
+                      <td className={tdClass}>
+                        {v.state === 'retired' && (
+                          <Button
+                            variant="outline"
+                            size="md"
+                            onClick={() => setDestroying(v.version)}
+                            aria-label={t('admin.keys.destroyLabel', { n: v.version })}
+                            data-testid="destroy-key"
+                          >
+                            {t('admin.keys.destroy')}
+                          </Button>
+                        )}
                       </td>
                     </tr>
                   ))}
@@ -145,6 +184,15 @@ export function KeysPage() {
         busy={busy}
         onConfirm={() => void rotate()}
         onCancel={() => setConfirming(false)}
+      />
+      <ConfirmDialog
+        open={destroying !== null}
+        title={t('admin.keys.destroyTitle', { n: destroying ?? 0 })}
+        body={<p>{t('admin.keys.destroyBody')}</p>}
+        confirmLabel={t('admin.keys.destroy')}
+        busy={busy}
+        onConfirm={() => destroying !== null && void destroy(destroying)}
+        onCancel={() => setDestroying(null)}
       />
       {dialog}
     </div>

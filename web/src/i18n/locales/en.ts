@@ -757,6 +757,14 @@ export const en: Messages = {
         retired: 'Previous (read only)',
         destroyed: 'Destroyed',
       },
+      actions: 'Actions',
+      destroy: 'Destroy',
+      destroyLabel: 'Destroy key version {{n}}',
+      destroyTitle: 'Destroy key version {{n}}?',
+      destroyBody:
+        'This key version is erased for good; this cannot be undone. It cannot be destroyed while keys are still waiting for the new key. If a database backup taken before the destruction is restored, files protected by this version can no longer be opened. The action is recorded in the audit log.',
+      destroyed: 'Key version {{version}} was destroyed.',
+      destroyErrorTitle: 'The key could not be destroyed',
     },
     groups: {
       title: 'Groups',
@@ -1892,6 +1900,11 @@ export const en: Messages = {
     'tenant.ip_denied':
       "This organisation's service cannot be used from your network location. Check where you are connecting from and contact your administrator.",
     'tenant.settings_invalid': 'Some settings are invalid. Check the values you entered.',
+    'keys.version_not_found': 'No such key version.',
+    'keys.version_active': 'The key in use cannot be destroyed. Rotate the key first.',
+    'keys.version_destroyed': 'This key version has already been destroyed.',
+    'keys.version_in_use':
+      'Data keys or other secrets are still protected by an older key version, or file writes begun before the last rotation have not finished. Wait until nothing is waiting for the new key, then try again a little later.',
     'tenant.settings_conflict':
       'Another administrator changed the settings after you opened this page. Reload the page, check the current settings and make your change again.',
     'user.not_found': 'The user was not found.',
