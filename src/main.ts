@@ -4,7 +4,8 @@
  * --help; failures print one clear message and exit non-zero (1 = failed check or operation,
  * 2 = configuration or usage problem).
  */
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { Command, CommanderError } from 'commander';
 import pino from 'pino';
 import { createFirstTenant, createUserWithLink, openKura, writeDefaultConfig, type OpenedKura } from './app/bootstrap.js';
@@ -12,6 +13,7 @@ import { TENANT_ROLES, type TenantRole } from './tenants/tenant-settings.js';
 import { startWorker } from './app/services.js';
 import { ConfigError, configPath, loadConfig } from './config/load-config.js';
 import { AppError } from './core/errors.js';
+import { verifyExport } from './audit/export-verify.js';
 import { SYSTEM_TENANT_ID, SYSTEM_TENANT_SLUG, systemActor } from './core/types.js';
 import { MasterKeyError } from './crypto/key-provider.js';
 import { listenZones } from './http/listen.js';
@@ -375,6 +377,25 @@ audit
     } finally {
       await services.database.close();
     }
+  });
+audit
+  .command('verify-export')
+  .description(
+    'verify a JSONL audit export offline (chain, Merkle roots, checkpoint signatures, completeness up to its head); needs no database; exit 1 naming the first bad seq',
+  )
+  .argument('<file>', 'the .jsonl file exported from the 監査ログ page or GET /api/v1/audit/export?format=jsonl')
+  .option('--json', 'print the JSON result')
+  .action(async (file: string, o: { json?: boolean }) => {
+    const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+    const r = await verifyExport(lines);
+    if (o.json) out(JSON.stringify(r, null, 2));
+    else if (r.ok)
+      out(`OK    ${r.tenantId}: ${r.events} events, ${r.checkpoints} checkpoints (last covers ${r.lastCheckpointSize})`);
+    else {
+      out(`FAIL  ${r.tenantId || file}: first bad seq ${r.firstBadSeq ?? 'unknown'}`);
+      for (const p of r.problems) out(`        - ${p}`);
+    }
+    if (!r.ok) throw new ExitError('audit export verification failed', 1);
   });
 audit
   .command('checkpoint')

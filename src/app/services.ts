@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { AuditLog } from '../audit/audit-log.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { AuditVerifyService } from '../audit/audit-verify.service.js';
+import { AuditQueryService } from '../audit/audit-query.service.js';
 import { CheckpointService, CHECKPOINT_INTERVAL_MS } from '../audit/checkpoint.service.js';
 import { DirectoryCheckpointStore, type CheckpointStore } from '../audit/checkpoint-store.js';
 import type { ResolvedConfig } from '../config/load-config.js';
@@ -92,6 +93,7 @@ export interface Services {
   checkpointStore: CheckpointStore;
   checkpoints: CheckpointService;
   auditVerify: AuditVerifyService;
+  auditQuery: AuditQueryService;
   tenants: TenantService;
   tenantRepository: TenantRepository;
   tenantPolicy: TenantPolicyService;
@@ -294,6 +296,13 @@ export async function createServices(
     store: checkpointStore,
     macKey: serviceKeys.auditMacKey,
     publicKeys: () => serviceKeyRepo.publicKeys(),
+  });
+  const auditQuery = new AuditQueryService({
+    database,
+    clock,
+    audit,
+    repository: auditRepository,
+    publicKeys: () => auditVerify.publicKeys(),
   });
   const jobs = new JobQueue({ database, clock, audit });
   const scheduler = new Scheduler(database, jobs, clock);
@@ -615,6 +624,7 @@ export async function createServices(
     checkpointStore,
     checkpoints,
     auditVerify,
+    auditQuery,
     tenants,
     tenantRepository: tenantRepo,
     tenantPolicy,

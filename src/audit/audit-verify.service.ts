@@ -15,6 +15,13 @@ export interface AuditVerifyDeps {
 export class AuditVerifyService {
   constructor(private readonly deps: AuditVerifyDeps) {}
 
+  /** Checkpoint signing keys by id: the store's, and the database's where the store lacks one. */
+  async publicKeys(): Promise<Map<string, string>> {
+    const keys = await this.deps.store.publicKeys();
+    for (const k of await this.deps.publicKeys()) if (!keys.has(k.keyId)) keys.set(k.keyId, k.publicKey);
+    return keys;
+  }
+
   /**
    * Safe to run on a live system. The reads are ordered so that nothing written meanwhile looks like
    * tampering: the database's checkpoints, then the store's (a checkpoint is written to the store
@@ -26,8 +33,7 @@ export class AuditVerifyService {
   async verifyTenant(tenantId: string): Promise<VerifyResult> {
     const { audit, store, macKey } = this.deps;
     try {
-      const keys = await store.publicKeys();
-      for (const k of await this.deps.publicKeys()) if (!keys.has(k.keyId)) keys.set(k.keyId, k.publicKey);
+      const keys = await this.publicKeys();
       let dbCheckpoints = (await audit.checkpoints(tenantId)).map(fromRow);
       const storeCheckpoints = await store.list(tenantId);
       // One in the store only may be a checkpoint being recorded right now: look again, briefly.

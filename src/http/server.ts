@@ -13,6 +13,7 @@ import type { Zone } from '../core/types.js';
 import { randomId } from '../crypto/primitives.js';
 import { registerHealthRoutes } from '../monitoring/health.routes.js';
 import { registerAdminUserRoutes } from '../identity/admin-users.routes.js';
+import { registerAuditRoutes } from '../audit/audit.routes.js';
 import { installAuth } from '../identity/auth.hooks.js';
 import { registerAuthRoutes } from '../identity/auth.routes.js';
 import { registerApiTokenRoutes } from '../identity/api-token.routes.js';
@@ -167,6 +168,7 @@ export async function buildServer(services: Services, opts: BuildServerOptions):
   await registerMailRoutes(app, services);
   await registerExchangeRoutes(app, services);
   await registerLabelRoutes(app, services);
+  await registerAuditRoutes(app, services);
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const servesUi = opts.webUi !== false && (await registerWebUi(app));

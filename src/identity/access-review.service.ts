@@ -13,6 +13,7 @@ import type { AccessReviewItemsTable, AccessReviewsTable } from '../db/schema.js
 import type { AccessReviewRepository } from './access-review.repository.js';
 import type { UserAdminService } from './user-admin.service.js';
 import type { UserRepository } from './user.repository.js';
+import { toCsv } from '../core/csv.js';
 
 /** Default review period: quarterly (AC-04). */
 export const REVIEW_PERIOD_DAYS = 91;
@@ -239,11 +240,7 @@ export class AccessReviewService {
         details: { format },
       }),
     );
-    if (format === 'csv') {
-      const esc = (c: string) =>
-        /[",\r\n]/.test(c) || /^[=+\-@\t]/.test(c) ? `"${c.replace(/^([=+\-@\t])/, "'$1").replace(/"/g, '""')}"` : c;
-      return Buffer.from('\ufeff' + [header, ...rows].map((r) => r.map(esc).join(',')).join('\r\n') + '\r\n', 'utf8');
-    }
+    if (format === 'csv') return toCsv(header, rows);
     const { default: ExcelJS } = await import('exceljs'); // on first use: several MB of heap
     const wb = new ExcelJS.Workbook();
     wb.creator = 'Kura';

@@ -1,0 +1,95 @@
+/**
+ * The tenant's own audit log for its admins and auditors (LOG-04): search (also for API tokens with
+ * `audit:read`, e.g. a SIEM collector paging by `before`) and exports (CSV of a filtered range,
+ * JSONL of the whole chain for offline verification; both need a recent step-up and are audited).
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Services } from '../app/services.js';
+import { requireAuth, SESSION_SECURITY } from '../identity/auth.hooks.js';
+import type { AuditFilter } from './audit-query.service.js';
+
+const tags = ['audit'];
+const Outcome = z.enum(['success', 'failure', 'denied', 'error']);
+const instant = z.iso.datetime({ offset: true }).transform((v) => new Date(v).toISOString());
+const Filter = z.object({
+  from: instant.optional(),
+  to: instant.optional(),
+  action: z.string().trim().min(1).max(100).optional(),
+  outcome: Outcome.optional(),
+  actor: z.string().trim().min(1).max(200).optional(),
+  target: z.string().trim().min(1).max(200).optional(),
+});
+const AuditEvent = z.object({
+  seq: z.number().int(),
+  occurredAt: z.string(),
+  actor: z.object({
+    type: z.string(),
+    id: z.string().nullable(),
+    loginId: z.string().nullable(),
+    displayName: z.string().nullable(),
+  }),
+  ip: z.string().nullable(),
+  zone: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  requestId: z.string().nullable(),
+  action: z.string(),
+  target: z.object({ type: z.string().nullable(), id: z.string().nullable() }),
+  outcome: Outcome,
+  reason: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+});
+
+const filterOf = (q: z.infer<typeof Filter>): AuditFilter => ({
+  from: q.from,
+  to: q.to,
+  action: q.action,
+  outcome: q.outcome,
+  actor: q.actor,
+  target: q.target,
+});
+
+export async function registerAuditRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const roles: Array<'tenant_admin' | 'auditor'> = ['tenant_admin', 'auditor'];
+
+  r.get(
+    '/api/v1/audit/events',
+    {
+      schema: {
+        tags,
+        querystring: Filter.extend({
+          before: z.coerce.number().int().min(1).optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+        }),
+        response: { 200: z.object({ items: z.array(AuditEvent), nextBefore: z.number().int().nullable() }) },
+        security: SESSION_SECURITY,
+      },
+      preHandler: requireAuth(services, { roles, scope: 'audit:read' }),
+    },
+    async (req) => services.auditQuery.search(req.principal!.tenant.id, filterOf(req.query), req.query.before, req.query.limit),
+  );
+
+  r.get(
+    '/api/v1/audit/export',
+    {
+      schema: { tags, querystring: Filter.extend({ format: z.enum(['csv', 'jsonl']) }), security: SESSION_SECURITY },
+      preHandler: requireAuth(services, { roles, stepUp: true }),
+    },
+    async (req, reply) => {
+      const p = req.principal!;
+      const stamp = services.clock.now().toISOString().slice(0, 10);
+      const lines =
+        req.query.format === 'csv'
+          ? await services.auditQuery.exportCsv(p.actor, filterOf(req.query))
+          : await services.auditQuery.exportJsonl(p.actor);
+      return reply
+        .type(req.query.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
+        .header('content-disposition', `attachment; filename="audit-${p.tenant.slug}-${stamp}.${req.query.format}"`)
+        .header('cache-control', 'no-store')
+        .send(Readable.from(lines));
+    },
+  );
+}
