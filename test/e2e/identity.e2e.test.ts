@@ -9,7 +9,7 @@
  * RFC 6238 implementation, fed with the secret shown on the enrolment page.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Secret } from 'otpauth';
@@ -34,6 +34,8 @@ const PASSWORDS = {
   kato: 'Kaede-Yamagara-6180',
 };
 
+/** The auditor's signed-in page, shared by the auditor's scenarios. */
+let auditorPage: Page | undefined;
 let dir: string;
 let env: Record<string, string>;
 let kura: RunningKura | undefined;
@@ -201,7 +203,7 @@ async function enterTotp(page: Page, authenticator: Authenticator): Promise<void
 
 async function openAdminPage(
   page: Page,
-  nav: '利用者の管理' | 'セキュリティ設定' | 'API トークン' | '棚卸し' | '保守アクセス',
+  nav: '利用者の管理' | 'セキュリティ設定' | 'API トークン' | '棚卸し' | '保守アクセス' | '監査ログ',
 ): Promise<void> {
   const titles = {
     'API トークン': 'API トークンの管理',
@@ -793,6 +795,7 @@ describe('identity in the browser', () => {
     );
     expect(created.code, created.stderr).toBe(0);
     const page = await openPage();
+    auditorPage = page;
     await setPasswordThroughLink(page, setupLinkIn(created.stdout), 'kato', PASSWORDS.kato);
     const { authenticator } = await enrolTotp(page);
     await expectHeading(page, 'ようこそ、加藤 さくら さん');
@@ -807,6 +810,7 @@ describe('identity in the browser', () => {
       'アカウント設定',
       '利用者の管理',
       'セキュリティ設定',
+      '監査ログ',
       '棚卸し',
       '隔離・保留ファイル',
       '保守アクセス',
@@ -848,6 +852,45 @@ describe('identity in the browser', () => {
     expect(file.suggestedFilename()).toMatch(/^auth-policy-demo-city-v\d+\.json$/);
     expect(JSON.parse(readFileSync(await file.path()).toString('utf8'))).toHaveProperty('version');
     expect(await main.getByRole('alert').count()).toBe(0);
+  });
+
+  it("lets the auditor search the tenant's audit log and export it; the export verifies offline with the CLI [LOG-04] [LOG-02]", async () => {
+    const page = auditorPage!;
+    await openAdminPage(page, '監査ログ');
+    await page.getByTestId('audit-table').waitFor();
+    expect(await page.locator('[data-testid="audit-row"]').count()).toBeGreaterThan(5);
+    await expectNoSeriousA11yViolations(page, 'audit log page');
+
+    // The wrong password typed earlier in this scenario, found by action and result.
+    const filters = page.getByTestId('audit-filters');
+    await field(filters, '操作').fill('auth.login');
+    await filters.getByLabel('結果').selectOption({ label: '失敗' });
+    await filters.getByRole('button', { name: '検索する' }).click();
+    const failed = page.locator('[data-testid="audit-row"][data-action="auth.login_failed"]');
+    await failed.first().waitFor();
+    expect(await page.locator('[data-testid="audit-row"]:not([data-outcome="failure"])').count()).toBe(0);
+    await failed.first().getByText('auth.login_failed').click();
+    expect(await failed.first().getByTestId('audit-detail').textContent()).toContain('リクエストID');
+
+    // The whole chain as JSONL (the step-up above is still fresh), checked offline by the CLI.
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'JSONL で書き出す（検証用・全件）' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^audit-demo-city-\d{4}-\d{2}-\d{2}\.jsonl$/);
+    const saved = join(dir, 'audit-export.jsonl');
+    writeFileSync(saved, readFileSync((await file.path())!));
+    const verified = await runKura(['audit', 'verify-export', saved], { cwd: dir, env });
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/^OK +[0-9a-f-]{36}: \d+ events/m);
+    // One edited line, and the same command says where.
+    const lines = readFileSync(saved, 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.includes('"action":"auth.login_failed"'));
+    lines[i] = lines[i]!.replace('"outcome":"failure"', '"outcome":"success"');
+    writeFileSync(saved, lines.join('\n'));
+    const tampered = await runKura(['audit', 'verify-export', saved], { cwd: dir, env });
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toMatch(/FAIL .*first bad seq \d+/);
+    expect(await page.getByRole('main').getByRole('alert').count()).toBe(0);
   });
 
   it('refuses sign-in from an address outside the tenant IP rule with a Japanese message [AC-10]', async () => {

@@ -140,6 +140,7 @@ function MainNav({ role }: { role: string }) {
           { path: '/admin/folders', label: t('app.nav.adminFolders') },
           { path: '/admin/policy', label: t('app.nav.adminPolicy') },
           { path: '/admin/keys', label: t('app.nav.adminKeys') },
+          { path: '/admin/audit', label: t('app.nav.adminAudit') },
           { path: '/admin/tokens', label: t('app.nav.adminTokens') },
           { path: '/admin/mail', label: t('app.nav.adminMail') },
           { path: '/admin/access-reviews', label: t('app.nav.adminReviews') },
@@ -150,6 +151,7 @@ function MainNav({ role }: { role: string }) {
         ? [
             { path: '/admin/users', label: t('app.nav.adminUsers') },
             { path: '/admin/policy', label: t('app.nav.adminPolicy') },
+            { path: '/admin/audit', label: t('app.nav.adminAudit') },
             { path: '/admin/access-reviews', label: t('app.nav.adminReviews') },
             { path: '/admin/quarantine', label: t('app.nav.adminQuarantine') },
             { path: '/admin/support-access', label: t('app.nav.adminSupport') },

@@ -19,6 +19,7 @@ import { MailOutboxPage } from '../features/admin/mail-outbox-page';
 import { FolderOwnersPage } from '../features/admin/folder-owners-page';
 import { GroupsPage } from '../features/admin/groups-page';
 import { KeysPage } from '../features/admin/keys-page';
+import { AuditLogPage } from '../features/admin/audit-log-page';
 import { SupportAccessPage } from '../features/admin/support-access-page';
 import { OperatorSupportPage } from '../features/admin/operator-support-page';
 import { FileBrowserPage } from '../features/files/file-browser-page';
@@ -164,6 +165,12 @@ function pageFor(path: string): ReactNode {
       return (
         <RequireSession role="tenant_admin">
           <FolderOwnersPage />
+        </RequireSession>
+      );
+    case '/admin/audit':
+      return (
+        <RequireSession role={['tenant_admin', 'auditor']}>
+          <AuditLogPage />
         </RequireSession>
       );
     case '/admin/keys':
