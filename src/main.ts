@@ -307,7 +307,9 @@ keys
   )
   .requiredOption('--tenant <slug>', 'tenant slug')
   .requiredOption('--key-version <n>', 'the retired version to destroy')
-  .action(async (o: { tenant: string; keyVersion: string }) => {
+  .option('--yes', 'confirm: the key cannot be recovered afterwards')
+  .action(async (o: { tenant: string; keyVersion: string; yes?: boolean }) => {
+    if (!o.yes) throw new ExitError('destroying a key version cannot be undone; add --yes to confirm', 2);
     const { services } = await open();
     try {
       const t = await services.tenants.requireBySlug(o.tenant);

@@ -100,12 +100,16 @@ export class KeyRotationService {
       if (target.state === 'active') throw new AppError('keys.version_active');
       if (target.state === 'destroyed') throw new AppError('keys.version_destroyed');
       const active = versions.find((v) => v.state === 'active');
-      if (!active) throw new AppError('keys.version_active');
+      if (!active) throw new AppError('crypto.key_unavailable');
       const skewed = new Date(Date.parse(active.created_at) + SKEW_MS).toISOString();
-      const blobs = await files.countBlobsWithKekBelow(tenantId, active.version, trx);
-      const totp = await mfa.totpWithKekBelow(tenantId, active.version, trx);
-      const open = await uploads.openWithKekBelow(tenantId, active.version, trx);
+      // Writers record a blob in the transaction that ends its intent or its upload session, so the
+      // places a key can be on its way from are read before the place it arrives: on PostgreSQL
+      // (each statement sees what was committed when it ran) a write committing in between is seen
+      // in one or the other.
       const writes = await files.countIntentsBefore(tenantId, skewed, trx);
+      const open = await uploads.openWithKekBelow(tenantId, active.version, trx);
+      const totp = await mfa.totpWithKekBelow(tenantId, active.version, trx);
+      const blobs = await files.countBlobsWithKekBelow(tenantId, active.version, trx);
       const reasons = [
         ...(blobs + totp.length + open.length > 0 ? ['rewrap_pending'] : []),
         ...(writes > 0 ? ['writes_pending'] : []),

@@ -335,6 +335,10 @@ export class UploadService {
         // The session must still be open: one the cleanup job collected is not recorded after all.
         if (!(await this.deps.uploads.complete(row.tenant_id, row.id, 'pending', now, trx, { fromOpen: true })))
           throw new AppError('upload.not_found', 'the upload session expired');
+        // The data key as it is now: a KEK rotation's re-wrap may have moved it while the body
+        // streamed in, and the version it was read under may since have been destroyed.
+        const key = await this.deps.uploads.find(row.tenant_id, row.id, trx);
+        if (!key) throw new AppError('upload.not_found', 'the upload session expired');
         const id = await this.deps.files.record(
           trx,
           actor,
@@ -348,8 +352,8 @@ export class UploadService {
           },
           {
             blobId: row.blob_id,
-            kekVersion: row.kek_version,
-            wrappedDek: row.wrapped_dek,
+            kekVersion: key.kek_version,
+            wrappedDek: key.wrapped_dek,
             plainSize: row.length,
             cipherSize,
             sha256,

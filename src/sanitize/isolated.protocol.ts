@@ -42,4 +42,6 @@ export interface WireError {
   message: string;
   /** SanitizeError's code, when it is one. */
   code?: string;
+  /** The engine could not be loaded: not a verdict on the file (SanitizeRetry). */
+  retry?: boolean;
 }

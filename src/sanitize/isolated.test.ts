@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../crypto/primitives.js';
 import { defaultSanitizers, pickSanitizer } from './index.js';
 import { IsolatedSanitizer, type IsolationLimits } from './isolated.js';
-import { SanitizeError, type SanitizeSource } from './sanitizer.js';
+import { SanitizeError, SanitizeRetry, type SanitizeSource } from './sanitizer.js';
 import { docm } from '../../test/support/office-fixtures.js';
 import { runEngine, sourceOf, unzipText } from '../../test/support/sanitize.js';
 
@@ -139,6 +139,34 @@ describe('無害化 on a thread of its own (MAL-07)', () => {
     ).rejects.toMatchObject({ name: 'SanitizeError', code: 'limit' });
     // The half-written rebuild was aborted (so the vault removes it), before the stage went on.
     expect(sinkSaw).toMatchObject({ code: 'limit' });
+  });
+
+  it('tells storage that stalls under the engine from an engine that runs long: the job is retried [MAL-07]', async () => {
+    const stalled: SanitizeSource = {
+      ...sourceOf('a.bin', Buffer.alloc(10), null),
+      open: () => Promise.resolve(new Readable({ read() {} })), // never delivers a byte
+    };
+    await expect(runEngine(isolated('CopyEngine', { timeoutMs: 300, heapMb: 64 }), stalled)).rejects.toSatisfy(
+      (e) => e instanceof SanitizeRetry && /stalled/.test((e as Error).message),
+    );
+  });
+
+  it('is retried, not a verdict on the file, when the engine cannot be loaded [MAL-07]', async () => {
+    const missing = new IsolatedSanitizer('x', () => true, new URL('./no-such-engine.ts', import.meta.url), 'Nothing');
+    await expect(runEngine(missing, chunked('a.bin', Buffer.alloc(10)))).rejects.toBeInstanceOf(SanitizeRetry);
+  });
+
+  it("keeps the engine's own failure when it abandons its rebuild, whatever the sink then says [MAL-07]", async () => {
+    for (let i = 0; i < 5; i++)
+      await expect(
+        isolated('AbortEngine')
+          .sanitize(chunked('a.bin', Buffer.alloc(10)), async (body) => {
+            for await (const _ of body) {
+              /* storing */
+            }
+          })
+          .catch((e: unknown) => e),
+      ).resolves.toMatchObject({ name: 'SanitizeError', code: 'malformed', message: 'entry data corrupt' });
   });
 
   it("passes a failing source's error to the engine [MAL-07]", async () => {

@@ -1,14 +1,18 @@
 /**
  * A 無害化 engine on a thread of its own, one thread per file (MAL-07). The OOXML and PDF engines
  * are JavaScript working on hostile input: run in the server, a file that makes them loop or grow
- * would stall both zones' listeners and could exhaust the process. Here a file gets a heap bound
- * (`heapMb`) and a wall-clock bound (`timeoutMs`); past either the thread is stopped and the file
- * fails as `limit` (held for review), and the server carries on. The thread sees plaintext only as
- * the owner streams it, never keys or storage; the rebuilt file comes back the same way.
+ * would stall both zones' listeners and could exhaust the process. Here a file gets a JavaScript
+ * heap bound (`heapMb`; Buffers live outside it and are bounded by each engine's input limits) and a
+ * bound on the time the engine works (`timeoutMs`, its thread's busy time); past either the thread
+ * is stopped and the file fails as `limit` (held for review), and the server carries on. The thread
+ * sees plaintext only as the owner streams it, never keys or storage; the rebuild comes back the
+ * same way.
  *
- * Errors keep their meaning for the stage: the engine's SanitizeError arrives as one, a failure of
- * the sink (storage) is rethrown as the sink threw it, and a failure of the source reaches the
- * stage through the source's own stream.
+ * Errors keep their meaning for the stage: the engine's SanitizeError arrives as one; a failure of
+ * the sink (storage) is rethrown as the sink threw it, unless the engine had abandoned its own
+ * rebuild; a failure of the source reaches the stage through the source's own stream; and what is
+ * not the file's doing (the thread would not start or load its engine, died, or waited on storage
+ * for STALL_FACTOR × timeoutMs) is a SanitizeRetry, so the job runs again.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -16,16 +20,28 @@ import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { WINDOW, type FromEngine, type IsolatedInit, type ToEngine } from './isolated.protocol.js';
-import { SanitizeError, type Sanitizer, type SanitizeOutcome, type SanitizeSink, type SanitizeSource } from './sanitizer.js';
+import {
+  SanitizeError,
+  SanitizeRetry,
+  type Sanitizer,
+  type SanitizeOutcome,
+  type SanitizeSink,
+  type SanitizeSource,
+} from './sanitizer.js';
 
 export interface IsolationLimits {
-  /** Wall-clock time one file may take, reading and writing included. */
+  /**
+   * Time the engine may spend working on one file (its thread busy, not waiting for the file's
+   * bytes or for storage to take the rebuild). Waiting longer than STALL_FACTOR times this in all
+   * is storage trouble, not the file's: the job is retried.
+   */
   timeoutMs: number;
   /** The thread's JavaScript heap (V8 old generation), in MiB. */
   heapMb: number;
 }
 
 export const DEFAULT_ISOLATION: IsolationLimits = { timeoutMs: 10 * 60_000, heapMb: 1024 };
+const STALL_FACTOR = 3;
 
 type Kind = Pick<SanitizeSource, 'name' | 'detectedMime'>;
 
@@ -69,6 +85,10 @@ class Run {
   /** The sink's own promise, and its failure if it failed: that failure is the stage's answer. */
   private sinking: Promise<void> | null = null;
   private sinkFailure: unknown = null;
+  /** The engine gave up on its own rebuild: the sink's failure that follows is its echo, not storage's. */
+  private bodyAborted = false;
+  /** Streams the engine dropped before the owner had opened them. */
+  private readonly cancelled = new Set<number>();
   private settled = false;
 
   constructor(
@@ -84,14 +104,23 @@ class Run {
       stderr: false,
     });
     this.result = new Promise<SanitizeOutcome>((resolve, reject) => {
-      const timer = setTimeout(
-        () => finish(new SanitizeError('limit', `無害化 took longer than ${Math.round(limits.timeoutMs / 1000)} s`)),
-        limits.timeoutMs,
+      // The engine's working time is its thread's busy time (event-loop utilisation), so a slow
+      // disk or S3 does not count against the file; the whole run still has a bound.
+      const started = Date.now();
+      const timer = setInterval(
+        () => {
+          if (this.worker.performance.eventLoopUtilization().active > limits.timeoutMs)
+            finish(new SanitizeError('limit', `無害化 took longer than ${Math.round(limits.timeoutMs / 1000)} s`));
+          else if (Date.now() - started > STALL_FACTOR * limits.timeoutMs)
+            finish(new SanitizeRetry('無害化 stalled waiting for storage'));
+        },
+        Math.min(1000, Math.max(50, limits.timeoutMs / 10)),
       );
+      timer.unref();
       const finish = (outcome: SanitizeOutcome | Error) => {
         if (this.settled) return;
         this.settled = true;
-        clearTimeout(timer);
+        clearInterval(timer);
         void this.worker.terminate();
         for (const s of this.streams.values()) s.stream.destroy();
         this.streams.clear();
@@ -110,20 +139,23 @@ class Run {
         if (m.t === 'done') finish(m.outcome);
         else if (m.t === 'error')
           finish(
-            m.error.code
-              ? new SanitizeError(m.error.code as SanitizeError['code'], m.error.message)
-              : Object.assign(new Error(m.error.message), { name: m.error.name }),
+            m.error.retry
+              ? new SanitizeRetry(`無害化 engine could not be loaded: ${m.error.message}`)
+              : m.error.code
+                ? new SanitizeError(m.error.code as SanitizeError['code'], m.error.message)
+                : Object.assign(new Error(m.error.message), { name: m.error.name }),
           );
         else this.onMessage(m);
       });
+      // Out of memory is the file's doing; a thread that fails to start or dies otherwise is not.
       this.worker.on('error', (err: Error & { code?: string }) =>
         finish(
           err.code === 'ERR_WORKER_OUT_OF_MEMORY'
             ? new SanitizeError('limit', `無害化 needed more than ${limits.heapMb} MiB of memory`)
-            : err,
+            : new SanitizeRetry(`無害化 thread failed: ${err.message}`, { cause: err }),
         ),
       );
-      this.worker.on('exit', (code) => finish(new Error(`無害化 thread exited (${code})`)));
+      this.worker.on('exit', (code) => finish(new SanitizeRetry(`無害化 thread exited (${code})`)));
     });
   }
 
@@ -146,6 +178,7 @@ class Run {
       }
       case 'cancel': {
         const s = this.streams.get(m.id);
+        if (!s) this.cancelled.add(m.id); // not open yet: closed as soon as it is
         this.streams.delete(m.id);
         s?.stream.destroy();
         s?.wake?.();
@@ -161,6 +194,7 @@ class Run {
         this.openBody().push(null);
         return;
       case 'sink-abort':
+        this.bodyAborted = true;
         this.openBody().destroy(new Error(m.message));
         return;
       default:
@@ -180,7 +214,7 @@ class Run {
     this.sinking = this.sink(body).then(
       () => this.post({ t: 'sink-done' }),
       (err: unknown) => {
-        this.sinkFailure = err;
+        if (!this.bodyAborted) this.sinkFailure = err;
         this.post({ t: 'sink-fail', message: (err as Error).message });
       },
     );
@@ -197,7 +231,7 @@ class Run {
       return;
     }
     const entry = { stream, inflight: 0, wake: null as (() => void) | null };
-    if (this.settled) return void stream.destroy();
+    if (this.settled || this.cancelled.delete(id)) return void stream.destroy();
     this.streams.set(id, entry);
     try {
       for await (const chunk of stream) {

@@ -106,12 +106,18 @@ function wire(err: unknown): WireError {
   return e instanceof SanitizeError ? { name: e.name, message: e.message, code: e.code } : { name: e.name, message: e.message };
 }
 
+let Engine: (new () => Sanitizer) | undefined;
 try {
-  const mod = (await import(init.module)) as Record<string, new () => Sanitizer>;
-  const Engine = mod[init.exportName];
+  Engine = ((await import(init.module)) as Record<string, new () => Sanitizer>)[init.exportName];
   if (!Engine) throw new Error(`${init.module} exports no ${init.exportName}`);
-  const source: SanitizeSource = { ...init.source, open: () => openStream(), openRange: (s, e) => openStream([s, e]) };
-  send({ t: 'done', outcome: await new Engine().sanitize(source, sink) });
 } catch (err) {
-  send({ t: 'error', error: wire(err) });
+  send({ t: 'error', error: { ...wire(err), retry: true } });
+}
+if (Engine) {
+  try {
+    const source: SanitizeSource = { ...init.source, open: () => openStream(), openRange: (s, e) => openStream([s, e]) };
+    send({ t: 'done', outcome: await new Engine().sanitize(source, sink) });
+  } catch (err) {
+    send({ t: 'error', error: wire(err) });
+  }
 }

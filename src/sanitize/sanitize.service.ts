@@ -16,7 +16,14 @@ import type { FileRepository } from '../files/file.repository.js';
 import type { NotificationRepository } from '../notifications/notification.repository.js';
 import type { TenantPolicyService } from '../tenants/tenant-policy.service.js';
 import type { MalwareMetrics } from '../monitoring/metrics.js';
-import { pickSanitizer, SanitizeError, type Sanitizer, type SanitizeOutcome, type SanitizeSource } from './index.js';
+import {
+  pickSanitizer,
+  SanitizeError,
+  SanitizeRetry,
+  type Sanitizer,
+  type SanitizeOutcome,
+  type SanitizeSource,
+} from './index.js';
 
 export interface SanitizeServiceDeps {
   database: Database;
@@ -92,7 +99,7 @@ export class SanitizeService {
         });
       } catch (err) {
         if (stored) await vault.delete(tenantId, (stored as StoredBlob).blobId).catch(() => {});
-        if (err instanceof SinkError) throw err;
+        if (err instanceof SinkError || err instanceof SanitizeRetry) throw err;
         if (sourceFailed !== null && !isIntegrityFailure(sourceFailed)) {
           throw sourceFailed instanceof Error ? sourceFailed : new Error(String(sourceFailed));
         }

@@ -65,6 +65,17 @@ export class SanitizeError extends Error {
   }
 }
 
+/**
+ * Not a verdict on the file: the engine could not run (its thread failed to start or load, or died)
+ * or storage stalled under it. The stage rethrows it, so the job is retried.
+ */
+export class SanitizeRetry extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SanitizeRetry';
+  }
+}
+
 /** Adds one removal to a list, merging counts by kind and detail. */
 export function noteRemoved(list: Removed[], kind: string, detail?: string, count = 1): void {
   const found = list.find((r) => r.kind === kind && r.detail === detail);

@@ -126,11 +126,13 @@ describe('kura keys', () => {
     });
     const bad = await runKura(['keys', 'rotate', '--tenant', 'nowhere'], { cwd });
     expect(bad.code).not.toBe(0);
-    // The active version is refused; the retired one, with nothing under it, is destroyed.
-    const active = await runKura(['keys', 'destroy', '--tenant', 'key-city', '--key-version', '2'], { cwd });
+    // Nothing happens without --yes; the active version is refused; the retired one, with nothing under it, is destroyed.
+    const unconfirmed = await runKura(['keys', 'destroy', '--tenant', 'key-city', '--key-version', '1'], { cwd });
+    expect([unconfirmed.code, unconfirmed.stderr]).toEqual([2, expect.stringContaining('--yes')]);
+    const active = await runKura(['keys', 'destroy', '--tenant', 'key-city', '--key-version', '2', '--yes'], { cwd });
     expect(active.code).not.toBe(0);
     expect(active.stderr).toMatch(/keys\.version_active/);
-    const gone = await runKura(['keys', 'destroy', '--tenant', 'key-city', '--key-version', '1'], { cwd });
+    const gone = await runKura(['keys', 'destroy', '--tenant', 'key-city', '--key-version', '1', '--yes'], { cwd });
     expect(gone.code, gone.stderr).toBe(0);
     expect(gone.stdout).toMatch(/key version 1 destroyed/);
     const after = await runKura(['keys', 'status', '--tenant', 'key-city', '--json'], { cwd });

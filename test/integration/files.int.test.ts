@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
 import { systemActor } from '../../src/core/types.js';
@@ -523,6 +523,45 @@ describe(`files on ${process.env.KURA_TEST_DB ?? 'sqlite'}`, () => {
       .where('version', '=', 1)
       .executeTakeFirstOrThrow();
     expect(other.state).not.toBe('destroyed');
+  });
+
+  it('records a resumable upload that was streaming through a rotation, re-wrap and destruction under the key it has now [ENC-03]', async () => {
+    const t = await m.tenant();
+    const u = await m.member(t);
+    const f = await folder(u.client, '鍵4');
+    const actor = { ...systemActor(t.id), type: 'user' as const, id: u.id, zone: 'lgwan' as const };
+    const s = k.services;
+    const data = randomBytes(3 * 1024 * 1024);
+    const up = await s.uploads.create(actor, {
+      folderId: f,
+      name: 'big.bin',
+      contentType: 'application/octet-stream',
+      onConflict: 'keep_both',
+      length: data.length,
+      zone: 'lgwan',
+    });
+    // The PATCH starts (its session, with the key under version 1, is read now)...
+    const body = new PassThrough();
+    const patch = s.uploads.append(actor, up.id, 0, body, null);
+    body.write(data.subarray(0, 1024 * 1024));
+    await new Promise((r) => setTimeout(r, 200));
+    // ...meanwhile the key is rotated, the re-wrap moves the session's key, and version 1 is destroyed.
+    await s.keyRotation.rotate(systemActor(t.id), t.id);
+    await s.keyRotation.rewrap(t.id);
+    clock.advance(10 * 60_000);
+    await s.keyRotation.destroy(systemActor(t.id), t.id, 1);
+    body.end(data.subarray(1024 * 1024));
+    const done = await patch;
+    const blob = await s.database.db
+      .selectFrom('blobs')
+      .select('kek_version')
+      .where('tenant_id', '=', t.id)
+      .executeTakeFirstOrThrow();
+    expect(blob.kek_version).toBe(2);
+    await runJobs(); // the scan
+    const got = await u.client.send('GET', `/api/v1/files/${done.fileId}/content`, '');
+    expect(got.status).toBe(200);
+    expect(sha256Hex(got.raw)).toBe(sha256Hex(data));
   });
 
   /** Damages a file's stored blob: flips one bit of the ciphertext byte at `at(ciphertext)`. */

@@ -89,3 +89,21 @@ export class StallEngine implements Sanitizer {
     }
   }
 }
+
+/** Fails mid-rebuild the way the OOXML engine does: its output is destroyed, then the error rethrown. */
+export class AbortEngine implements Sanitizer {
+  readonly engine = 'test-abort';
+  handles(): boolean {
+    return true;
+  }
+  async sanitize(_source: SanitizeSource, sink: SanitizeSink): Promise<SanitizeOutcome> {
+    const out = new PassThrough();
+    const stored = sink(out);
+    out.write(Buffer.alloc(1024, 2));
+    await new Promise((r) => setTimeout(r, 50));
+    const err = new SanitizeError('malformed', 'entry data corrupt');
+    out.destroy(err);
+    await stored.catch(() => {});
+    throw err;
+  }
+}

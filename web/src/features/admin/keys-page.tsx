@@ -29,7 +29,7 @@ export function KeysPage() {
   useDocumentTitle(t('admin.keys.title'));
   const { run, dialog } = useStepUp();
   const [status, setStatus] = useState<KeyStatus | null>(null);
-  const [failure, setFailure] = useState<{ code: string; n: number; action: 'rotate' | 'destroy' } | null>(null);
+  const [failure, setFailure] = useState<{ code: string; n: number; action: 'load' | 'rotate' | 'destroy' } | null>(null);
   const [done, setDone] = useState<{ text: string; n: number } | null>(null);
   const [confirming, setConfirming] = useState(false);
   /** The retired version whose destruction waits for confirmation. */
@@ -40,7 +40,7 @@ export function KeysPage() {
     try {
       setStatus(await fetchKeyStatus());
     } catch (err) {
-      setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1, action: 'rotate' }));
+      setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1, action: 'load' }));
     }
   }, []);
   useEffect(() => {
@@ -94,7 +94,13 @@ export function KeysPage() {
       {failure && (
         <ErrorBanner
           key={failure.n}
-          title={t(failure.action === 'destroy' ? 'admin.keys.destroyErrorTitle' : 'admin.keys.errorTitle')}
+          title={t(
+            failure.action === 'destroy'
+              ? 'admin.keys.destroyErrorTitle'
+              : failure.action === 'load'
+                ? 'admin.keys.loadErrorTitle'
+                : 'admin.keys.errorTitle',
+          )}
           code={failure.code}
         />
       )}
@@ -156,17 +162,22 @@ export function KeysPage() {
                         <When iso={v.createdAt} />
                       </td>
                       <td className={tdClass}>
-                        {v.state === 'retired' && (
-                          <Button
-                            variant="outline"
-                            size="md"
-                            onClick={() => setDestroying(v.version)}
-                            aria-label={t('admin.keys.destroyLabel', { n: v.version })}
-                            data-testid="destroy-key"
-                          >
-                            {t('admin.keys.destroy')}
-                          </Button>
-                        )}
+                        {v.state === 'retired' &&
+                          (pending ? (
+                            <span className="text-solid-gray-700" data-testid="destroy-waiting">
+                              {t('admin.keys.destroyWaiting')}
+                            </span>
+                          ) : (
+                            <Button
+                              variant="outline"
+                              size="md"
+                              onClick={() => setDestroying(v.version)}
+                              aria-label={t('admin.keys.destroyLabel', { n: v.version })}
+                              data-testid="destroy-key"
+                            >
+                              {t('admin.keys.destroy')}
+                            </Button>
+                          ))}
                       </td>
                     </tr>
                   ))}

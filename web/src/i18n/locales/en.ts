@@ -766,6 +766,8 @@ export const en: Messages = {
         'This key version is erased for good; this cannot be undone. It cannot be destroyed while keys are still waiting for the new key. If a database backup taken before the destruction is restored, files protected by this version can no longer be opened. The action is recorded in the audit log.',
       destroyed: 'Key version {{version}} was destroyed.',
       destroyErrorTitle: 'The key could not be destroyed',
+      loadErrorTitle: 'The key information could not be shown',
+      destroyWaiting: 'Can be destroyed once no keys wait for the new key',
     },
     groups: {
       title: 'Groups',
