@@ -386,14 +386,23 @@ audit
     'verify a JSONL audit export offline (chain, Merkle roots, checkpoint signatures, completeness up to its head); needs no database; exit 1 naming the first bad seq',
   )
   .argument('<file>', 'the .jsonl file exported from the 監査ログ page or GET /api/v1/audit/export?format=jsonl')
+  .option(
+    '--key-id <id...>',
+    'the signing key id shown on the 監査ログ page (署名鍵 ID); only a file sealed by it passes. Without it, compare the printed key id yourself',
+  )
   .option('--json', 'print the JSON result')
-  .action(async (file: string, o: { json?: boolean }) => {
+  .action(async (file: string, o: { json?: boolean; keyId?: string[] }) => {
+    if (!existsSync(file)) throw new ExitError(`${file}: no such file`, 2);
     const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
-    const r = await verifyExport(lines);
+    const r = await verifyExport(lines, o.keyId ?? []);
     if (o.json) out(JSON.stringify(r, null, 2));
-    else if (r.ok)
-      out(`OK    ${r.tenantId}: ${r.events} events, ${r.checkpoints} checkpoints (last covers ${r.lastCheckpointSize})`);
-    else {
+    else if (r.ok) {
+      out(
+        `OK    ${r.tenantId}: ${r.events} events, ${r.checkpoints} checkpoints (last covers ${r.lastCheckpointSize}), sealed by key ${r.sealKeyId}`,
+      );
+      if (r.trusted === null)
+        out(`      compare ${r.sealKeyId} with the 署名鍵 ID on the 監査ログ page, or pass it as --key-id to check it here`);
+    } else {
       out(`FAIL  ${r.tenantId || file}: first bad seq ${r.firstBadSeq ?? 'unknown'}`);
       for (const p of r.problems) out(`        - ${p}`);
     }

@@ -303,6 +303,7 @@ export async function createServices(
     audit,
     repository: auditRepository,
     publicKeys: () => auditVerify.publicKeys(),
+    signing: serviceKeys.signing,
   });
   const jobs = new JobQueue({ database, clock, audit });
   const scheduler = new Scheduler(database, jobs, clock);

@@ -8,6 +8,8 @@
 import type { AuditLog } from './audit-log.js';
 import type { AuditRepository, AuditRow, AuditSearch, AuditSearchRow } from './audit.repository.js';
 import { fromRow } from './audit-verify.service.js';
+import { exportSealInput, type ExportSealBody } from './chain.js';
+import type { SigningKey } from '../crypto/signing.js';
 import type { Clock } from '../core/clock.js';
 import { CSV_BOM, csvRow } from '../core/csv.js';
 import type { Actor, TenantId } from '../core/types.js';
@@ -41,6 +43,8 @@ export interface AuditQueryDeps {
   repository: AuditRepository;
   /** Checkpoint signing keys by id (the store's and the database's). */
   publicKeys: () => Promise<Map<string, string>>;
+  /** The service's checkpoint signing key: it also seals each export. */
+  signing: SigningKey;
 }
 
 export class AuditQueryService {
@@ -53,6 +57,11 @@ export class AuditQueryService {
     return { items, nextBefore: rows.length > limit ? items[items.length - 1]!.seq : null };
   }
 
+  /** The id of the key that signs checkpoints and exports (shown to tenants to check exports against). */
+  signingKeyId(): string {
+    return this.deps.signing.keyId;
+  }
+
   /** The filtered events, oldest first, as CSV lines (BOM first). The export is audited first. */
   async exportCsv(actor: Actor, filter: AuditFilter): Promise<AsyncIterable<string>> {
     await this.recordExport(actor, 'csv', filter);
@@ -63,6 +72,7 @@ export class AuditQueryService {
         csvRow([
           '連番',
           '日時(UTC)',
+          '日時(日本時間)',
           '実行者種別',
           '実行者ID',
           'ログインID',
@@ -86,6 +96,7 @@ export class AuditQueryService {
           yield csvRow([
             r.seq,
             r.occurred_at,
+            jst(r.occurred_at),
             r.actor_type,
             r.actor_id,
             r.actor_login,
@@ -120,12 +131,20 @@ export class AuditQueryService {
     const checkpoints = (await repository.checkpoints(tenantId)).map(fromRow);
     const head = await repository.head(tenantId);
     const keys = await this.deps.publicKeys();
-    const header = {
-      type: EXPORT_FORMAT,
-      version: EXPORT_VERSION,
+    keys.set(this.deps.signing.keyId, this.deps.signing.publicKeyPem);
+    // The seal signs the head the export ends at: nothing can be cut from or added to the end, or
+    // edited after the last checkpoint, without the service's key.
+    const seal: ExportSealBody = {
       tenantId,
       exportedAt: this.deps.clock.now().toISOString(),
       head: head ? { seq: head.seq, entryHash: head.entryHash } : null,
+      keyId: this.deps.signing.keyId,
+    };
+    const header = {
+      type: EXPORT_FORMAT,
+      version: EXPORT_VERSION,
+      ...seal,
+      seal: this.deps.signing.sign(exportSealInput(seal)),
       publicKeys: [...keys].map(([keyId, publicKey]) => ({ keyId, publicKey })),
     };
     return (async function* () {
@@ -149,6 +168,12 @@ export class AuditQueryService {
       }),
     );
   }
+}
+
+/** 2026-11-27T01:00:00.000Z → 2026-11-27 10:00:00 (Japan has no daylight saving time). */
+function jst(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? '' : new Date(t + 9 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 function view(r: AuditSearchRow): AuditEventView {

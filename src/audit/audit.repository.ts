@@ -29,6 +29,8 @@ export interface AuditSearch {
   outcome?: AuditRow['outcome'] | undefined;
   /** The actor's user id or login ID. */
   actor?: string | undefined;
+  /** `actor` normalised as login IDs are stored (NFKC, lower case), so ＴＡＮＡＫＡ finds tanaka. */
+  actorLogin?: string | undefined;
   target?: string | undefined;
   /** Only events with seq below / above this (paging). */
   before?: number | undefined;
@@ -110,7 +112,8 @@ export class AuditRepository {
     if (f.outcome) q = q.where('e.outcome', '=', f.outcome);
     if (f.actor) {
       const actor = f.actor;
-      q = q.where((eb) => eb.or([eb('e.actor_id', '=', actor), eb('u.login_id', '=', actor)]));
+      const login = f.actorLogin ?? actor;
+      q = q.where((eb) => eb.or([eb('e.actor_id', '=', actor), eb('u.login_id', '=', login)]));
     }
     if (f.target) q = q.where('e.target_id', '=', f.target);
     if (f.before !== undefined) q = q.where('e.seq', '<', f.before);

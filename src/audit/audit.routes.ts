@@ -9,6 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Services } from '../app/services.js';
 import { requireAuth, SESSION_SECURITY } from '../identity/auth.hooks.js';
+import { normalizeLoginId } from '../identity/identity.schemas.js';
 import type { AuditFilter } from './audit-query.service.js';
 
 const tags = ['audit'];
@@ -48,6 +49,7 @@ const filterOf = (q: z.infer<typeof Filter>): AuditFilter => ({
   action: q.action,
   outcome: q.outcome,
   actor: q.actor,
+  actorLogin: q.actor === undefined ? undefined : normalizeLoginId(q.actor),
   target: q.target,
 });
 
@@ -73,9 +75,26 @@ export async function registerAuditRoutes(app: FastifyInstance, services: Servic
   );
 
   r.get(
+    '/api/v1/audit/signing-key',
+    {
+      schema: { tags, response: { 200: z.object({ keyId: z.string() }) }, security: SESSION_SECURITY },
+      preHandler: requireAuth(services, { roles, scope: 'audit:read' }),
+    },
+    async () => ({ keyId: services.auditQuery.signingKeyId() }),
+  );
+
+  r.get(
     '/api/v1/audit/export',
     {
-      schema: { tags, querystring: Filter.extend({ format: z.enum(['csv', 'jsonl']) }), security: SESSION_SECURITY },
+      schema: {
+        tags,
+        // JSONL is the whole chain (a verifier needs every entry): filters are for CSV only.
+        querystring: Filter.extend({ format: z.enum(['csv', 'jsonl']) }).refine(
+          (q) => q.format === 'csv' || Object.entries(q).every(([k, v]) => k === 'format' || v === undefined),
+          'filters apply to format=csv only',
+        ),
+        security: SESSION_SECURITY,
+      },
       preHandler: requireAuth(services, { roles, stepUp: true }),
     },
     async (req, reply) => {

@@ -120,6 +120,25 @@ export interface SignedCheckpoint extends CheckpointBody {
 }
 
 /** The bytes a checkpoint signature covers. */
+/** What a JSONL export's seal signs: the tenant, the head it ends at, when, and with which key. */
+export interface ExportSealBody {
+  tenantId: string;
+  exportedAt: string;
+  head: { seq: number; entryHash: string } | null;
+  keyId: string;
+}
+
+export function exportSealInput(s: ExportSealBody): string {
+  return canonicalize({
+    kind: 'kura-audit-export-seal',
+    v: CHAIN_VERSION,
+    tenantId: s.tenantId,
+    exportedAt: s.exportedAt,
+    head: s.head,
+    keyId: s.keyId,
+  })!;
+}
+
 export function checkpointSigningInput(c: CheckpointBody): string {
   return canonicalize({
     v: c.v,

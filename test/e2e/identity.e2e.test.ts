@@ -879,15 +879,18 @@ describe('identity in the browser', () => {
     expect(file.suggestedFilename()).toMatch(/^audit-demo-city-\d{4}-\d{2}-\d{2}\.jsonl$/);
     const saved = join(dir, 'audit-export.jsonl');
     writeFileSync(saved, readFileSync((await file.path())!));
-    const verified = await runKura(['audit', 'verify-export', saved], { cwd: dir, env });
+    // Checked against the signing key ID the page shows.
+    const keyId = (await page.getByTestId('signing-key-id').textContent())!;
+    expect(keyId).toMatch(/^[0-9a-f]{16}$/);
+    const verified = await runKura(['audit', 'verify-export', saved, '--key-id', keyId], { cwd: dir, env });
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
-    expect(verified.stdout).toMatch(/^OK +[0-9a-f-]{36}: \d+ events/m);
+    expect(verified.stdout).toMatch(new RegExp(`^OK +[0-9a-f-]{36}: \\d+ events.*sealed by key ${keyId}`, 'm'));
     // One edited line, and the same command says where.
     const lines = readFileSync(saved, 'utf8').split('\n');
     const i = lines.findIndex((l) => l.includes('"action":"auth.login_failed"'));
     lines[i] = lines[i]!.replace('"outcome":"failure"', '"outcome":"success"');
     writeFileSync(saved, lines.join('\n'));
-    const tampered = await runKura(['audit', 'verify-export', saved], { cwd: dir, env });
+    const tampered = await runKura(['audit', 'verify-export', saved, '--key-id', keyId], { cwd: dir, env });
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toMatch(/FAIL .*first bad seq \d+/);
     expect(await page.getByRole('main').getByRole('alert').count()).toBe(0);

@@ -5,7 +5,9 @@
  * verifies offline and fails when edited or cut; every export audited and behind a step-up.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportSealInput } from '../../src/audit/chain.js';
 import { verifyExport } from '../../src/audit/export-verify.js';
+import { generateSigningKeyPem, loadSigningKey } from '../../src/crypto/signing.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { systemActor } from '../../src/core/types.js';
 import { buildServer, type App } from '../../src/http/server.js';
@@ -13,6 +15,8 @@ import type { Client } from '../support/http-client.js';
 import { createTestKura, type TestKura } from '../support/kura.js';
 import { Members, type Member, type TestTenant } from '../support/members.js';
 
+/** A key that is not the service's: what a forger would sign with. */
+const OTHER_KEY = loadSigningKey(generateSigningKeyPem().privateKeyPem);
 const clock = new ManualClock(new Date('2026-11-27T01:00:00.000Z'));
 let k: TestKura;
 let app: App;
@@ -94,8 +98,12 @@ describe('audit log search (LOG-04)', () => {
     expect(failed.body.items.every((i) => i.outcome === 'failure' && i.action.startsWith('auth.login'))).toBe(true);
     const byLogin = await search(admin.client, `actor=${encodeURIComponent(staff.login)}&limit=200`);
     const byId = await search(admin.client, `actor=${staff.id}&limit=200`);
+    // Typed in full-width upper case, as a Japanese input method may: found as the stored login is.
+    const wide = staff.login.toUpperCase().replace(/[A-Z0-9]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+    const byWide = await search(admin.client, `actor=${encodeURIComponent(wide)}&limit=200`);
     expect(byLogin.body.items.length).toBeGreaterThan(0);
     expect(byLogin.body.items.map((i) => i.seq)).toEqual(byId.body.items.map((i) => i.seq));
+    expect(byWide.body.items.map((i) => i.seq)).toEqual(byId.body.items.map((i) => i.seq));
     expect(byLogin.body.items.every((i) => i.actor.id === staff.id)).toBe(true);
     const target = await search(admin.client, `target=${folderId}`);
     expect(target.body.items.map((i) => i.action)).toEqual(['folder.created']);
@@ -143,7 +151,10 @@ describe('audit log export (LOG-04, LOG-02)', () => {
     expect(r.headers['content-disposition']).toMatch(/^attachment; filename="audit-.*\.csv"$/);
     expect(r.headers['cache-control']).toBe('no-store');
     const text = r.raw.toString('utf8');
-    expect(text.startsWith('\ufeff連番,日時(UTC),')).toBe(true);
+    expect(text.startsWith('\ufeff連番,日時(UTC),日時(日本時間),')).toBe(true);
+    // Each time in UTC and in Japan's time, nine hours on.
+    const [, utc, jst] = /,(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z),(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),/.exec(text)!;
+    expect(new Date(Date.parse(utc!) + 9 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ')).toBe(jst);
     const rows = text.slice(1).trim().split('\r\n');
     expect(rows).toHaveLength(3);
     expect(text).toContain('=SUM(A1:A9)'); // inside the details cell, which starts with {
@@ -172,16 +183,27 @@ describe('audit log export (LOG-04, LOG-02)', () => {
     expect(lines.some((l) => l.includes('"type":"checkpoint"'))).toBe(true);
     // Its own export event is in it.
     expect(events.some((l) => l.includes('"action":"audit.exported"'))).toBe(true);
-    const check = (ls: string[]) =>
+    const check = (ls: string[], keyIds: string[] = []) =>
       verifyExport(
         (async function* () {
           yield* ls;
         })(),
+        keyIds,
       );
+    const keyId = (await auditor.client.get('/api/v1/audit/signing-key')).body.keyId as string;
+    expect(header.keyId).toBe(keyId);
 
     const good = await check(lines);
-    expect(good, good.problems.join('; ')).toMatchObject({ ok: true, events: header.head.seq, firstBadSeq: null });
+    expect(good, good.problems.join('; ')).toMatchObject({
+      ok: true,
+      events: header.head.seq,
+      firstBadSeq: null,
+      sealKeyId: keyId,
+      trusted: null,
+    });
     expect(good.checkpoints).toBeGreaterThanOrEqual(1);
+    expect(await check(lines, [keyId])).toMatchObject({ ok: true, trusted: true });
+    expect(await check(lines, ['0123456789abcdef'])).toMatchObject({ ok: false, trusted: false });
 
     const i = lines.findIndex((l) => l.includes(folderId));
     const seq = JSON.parse(lines[i]!).seq as number;
@@ -193,6 +215,46 @@ describe('audit log export (LOG-04, LOG-02)', () => {
     expect((await check(lines.slice(0, -1))).ok).toBe(false);
     expect((await check(['{"type":"something-else"}'])).ok).toBe(false);
     expect((await check([lines[0]!, '{not json'])).ok).toBe(false);
+    // The seal covers the head: cutting the end and moving the head back does not pass...
+    const cut = { ...header, head: { seq: header.head.seq - 1, entryHash: JSON.parse(events[events.length - 2]!).entry_hash } };
+    expect(await check([JSON.stringify(cut), ...lines.slice(1, -1)])).toMatchObject({
+      ok: false,
+      problems: ['the export seal does not verify'],
+    });
+    // ...nor an entry added past the sealed head, however well it chains on.
+    const lastEvent = JSON.parse(events[events.length - 1]!);
+    const extra = { ...lastEvent, seq: lastEvent.seq + 1, prev_hash: lastEvent.entry_hash };
+    expect((await check([...lines, JSON.stringify(extra)])).problems.join(' ')).toMatch(/past the sealed head/);
+    // A public key that is not the one its id names, and a whole file sealed by another key.
+    const swapped = {
+      ...header,
+      publicKeys: header.publicKeys.map((k: { keyId: string }) => ({ ...k, publicKey: OTHER_KEY.publicKeyPem })),
+    };
+    expect((await check([JSON.stringify(swapped), ...lines.slice(1)])).problems[0]).toMatch(/does not match its id/);
+    const forged = {
+      ...header,
+      keyId: OTHER_KEY.keyId,
+      publicKeys: [{ keyId: OTHER_KEY.keyId, publicKey: OTHER_KEY.publicKeyPem }],
+    };
+    const forgedSeal = OTHER_KEY.sign(
+      exportSealInput({ tenantId: forged.tenantId, exportedAt: forged.exportedAt, head: forged.head, keyId: OTHER_KEY.keyId }),
+    );
+    const forgedLines = [
+      JSON.stringify({ ...forged, seal: forgedSeal }),
+      ...lines.slice(1).filter((l) => !l.includes('"type":"checkpoint"')),
+    ];
+    // Self-consistent, so it passes on its own, naming the key; with the tenant's key id it fails.
+    expect(await check(forgedLines)).toMatchObject({ ok: true, sealKeyId: OTHER_KEY.keyId, trusted: null });
+    expect(await check(forgedLines, [keyId])).toMatchObject({ ok: false, trusted: false });
+    // Malformed records fail, never throw.
+    for (const bad of [
+      { ...header, publicKeys: [null] },
+      { ...header, head: {} },
+      { ...header, head: { seq: '3', entryHash: header.head.entryHash } },
+    ])
+      expect((await check([JSON.stringify(bad), ...lines.slice(1)])).ok).toBe(false);
+    const firstCheckpoint = lines.find((l) => l.includes('"type":"checkpoint"'))!;
+    expect((await check([lines[0]!, firstCheckpoint, ...lines.slice(1)])).problems[0]).toMatch(/appears twice/);
     // Nothing of another tenant is in it.
     expect(events.every((l) => JSON.parse(l).tenant_id === tenant.id)).toBe(true);
   });
@@ -202,5 +264,7 @@ describe('audit log export (LOG-04, LOG-02)', () => {
     clock.advance(11 * 60_000);
     expect((await admin.client.get('/api/v1/audit/export?format=csv')).body.error.code).toBe('auth.step_up_required');
     expect((await admin.client.get('/api/v1/audit/export?format=xml')).status).toBe(400);
+    // JSONL is the whole chain: a filter with it is refused rather than silently ignored.
+    expect((await admin.client.get('/api/v1/audit/export?format=jsonl&action=file.')).status).toBe(400);
   });
 });

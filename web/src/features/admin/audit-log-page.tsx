@@ -89,6 +89,8 @@ export function AuditLogPage() {
   const [nextBefore, setNextBefore] = useState<number | null>(null);
   const [failure, setFailure] = useState<{ code: string; n: number; title: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [keyId, setKeyId] = useState<string | null>(null);
+  const [dateError, setDateError] = useState<string | undefined>(undefined);
 
   const fail = useCallback(
     (title: string, err: unknown) => setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1, title })),
@@ -97,11 +99,11 @@ export function AuditLogPage() {
 
   const load = useCallback(
     async (filters: Filters, before: number | null) => {
-      const q = query(filters);
-      q.set('limit', String(PAGE));
-      if (before !== null) q.set('before', String(before));
       setBusy(before === null ? 'search' : 'more');
       try {
+        const q = query(filters);
+        q.set('limit', String(PAGE));
+        if (before !== null) q.set('before', String(before));
         const page = (await getJson(`/api/v1/audit/events?${q.toString()}`)) as {
           items: AuditEvent[];
           nextBefore: number | null;
@@ -119,10 +121,18 @@ export function AuditLogPage() {
   );
   useEffect(() => {
     void load(EMPTY, null);
+    getJson('/api/v1/audit/signing-key').then(
+      (r) => setKeyId((r as { keyId: string }).keyId),
+      () => setKeyId(null),
+    );
   }, [load]);
 
   function search(event: FormEvent) {
     event.preventDefault();
+    const valid = (d: string) => d === '' || (/^\d{4}-\d{2}-\d{2}$/.test(d) && !Number.isNaN(Date.parse(`${d}T00:00:00+09:00`)));
+    if (!valid(form.from) || !valid(form.to)) return setDateError(t('auditLog.dateInvalid'));
+    if (form.from && form.to && form.from > form.to) return setDateError(t('auditLog.dateOrder'));
+    setDateError(undefined);
     setApplied(form);
     void load(form, null);
   }
@@ -175,7 +185,7 @@ export function AuditLogPage() {
         <SectionHeading id="audit-filters">{t('auditLog.filtersTitle')}</SectionHeading>
         <div className="grid grid-cols-1 gap-6 sm:grid-cols-2">
           <TextField type="date" label={t('auditLog.from')} value={form.from} onChange={set('from')} />
-          <TextField type="date" label={t('auditLog.to')} value={form.to} onChange={set('to')} />
+          <TextField type="date" label={t('auditLog.to')} value={form.to} onChange={set('to')} error={dateError} />
           <TextField
             label={t('auditLog.action')}
             hint={t('auditLog.actionHint')}
@@ -227,6 +237,9 @@ export function AuditLogPage() {
         <SectionHeading id="audit-results">{t('auditLog.resultsTitle')}</SectionHeading>
         {items === null && !failure && <p className="text-std-16N-170">{t('app.loading')}</p>}
         {items && items.length === 0 && <p className="text-std-16N-170">{t('auditLog.none')}</p>}
+        <p className="sr-only" role="status">
+          {items ? t('auditLog.shown', { count: items.length }) : ''}
+        </p>
         {items && items.length > 0 && (
           <div className="overflow-x-auto">
             <table className="w-full text-std-16N-170" data-testid="audit-table">
@@ -328,6 +341,11 @@ export function AuditLogPage() {
       <section aria-labelledby="audit-export" className="flex flex-col gap-4">
         <SectionHeading id="audit-export">{t('auditLog.exportTitle')}</SectionHeading>
         <p className="text-std-16N-170">{t('auditLog.exportLead')}</p>
+        {keyId && (
+          <p className="text-std-16N-170">
+            {t('auditLog.signingKey')}: <code data-testid="signing-key-id">{keyId}</code>
+          </p>
+        )}
         <div className="flex flex-wrap gap-4">
           <Button variant="outline" size="md" busy={busy === 'csv'} onClick={() => void exportAs('csv')} data-testid="export-csv">
             {t('auditLog.exportCsv')}

@@ -1662,7 +1662,11 @@ export const en: Messages = {
     more: 'Show more',
     exportTitle: 'Export',
     exportLead:
-      'CSV opens in Excel and uses the current filters. JSONL holds every record with the signed checkpoints; kura audit verify-export checks it on your own machine for any edit, deletion or gap. Exporting asks you to verify again, and the export itself is recorded.',
+      'CSV opens in Excel and uses the current filters. JSONL holds every record with the signed checkpoints, and the export itself is signed as it was made. kura audit verify-export --key-id (the signing key ID below) checks on your own machine that no record was edited, removed, added or cut since. Exporting asks you to verify again, and the export itself is recorded.',
+    signingKey: 'Signing key ID',
+    dateInvalid: 'Enter dates as year-month-day.',
+    dateOrder: 'The end date must be the start date or later.',
+    shown: '{{count}} records shown.',
     exportCsv: 'Export CSV (with the filters)',
     exportJsonl: 'Export JSONL (for verification, everything)',
     categories: {

@@ -1657,7 +1657,11 @@ export const ja = {
     more: 'さらに表示',
     exportTitle: '書き出し',
     exportLead:
-      'CSV は Excel で開ける形式で、いまの絞り込み条件が適用されます。JSONL はすべての記録と署名付きのチェックポイントを含み、kura audit verify-export で改ざん・削除・欠落がないことを団体の手元で検証できます。書き出しには本人確認が必要で、書き出したこと自体も記録されます。',
+      'CSV は Excel で開ける形式で、いまの絞り込み条件が適用されます。JSONL はすべての記録と署名付きのチェックポイントを含み、書き出した時点の内容に署名が付きます。kura audit verify-export --key-id（下の署名鍵 ID）で、書き出した後に記録の改ざん・削除・追加・欠落がないことを団体の手元で検証できます。書き出しには本人確認が必要で、書き出したこと自体も記録されます。',
+    signingKey: '署名鍵 ID',
+    dateInvalid: '日付は 年-月-日 の形で入力してください。',
+    dateOrder: '終了日は開始日と同じか、それより後の日付にしてください。',
+    shown: '{{count}} 件を表示しています。',
     exportCsv: 'CSV で書き出す（絞り込み条件を適用）',
     exportJsonl: 'JSONL で書き出す（検証用・全件）',
     categories: {
