@@ -62,6 +62,13 @@ export class AuditQueryService {
     return this.deps.signing.keyId;
   }
 
+  /** Events after `after`, oldest first; `nextAfter` is where to continue (the last seq seen). */
+  async forward(tenantId: TenantId, filter: AuditFilter, after: number, limit: number) {
+    const rows = await this.deps.repository.search(tenantId, { ...filter, after }, limit, 'asc');
+    const items = rows.map(view);
+    return { items, nextAfter: items.length ? items[items.length - 1]!.seq : after };
+  }
+
   /** The filtered events, oldest first, as CSV lines (BOM first). The export is audited first. */
   async exportCsv(actor: Actor, filter: AuditFilter): Promise<AsyncIterable<string>> {
     await this.recordExport(actor, 'csv', filter);

@@ -62,16 +62,44 @@ export async function registerAuditRoutes(app: FastifyInstance, services: Servic
     {
       schema: {
         tags,
+        // `before` pages back from the newest (people); `after` reads forward from a seq a collector
+        // (a SIEM polling with an audit:read token) has stored, oldest first.
         querystring: Filter.extend({
           before: z.coerce.number().int().min(1).optional(),
+          after: z.coerce.number().int().min(0).optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
-        }),
-        response: { 200: z.object({ items: z.array(AuditEvent), nextBefore: z.number().int().nullable() }) },
+        }).refine((q) => q.before === undefined || q.after === undefined, 'before and after cannot be combined'),
+        response: {
+          200: z.object({
+            items: z.array(AuditEvent),
+            nextBefore: z.number().int().nullable(),
+            nextAfter: z.number().int().nullable(),
+          }),
+        },
         security: SESSION_SECURITY,
       },
       preHandler: requireAuth(services, { roles, scope: 'audit:read' }),
     },
-    async (req) => services.auditQuery.search(req.principal!.tenant.id, filterOf(req.query), req.query.before, req.query.limit),
+    async (req) =>
+      req.query.after === undefined
+        ? {
+            ...(await services.auditQuery.search(
+              req.principal!.tenant.id,
+              filterOf(req.query),
+              req.query.before,
+              req.query.limit,
+            )),
+            nextAfter: null,
+          }
+        : {
+            ...(await services.auditQuery.forward(
+              req.principal!.tenant.id,
+              filterOf(req.query),
+              req.query.after,
+              req.query.limit,
+            )),
+            nextBefore: null,
+          },
   );
 
   r.get(

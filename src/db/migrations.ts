@@ -810,6 +810,17 @@ function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('file_versions_created').on('file_versions').columns(['created_at', 'id']).execute();
       },
     },
+    '0012_audit_search': {
+      async up(db: AnyDb) {
+        // LOG-04: the 監査ログ search by who and by what (a user's actions, a file's history).
+        await db.schema.createIndex('audit_events_actor').on('audit_events').columns(['tenant_id', 'actor_id', 'seq']).execute();
+        await db.schema
+          .createIndex('audit_events_target')
+          .on('audit_events')
+          .columns(['tenant_id', 'target_id', 'seq'])
+          .execute();
+      },
+    },
   };
 }
 
