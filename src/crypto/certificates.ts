@@ -61,6 +61,54 @@ export function parseCaBundle(pem: string): X509Certificate[] {
   });
 }
 
+export interface CrlRead {
+  issuer: string;
+  thisUpdate: string;
+  nextUpdate: string | null;
+  /** Revoked serial numbers, canonical (canonicalSerial), without duplicates. */
+  serials: string[];
+}
+
+export class CrlError extends Error {
+  constructor(
+    readonly reason: 'invalid' | 'untrusted',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CrlError';
+  }
+}
+
+/**
+ * Reads a certificate revocation list (PEM, or DER as base64) from the tenant's CA (AC-11): it must
+ * be signed by one of `cas`, so a list from anywhere else cannot be slipped in; returns the serials
+ * it revokes.
+ */
+export async function readCrl(text: string, cas: X509Certificate[]): Promise<CrlRead> {
+  let crl: x509.X509Crl;
+  try {
+    const trimmed = text.trim();
+    crl = new x509.X509Crl(trimmed.startsWith('-----BEGIN') ? trimmed : Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
+  } catch (err) {
+    throw new CrlError('invalid', `not a certificate revocation list: ${(err as Error).message}`);
+  }
+  let signedBy: X509Certificate | undefined;
+  for (const ca of cas) {
+    const ok = await crl.verify({ publicKey: new x509.X509Certificate(ca.raw) }).catch(() => false);
+    if (ok) {
+      signedBy = ca;
+      break;
+    }
+  }
+  if (!signedBy) throw new CrlError('untrusted', `the list from ${crl.issuer} is not signed by the tenant's CA`);
+  return {
+    issuer: crl.issuer,
+    thisUpdate: crl.thisUpdate.toISOString(),
+    nextUpdate: crl.nextUpdate ? crl.nextUpdate.toISOString() : null,
+    serials: [...new Set(crl.entries.map((e) => canonicalSerial(e.serialNumber)))],
+  };
+}
+
 export interface ClientCertCheck {
   ok: boolean;
   reason?: 'missing' | 'untrusted' | 'expired' | 'not_yet_valid' | 'not_for_clients' | 'revoked';

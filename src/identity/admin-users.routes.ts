@@ -9,6 +9,7 @@ import { requireAuth, SESSION_SECURITY } from './auth.hooks.js';
 import { CreateUserBody, UserActionReply, UserIdParams, UsersReply, type UserDto } from './identity.schemas.js';
 import type { UserSummary } from './user-admin.service.js';
 import { setupUrl } from './setup-link.js';
+import { readDeviceCrl } from './device-policy.js';
 
 function toDto(u: UserSummary): UserDto {
   return {
@@ -172,6 +173,27 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
       if (pdf) return reply.type('application/pdf').header('content-disposition', `attachment; filename="${name}.pdf"`).send(pdf);
       return reply.header('content-disposition', `attachment; filename="${name}.json"`).send(document);
     },
+  );
+
+  r.post(
+    '/api/v1/admin/policy/device-crl',
+    {
+      schema: {
+        tags: ['admin'],
+        body: z.object({ crl: z.string().min(1).max(900_000), caPem: z.string().min(1).max(200_000).optional() }),
+        response: {
+          200: z.object({
+            issuer: z.string(),
+            thisUpdate: z.string(),
+            nextUpdate: z.string().nullable(),
+            serials: z.array(z.string()),
+          }),
+        },
+        security: SESSION_SECURITY,
+      },
+      preHandler: requireAuth(services, { roles: ['tenant_admin'] }),
+    },
+    async (req) => readDeviceCrl(await services.tenantPolicy.get(req.principal!.actor.tenantId), req.body.crl, req.body.caPem),
   );
 
   r.get(

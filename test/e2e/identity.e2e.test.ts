@@ -17,6 +17,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOTP_PERIOD_S, totpCode, type TotpAlgorithm } from '../../src/crypto/totp.js';
 import { runKura, startKura, type RunningKura } from '../support/cli.js';
+import { createCa, serialOf } from '../support/pki.js';
 import { expectNoSeriousA11yViolations } from './support/a11y.js';
 import { askStepUpOnce } from './support/step-up.js';
 import { launchChromium, newContext } from './support/browser.js';
@@ -686,6 +687,37 @@ describe('identity in the browser', () => {
     await dialog.getByRole('button', { name: '確認して続ける' }).click();
     await page.getByTestId('policy-saved').waitFor();
     await page.reload();
+    await expect.poll(() => field(page, '失効させた端末証明書（シリアル番号）').inputValue()).toBe('A1B2C');
+  });
+
+  it("adds the serials a CRL from the tenant's CA revokes, and refuses a CRL from another CA [AC-11]", async () => {
+    const { page } = admin();
+    const ca = await createCa('サンプル市 端末認証局');
+    const other = await createCa('よその認証局');
+    const lost = await ca.issue('端末 PC-0301');
+    await field(page, '団体の CA 証明書（PEM 形式）').fill(ca.certPem);
+    const der = (pem: string) => Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64');
+    const input = page.getByLabel('CRL（証明書失効リスト）から追加');
+    await input.setInputFiles({
+      name: 'city.crl',
+      mimeType: 'application/pkix-crl',
+      buffer: der(await ca.crl([serialOf(lost.certPem)])),
+    });
+    await page
+      .getByTestId('crl-added')
+      .getByText(/失効 1 件、うち新たに追加 1 件/)
+      .waitFor();
+    const serials = field(page, '失効させた端末証明書（シリアル番号）');
+    expect((await serials.inputValue()).split('\n')).toEqual([
+      'A1B2C',
+      serialOf(lost.certPem)
+        .toUpperCase()
+        .replace(/^0+(?=.)/, ''),
+    ]);
+    await input.setInputFiles({ name: 'other.crl', mimeType: 'application/pkix-crl', buffer: der(await other.crl(['0A'])) });
+    await page.getByText('この CRL は、登録されている団体の CA 証明書で署名されていません。', { exact: false }).waitFor();
+    await expectNoSeriousA11yViolations(page, 'policy page with a CRL read');
+    await page.reload(); // nothing saved
     await expect.poll(() => field(page, '失効させた端末証明書（シリアル番号）').inputValue()).toBe('A1B2C');
   });
 

@@ -3,10 +3,11 @@ import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUserWithLink } from '../../src/app/bootstrap.js';
 import { systemActor, type TenantId } from '../../src/core/types.js';
-import { generateSelfSignedCertificate } from '../../src/crypto/certificates.js';
+import { canonicalSerial, generateSelfSignedCertificate } from '../../src/crypto/certificates.js';
 import { buildServer, type App } from '../../src/http/server.js';
 import { tlsPolicy } from '../../src/http/tls.js';
-import { createCa, type Issued, type TestCa } from '../support/pki.js';
+import { createCa, serialOf, type Issued, type TestCa } from '../support/pki.js';
+import { readDeviceCrl } from '../../src/identity/device-policy.js';
 import { createTestKura, type TestKura } from '../support/kura.js';
 
 let k: TestKura;
@@ -198,6 +199,35 @@ describe(`device certificates over real TLS on ${process.env.KURA_TEST_DB ?? 'sq
     } finally {
       await k.services.tenantPolicy.update(systemActor(tenantId), s);
     }
+  });
+
+  it("reads the serials a CA's revocation list (CRL) revokes, only from the tenant's CA; for admins only", async () => {
+    const lost = await tenantCa.issue('端末 PC-0101（紛失）');
+    const stolen = await tenantCa.issue('端末 PC-0102（盗難）');
+    const pem = await tenantCa.crl([serialOf(lost.certPem), serialOf(stolen.certPem)]);
+    const settings = await k.services.tenantPolicy.get(tenantId);
+    const read = await readDeviceCrl(settings, pem);
+    expect(read.serials).toEqual([canonicalSerial(serialOf(lost.certPem)), canonicalSerial(serialOf(stolen.certPem))]);
+    expect(read.issuer).toContain('サンプル市 端末認証局');
+    expect(Date.parse(read.nextUpdate!)).toBeGreaterThan(Date.now());
+    // The same list as DER in base64 (a .crl file as the page sends it).
+    const der = Buffer.from(pem.replace(/-----[^-]+-----|\s+/g, ''), 'base64').toString('base64');
+    expect((await readDeviceCrl(settings, der)).serials).toEqual(read.serials);
+    // A list from another CA cannot revoke (or be passed off as) the tenant's, unless that CA is the one being entered.
+    const foreign = await otherCa.crl(['0A1B']);
+    await expect(readDeviceCrl(settings, foreign)).rejects.toMatchObject({ code: 'device.crl_untrusted' });
+    expect((await readDeviceCrl(settings, foreign, otherCa.certPem)).serials).toEqual(['A1B']);
+    await expect(readDeviceCrl(settings, 'not a CRL at all')).rejects.toMatchObject({ code: 'device.crl_invalid' });
+    await expect(readDeviceCrl(settings, tenantCa.certPem)).rejects.toMatchObject({ code: 'device.crl_invalid' });
+    // Over HTTP: an auditor may not.
+    const ito = await login('ito');
+    expect(ito.status).toBe(200);
+    const r = await call('POST', '/api/v1/admin/policy/device-crl', {
+      cookie: ito.cookie!,
+      csrf: ito.body.csrfToken,
+      body: { crl: pem },
+    });
+    expect([r.status, r.body.error.code]).toEqual([403, 'auth.forbidden']);
   });
 
   it('a rule for every role refuses a missing device before any credential is checked, with its own answer', async () => {

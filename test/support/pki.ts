@@ -12,6 +12,13 @@ export interface Issued {
 }
 export interface TestCa extends Issued {
   issue(cn: string, opts?: { notBefore?: Date; notAfter?: Date; purposes?: string[] }): Promise<Issued>;
+  /** A certificate revocation list of this CA revoking these serial numbers (hex), as PEM. */
+  crl(serials: string[]): Promise<string>;
+}
+
+/** The serial number of a PEM certificate, as hex. */
+export function serialOf(certPem: string): string {
+  return new x509.X509Certificate(certPem).serialNumber;
 }
 
 async function keyPem(k: CryptoKey): Promise<string> {
@@ -53,6 +60,17 @@ export async function createCa(name: string): Promise<TestCa> {
         ],
       });
       return { certPem: cert.toString('pem'), keyPem: await keyPem(k.privateKey) };
+    },
+    async crl(serials) {
+      const list = await x509.X509CrlGenerator.create({
+        issuer: ca.subject,
+        thisUpdate: new Date(Date.now() - 3_600_000),
+        nextUpdate: new Date(Date.now() + 7 * 86_400_000),
+        signingAlgorithm: alg,
+        signingKey: keys.privateKey,
+        entries: serials.map((serialNumber) => ({ serialNumber, revocationDate: new Date(Date.now() - 60_000) })),
+      });
+      return list.toString('pem');
     },
   };
 }

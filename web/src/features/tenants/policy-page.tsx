@@ -11,7 +11,7 @@
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, downloadFile, errorCode } from '../../api/api-client';
+import { ApiError, downloadFile, errorCode, postJson } from '../../api/api-client';
 import { useDocumentTitle } from '../../app/use-document-title';
 import { Button } from '../../ui/button';
 import { Checkbox, Fieldset, RadioGroup, SelectField, TextareaField, TextField } from '../../ui/form';
@@ -959,6 +959,18 @@ function PolicyEditor() {
             className="font-mono"
             data-testid="revoked-serials"
           />
+          <CrlImport
+            caPem={form.caPem}
+            onSerials={(serials) => {
+              const have = form.revokedSerials
+                .split('\n')
+                .map((x) => x.trim())
+                .filter(Boolean);
+              const added = serials.filter((x) => !have.includes(x));
+              update({ revokedSerials: [...have, ...added].join('\n') });
+              return added.length;
+            }}
+          />
         </Fieldset>
 
         <Fieldset legend={t('admin.policy.acceptableUseTitle')} className={sectionBox}>
@@ -992,6 +1004,65 @@ function SavedBanner({ title }: { title: string }) {
   return (
     <div ref={ref} tabIndex={-1} className="focus:outline-none">
       <SuccessBanner title={title} data-testid="policy-saved" />
+    </div>
+  );
+}
+
+/**
+ * Adds the serials a revocation list (CRL) from the tenant's CA revokes to the list above (AC-11).
+ * The server reads the file and checks it is signed by the CA certificate entered above; nothing is
+ * saved until the policy is saved (audited as any change).
+ */
+function CrlImport({ caPem, onSerials }: { caPem: string; onSerials: (serials: string[]) => number }) {
+  const { t } = useTranslation();
+  const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string; code?: string; n: number } | null>(null);
+  const [busy, setBusy] = useState(false);
+  async function read(file: File) {
+    setBusy(true);
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const text = new TextDecoder('latin1').decode(bytes);
+      // PEM as it is; DER (a .crl file as most CAs publish it) as base64.
+      const crl = text.includes('-----BEGIN') ? text : btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
+      const r = (await postJson('/api/v1/admin/policy/device-crl', { crl, ...(caPem.trim() ? { caPem } : {}) })) as {
+        issuer: string;
+        serials: string[];
+      };
+      const added = onSerials(r.serials);
+      setResult((p) => ({
+        kind: 'ok',
+        text: t('admin.policy.crlAdded', { issuer: r.issuer, count: r.serials.length, added }),
+        n: (p?.n ?? 0) + 1,
+      }));
+    } catch (err) {
+      setResult((p) => ({ kind: 'error', text: t('admin.policy.crlErrorTitle'), code: errorCode(err), n: (p?.n ?? 0) + 1 }));
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <div className="flex flex-col gap-2" data-testid="crl-import">
+      <label htmlFor="crl-file" className="text-std-17B-170 text-solid-gray-900">
+        {t('admin.policy.crlLabel')}
+      </label>
+      <p id="crl-hint" className="text-std-16N-170 text-solid-gray-700">
+        {t('admin.policy.crlHint')}
+      </p>
+      <input
+        id="crl-file"
+        type="file"
+        accept=".crl,.pem,application/pkix-crl"
+        aria-describedby="crl-hint"
+        disabled={busy}
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          e.target.value = '';
+          if (file) void read(file);
+        }}
+        className="text-std-16N-170"
+      />
+      {result?.kind === 'ok' && <SuccessBanner key={result.n} title={result.text} data-testid="crl-added" />}
+      {result?.kind === 'error' && <ErrorBanner key={result.n} title={result.text} code={result.code ?? 'unknown'} />}
     </div>
   );
 }

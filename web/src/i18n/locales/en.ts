@@ -578,6 +578,11 @@ export const en: Messages = {
       revokedSerials: 'Revoked device certificates (serial numbers)',
       revokedSerialsHint:
         'Serial numbers (hexadecimal) of certificates of lost or retired devices, one per line; colons are fine. These certificates can no longer sign in.',
+      crlLabel: 'Add from a CRL (certificate revocation list)',
+      crlHint:
+        "Choose a CRL file (.crl or PEM) from your organisation's CA to add the serial numbers it revokes to the list above. Only a CRL signed by the CA certificate above is read. Save the settings to apply them.",
+      crlAdded: 'Read the CRL of {{issuer}} ({{count}} revoked, {{added}} new). Save to apply.',
+      crlErrorTitle: 'The CRL could not be read',
       revokedSerialsError: '* Enter serial numbers in hexadecimal, one per line ({{value}}).',
       deviceRequired: 'Require a client certificate in this zone',
       deviceRoles: 'Roles (none selected = every role)',
@@ -1976,6 +1981,9 @@ export const en: Messages = {
     'tenant.ip_denied':
       "This organisation's service cannot be used from your network location. Check where you are connecting from and contact your administrator.",
     'tenant.settings_invalid': 'Some settings are invalid. Check the values you entered.',
+    'device.crl_invalid': 'The file is not a certificate revocation list (CRL). Choose the CRL file from your CA.',
+    'device.crl_untrusted':
+      "This CRL is not signed by the organisation's registered CA certificate. Check the CA certificate and who issued the CRL.",
     'keys.version_not_found': 'No such key version.',
     'keys.version_active': 'The key in use cannot be destroyed. Rotate the key first.',
     'keys.version_destroyed': 'This key version has already been destroyed.',

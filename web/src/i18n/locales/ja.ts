@@ -579,6 +579,11 @@ export const ja = {
       revokedSerials: '失効させた端末証明書（シリアル番号）',
       revokedSerialsHint:
         '紛失・廃棄した端末の証明書のシリアル番号（16 進数）を 1 行に 1 つずつ入力してください。コロン区切りでも構いません。これらの証明書ではログインできなくなります。',
+      crlLabel: 'CRL（証明書失効リスト）から追加',
+      crlHint:
+        '団体の認証局が発行した CRL ファイル（.crl または PEM）を選ぶと、失効している証明書のシリアル番号を上の欄に追加します。上の CA 証明書で署名された CRL だけを読み込みます。追加後に「設定を保存する」を押すと反映されます。',
+      crlAdded: '{{issuer}} の CRL を読み込みました（失効 {{count}} 件、うち新たに追加 {{added}} 件）。保存すると反映されます。',
+      crlErrorTitle: 'CRL を読み込めませんでした',
       revokedSerialsError: '＊シリアル番号は 16 進数で、1 行に 1 つずつ入力してください（{{value}}）。',
       deviceRequired: 'この系統では端末証明書を必須にする',
       deviceRoles: '対象のロール（選ばない場合はすべてのロール）',
@@ -1975,6 +1980,9 @@ export const ja = {
     'tenant.ip_denied':
       'ご利用の接続元からは、この団体のサービスを利用できません。接続元を確認し、管理者にお問い合わせください。',
     'tenant.settings_invalid': '設定値に誤りがあります。入力内容を確認してください。',
+    'device.crl_invalid': '証明書失効リスト（CRL）として読み取れないファイルです。CA から入手した CRL ファイルを選んでください。',
+    'device.crl_untrusted':
+      'この CRL は、登録されている団体の CA 証明書で署名されていません。CA 証明書と CRL の発行元を確認してください。',
     'keys.version_not_found': '指定された版の鍵は見つかりませんでした。',
     'keys.version_active': '使用中の鍵は破棄できません。先に鍵を更新してください。',
     'keys.version_destroyed': 'この版の鍵はすでに破棄されています。',
