@@ -111,6 +111,14 @@ export async function registerAuditRoutes(app: FastifyInstance, services: Servic
     async () => ({ keyId: services.auditQuery.signingKeyId() }),
   );
 
+  // Answers 204 when an export would be allowed now (role and a fresh step-up): the page asks first,
+  // then lets the browser stream the whole chain to disk instead of holding it in memory.
+  r.get(
+    '/api/v1/audit/export/ready',
+    { schema: { tags, security: SESSION_SECURITY }, preHandler: requireAuth(services, { roles, stepUp: true }) },
+    async (_req, reply) => reply.code(204).send(),
+  );
+
   r.get(
     '/api/v1/audit/export',
     {

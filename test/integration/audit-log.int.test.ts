@@ -273,8 +273,11 @@ describe('audit log export (LOG-04, LOG-02)', () => {
 
   it('needs a recent step-up, and is for admins and auditors only [LOG-04] [AC-13]', async () => {
     expect((await staff.client.get('/api/v1/audit/export?format=csv')).body.error.code).toBe('auth.forbidden');
+    expect((await staff.client.get('/api/v1/audit/export/ready')).body.error.code).toBe('auth.forbidden');
+    expect((await admin.client.get('/api/v1/audit/export/ready')).status).toBe(204);
     clock.advance(11 * 60_000);
     expect((await admin.client.get('/api/v1/audit/export?format=csv')).body.error.code).toBe('auth.step_up_required');
+    expect((await admin.client.get('/api/v1/audit/export/ready')).body.error.code).toBe('auth.step_up_required');
     expect((await admin.client.get('/api/v1/audit/export?format=xml')).status).toBe(400);
     // JSONL is the whole chain: a filter with it is refused rather than silently ignored.
     expect((await admin.client.get('/api/v1/audit/export?format=jsonl&action=file.')).status).toBe(400);

@@ -149,7 +149,19 @@ export function AuditLogPage() {
     try {
       const q = format === 'csv' ? query(applied) : new URLSearchParams();
       q.set('format', format);
-      await run(() => downloadFile(`/api/v1/audit/export?${q.toString()}`, `audit.${format}`));
+      if (format === 'csv') await run(() => downloadFile(`/api/v1/audit/export?${q.toString()}`, `audit.${format}`));
+      else {
+        // The whole chain can be large: after the server says the export is allowed (asking for
+        // step-up here if needed), the browser streams it to disk instead of holding it in memory.
+        await run(() => getJson('/api/v1/audit/export/ready'));
+        const a = document.createElement('a');
+        a.href = `/api/v1/audit/export?${q.toString()}`;
+        a.download = '';
+        a.style.display = 'none';
+        document.body.append(a);
+        a.click();
+        a.remove();
+      }
     } catch (err) {
       if (!(err instanceof StepUpCancelled)) fail(t('auditLog.exportErrorTitle'), err);
     } finally {
