@@ -111,9 +111,14 @@ export class AuditRepository {
     if (f.action) q = q.where(sql<string>`substr(e.action, 1, ${f.action.length})`, '=', f.action);
     if (f.outcome) q = q.where('e.outcome', '=', f.outcome);
     if (f.actor) {
-      const actor = f.actor;
-      const login = f.actorLogin ?? actor;
-      q = q.where((eb) => eb.or([eb('e.actor_id', '=', actor), eb('u.login_id', '=', login)]));
+      // The login is looked up first, so the search runs on the (tenant, actor) index alone.
+      const user = await this.database.db
+        .selectFrom('users')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('login_id', '=', f.actorLogin ?? f.actor)
+        .executeTakeFirst();
+      q = q.where('e.actor_id', 'in', user ? [f.actor, user.id] : [f.actor]);
     }
     if (f.target) q = q.where('e.target_id', '=', f.target);
     if (f.before !== undefined) q = q.where('e.seq', '<', f.before);

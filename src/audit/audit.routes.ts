@@ -1,6 +1,6 @@
 /**
  * The tenant's own audit log for its admins and auditors (LOG-04): search (also for API tokens with
- * `audit:read`, e.g. a SIEM collector paging by `before`) and exports (CSV of a filtered range,
+ * `audit:read`, e.g. a SIEM collector reading forward with `after`) and exports (CSV of a filtered range,
  * JSONL of the whole chain for offline verification; both need a recent step-up and are audited).
  */
 import { Readable } from 'node:stream';

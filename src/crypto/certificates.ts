@@ -87,15 +87,29 @@ export class CrlError extends Error {
 export async function readCrl(text: string, cas: X509Certificate[]): Promise<CrlRead> {
   let crl: x509.X509Crl;
   try {
-    const trimmed = text.trim();
-    crl = new x509.X509Crl(trimmed.startsWith('-----BEGIN') ? trimmed : Buffer.from(trimmed.replace(/\s+/g, ''), 'base64'));
+    // A PEM block anywhere in the text (after a byte-order mark, or `openssl crl -text` output), else DER as base64.
+    const body = /-----BEGIN (?:X509 )?CRL-----([\s\S]+?)-----END (?:X509 )?CRL-----/.exec(text)?.[1] ?? text;
+    const der = Buffer.from(body.replace(/\s+/g, ''), 'base64');
+    // The parser's default node budget (10,000) refuses CRLs of more than about a thousand entries.
+    crl = new x509.X509Crl(der, { berOptions: { maxNodes: CRL_MAX_NODES } } as ConstructorParameters<typeof x509.X509Crl>[1]);
   } catch (err) {
     throw new CrlError('invalid', `not a certificate revocation list: ${(err as Error).message}`);
   }
+  // RFC 5280 requires nextUpdate; without it the library does not read the revoked entries at all,
+  // so such a list would silently revoke nothing.
+  if (!crl.nextUpdate) throw new CrlError('invalid', 'the list has no nextUpdate');
+  // A delta CRL lists only changes since a base CRL: taken alone it would look like a short list.
+  if (crl.extensions.some((e) => e.type === DELTA_CRL_INDICATOR))
+    throw new CrlError('invalid', 'a delta CRL; import the full CRL');
   let signedBy: X509Certificate | undefined;
   for (const ca of cas) {
-    const ok = await crl.verify({ publicKey: new x509.X509Certificate(ca.raw) }).catch(() => false);
-    if (ok) {
+    const cert = new x509.X509Certificate(ca.raw);
+    // The list must name the CA as its issuer, and the CA must be allowed to sign lists.
+    if (cert.subject !== crl.issuer) continue;
+    const usage = cert.getExtension(x509.KeyUsagesExtension);
+    if (usage && !(usage.usages & x509.KeyUsageFlags.cRLSign)) continue;
+    // The CA's key with the CRL's own signature algorithm (not the one the CA's certificate was signed with).
+    if (await crl.verify({ publicKey: cert.publicKey }).catch(() => false)) {
       signedBy = ca;
       break;
     }
@@ -104,10 +118,13 @@ export async function readCrl(text: string, cas: X509Certificate[]): Promise<Crl
   return {
     issuer: crl.issuer,
     thisUpdate: crl.thisUpdate.toISOString(),
-    nextUpdate: crl.nextUpdate ? crl.nextUpdate.toISOString() : null,
+    nextUpdate: crl.nextUpdate.toISOString(),
     serials: [...new Set(crl.entries.map((e) => canonicalSerial(e.serialNumber)))],
   };
 }
+
+const CRL_MAX_NODES = 100_000;
+const DELTA_CRL_INDICATOR = '2.5.29.27';
 
 export interface ClientCertCheck {
   ok: boolean;

@@ -180,7 +180,7 @@ export async function registerAdminUserRoutes(app: FastifyInstance, services: Se
     {
       schema: {
         tags: ['admin'],
-        body: z.object({ crl: z.string().min(1).max(900_000), caPem: z.string().min(1).max(200_000).optional() }),
+        body: z.object({ crl: z.string().min(1).max(900_000), caPem: z.string().min(1).max(64_000).optional() }),
         response: {
           200: z.object({
             issuer: z.string(),

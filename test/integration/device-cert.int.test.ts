@@ -218,6 +218,23 @@ describe(`device certificates over real TLS on ${process.env.KURA_TEST_DB ?? 'sq
     await expect(readDeviceCrl(settings, foreign)).rejects.toMatchObject({ code: 'device.crl_untrusted' });
     expect((await readDeviceCrl(settings, foreign, otherCa.certPem)).serials).toEqual(['A1B']);
     await expect(readDeviceCrl(settings, 'not a CRL at all')).rejects.toMatchObject({ code: 'device.crl_invalid' });
+    // A list without nextUpdate would read as revoking nothing: refused instead.
+    await expect(readDeviceCrl(settings, await tenantCa.crl(['0A'], { nextUpdate: null }))).rejects.toMatchObject({
+      code: 'device.crl_invalid',
+    });
+    // Signed with the CA's key but naming another issuer: not the CA's list.
+    await expect(
+      readDeviceCrl(settings, await tenantCa.crl(['0A'], { issuer: 'CN=Totally Different CA' })),
+    ).rejects.toMatchObject({
+      code: 'device.crl_untrusted',
+    });
+    // A saved file with a byte-order mark and text before the block, as `openssl crl -text` writes it.
+    expect((await readDeviceCrl(settings, `\ufeffCertificate Revocation List (CRL):\n    Version 2\n${pem}`)).serials).toEqual(
+      read.serials,
+    );
+    // A municipal CA's list of some thousands of entries.
+    const many = Array.from({ length: 3000 }, (_, i) => (0x1000 + i).toString(16));
+    expect((await readDeviceCrl(settings, await tenantCa.crl(many))).serials).toHaveLength(3000);
     await expect(readDeviceCrl(settings, tenantCa.certPem)).rejects.toMatchObject({ code: 'device.crl_invalid' });
     // Over HTTP: an auditor may not.
     const ito = await login('ito');

@@ -13,7 +13,7 @@ export interface Issued {
 export interface TestCa extends Issued {
   issue(cn: string, opts?: { notBefore?: Date; notAfter?: Date; purposes?: string[] }): Promise<Issued>;
   /** A certificate revocation list of this CA revoking these serial numbers (hex), as PEM. */
-  crl(serials: string[]): Promise<string>;
+  crl(serials: string[], opts?: { nextUpdate?: Date | null; issuer?: string }): Promise<string>;
 }
 
 /** The serial number of a PEM certificate, as hex. */
@@ -61,11 +61,12 @@ export async function createCa(name: string): Promise<TestCa> {
       });
       return { certPem: cert.toString('pem'), keyPem: await keyPem(k.privateKey) };
     },
-    async crl(serials) {
+    async crl(serials, opts = {}) {
+      const nextUpdate = opts.nextUpdate === undefined ? new Date(Date.now() + 7 * 86_400_000) : opts.nextUpdate;
       const list = await x509.X509CrlGenerator.create({
-        issuer: ca.subject,
+        issuer: opts.issuer ?? ca.subject,
         thisUpdate: new Date(Date.now() - 3_600_000),
-        nextUpdate: new Date(Date.now() + 7 * 86_400_000),
+        ...(nextUpdate ? { nextUpdate } : {}),
         signingAlgorithm: alg,
         signingKey: keys.privateKey,
         entries: serials.map((serialNumber) => ({ serialNumber, revocationDate: new Date(Date.now() - 60_000) })),

@@ -962,13 +962,21 @@ function PolicyEditor() {
           <CrlImport
             caPem={form.caPem}
             onSerials={(serials) => {
-              const have = form.revokedSerials
-                .split('\n')
-                .map((x) => x.trim())
-                .filter(Boolean);
-              const added = serials.filter((x) => !have.includes(x));
-              update({ revokedSerials: [...have, ...added].join('\n') });
-              return added.length;
+              // Compared as the server keeps them; merged into the list as it is now (typing may have gone on).
+              const merge = (list: string) => {
+                const have = list
+                  .split('\n')
+                  .map((x) => x.trim())
+                  .filter(Boolean);
+                const known = new Set(have.map(canonicalSerial));
+                return { have, fresh: serials.filter((x) => !known.has(canonicalSerial(x))) };
+              };
+              setForm((f) => {
+                if (!f) return f;
+                const { have, fresh } = merge(f.revokedSerials);
+                return { ...f, revokedSerials: [...have, ...fresh].join('\n') };
+              });
+              return merge(form.revokedSerials).fresh.length;
             }}
           />
         </Fieldset>
@@ -1013,15 +1021,33 @@ function SavedBanner({ title }: { title: string }) {
  * The server reads the file and checks it is signed by the CA certificate entered above; nothing is
  * saved until the policy is saved (audited as any change).
  */
+/** A serial as the server keeps it: hex without separators, upper case, no leading zeros. */
+function canonicalSerial(written: string): string {
+  const hex = written.replace(/[\s:]/g, '').toUpperCase();
+  return /^[0-9A-F]+$/.test(hex) ? hex.replace(/^0+(?=.)/, '') : written;
+}
+
+/** Larger files are not revocation lists a municipal CA publishes (the request would be refused anyway). */
+const CRL_MAX_BYTES = 600_000;
+
 function CrlImport({ caPem, onSerials }: { caPem: string; onSerials: (serials: string[]) => number }) {
   const { t } = useTranslation();
   const [result, setResult] = useState<{ kind: 'ok' | 'error'; text: string; code?: string; n: number } | null>(null);
   const [busy, setBusy] = useState(false);
   async function read(file: File) {
+    if (file.size > CRL_MAX_BYTES) {
+      setResult((p) => ({
+        kind: 'error',
+        text: t('admin.policy.crlErrorTitle'),
+        code: 'device.crl_invalid',
+        n: (p?.n ?? 0) + 1,
+      }));
+      return;
+    }
     setBusy(true);
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const text = new TextDecoder('latin1').decode(bytes);
+      const text = new TextDecoder('utf-8').decode(bytes);
       // PEM as it is; DER (a .crl file as most CAs publish it) as base64.
       const crl = text.includes('-----BEGIN') ? text : btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
       const r = (await postJson('/api/v1/admin/policy/device-crl', { crl, ...(caPem.trim() ? { caPem } : {}) })) as {
