@@ -9,6 +9,8 @@ import { AuditLog } from '../audit/audit-log.js';
 import { AuditRepository } from '../audit/audit.repository.js';
 import { AuditVerifyService } from '../audit/audit-verify.service.js';
 import { AuditQueryService } from '../audit/audit-query.service.js';
+import { AuditReviewRepository } from '../audit/audit-review.repository.js';
+import { AuditReviewService } from '../audit/audit-review.service.js';
 import { CheckpointService, CHECKPOINT_INTERVAL_MS } from '../audit/checkpoint.service.js';
 import { DirectoryCheckpointStore, type CheckpointStore } from '../audit/checkpoint-store.js';
 import type { ResolvedConfig } from '../config/load-config.js';
@@ -94,6 +96,7 @@ export interface Services {
   checkpoints: CheckpointService;
   auditVerify: AuditVerifyService;
   auditQuery: AuditQueryService;
+  auditReviews: AuditReviewService;
   tenants: TenantService;
   tenantRepository: TenantRepository;
   tenantPolicy: TenantPolicyService;
@@ -197,6 +200,7 @@ export const SCHEDULES = [
   { name: 'audit.checkpoint', kind: 'audit.checkpoint', intervalMs: CHECKPOINT_INTERVAL_MS },
   { name: 'identity.inactive_accounts', kind: 'identity.inactive_accounts', intervalMs: 24 * 3_600_000 },
   { name: 'identity.access_review_due', kind: 'identity.access_review_due', intervalMs: 24 * 3_600_000 },
+  { name: 'audit.review_due', kind: 'audit.review_due', intervalMs: 24 * 3_600_000 },
   { name: 'files.purge_trash', kind: 'files.purge_trash', intervalMs: 24 * 3_600_000 },
   { name: 'files.upload_cleanup', kind: 'files.upload_cleanup', intervalMs: 3_600_000 },
   { name: 'files.scrub', kind: 'files.scrub', intervalMs: 3_600_000 },
@@ -304,6 +308,13 @@ export async function createServices(
     repository: auditRepository,
     publicKeys: () => auditVerify.publicKeys(),
     signing: serviceKeys.signing,
+  });
+  const auditReviews = new AuditReviewService({
+    database,
+    clock,
+    audit,
+    reviews: new AuditReviewRepository(database),
+    tenantCreatedAt: async (id) => (await tenantRepo.findById(id))?.createdAt ?? new Date(0).toISOString(),
   });
   const jobs = new JobQueue({ database, clock, audit });
   const scheduler = new Scheduler(database, jobs, clock);
@@ -558,6 +569,9 @@ export async function createServices(
         await accessReviews.start({ type: 'system', id: 'job:access-review', tenantId: t.id });
       });
     },
+    'audit.review_due': async () => {
+      await eachTenant('audit.review_due', (t) => auditReviews.openDue(t.id as TenantId, t.createdAt));
+    },
     [SCAN_JOB]: async (job) => {
       await scanGate.scanVersion(job.tenantId as TenantId, String(job.payload.versionId));
     },
@@ -626,6 +640,7 @@ export async function createServices(
     checkpoints,
     auditVerify,
     auditQuery,
+    auditReviews,
     tenants,
     tenantRepository: tenantRepo,
     tenantPolicy,

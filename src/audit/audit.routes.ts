@@ -102,6 +102,55 @@ export async function registerAuditRoutes(app: FastifyInstance, services: Servic
           },
   );
 
+  const Review = z.object({
+    id: z.string(),
+    periodFrom: z.string(),
+    periodTo: z.string(),
+    dueAt: z.string(),
+    createdAt: z.string(),
+    state: z.enum(['open', 'signed_off']),
+    overdue: z.boolean(),
+    summary: z.object({
+      events: z.number().int(),
+      byOutcome: z.record(z.string(), z.number().int()),
+      notable: z.array(z.object({ kind: z.string(), count: z.number().int(), who: z.string().nullable().optional() })),
+    }),
+    signedOffBy: z.string().nullable(),
+    signedOffAt: z.string().nullable(),
+    findings: z.string().nullable(),
+  });
+  const reviewer = requireAuth(services, { roles });
+
+  r.get(
+    '/api/v1/audit/reviews',
+    {
+      schema: { tags, response: { 200: z.object({ items: z.array(Review) }) }, security: SESSION_SECURITY },
+      preHandler: reviewer,
+    },
+    async (req) => ({ items: await services.auditReviews.list(req.principal!.tenant.id) }),
+  );
+
+  r.post(
+    '/api/v1/audit/reviews',
+    { schema: { tags, response: { 201: Review }, security: SESSION_SECURITY }, preHandler: reviewer },
+    async (req, reply) => reply.code(201).send(await services.auditReviews.openNow(req.principal!.actor)),
+  );
+
+  r.post(
+    '/api/v1/audit/reviews/:id/sign-off',
+    {
+      schema: {
+        tags,
+        params: z.object({ id: z.string().min(1).max(64) }),
+        body: z.object({ findings: z.string().trim().min(1).max(4000) }),
+        response: { 200: Review },
+        security: SESSION_SECURITY,
+      },
+      preHandler: reviewer,
+    },
+    async (req) => services.auditReviews.signOff(req.principal!.actor, req.params.id, req.body.findings),
+  );
+
   r.get(
     '/api/v1/audit/signing-key',
     {

@@ -49,6 +49,8 @@ export const ERROR_CODES = {
     status: 409,
     message: 'Keys are still wrapped under an older version, or writes begun before the last rotation are unfinished.',
   },
+  'audit.review_not_found': { status: 404, message: 'No such audit review.' },
+  'audit.review_signed_off': { status: 409, message: 'This review has already been signed off.' },
   'device.crl_invalid': { status: 400, message: 'The file is not a certificate revocation list.' },
   'device.crl_untrusted': { status: 400, message: "The revocation list is not signed by the tenant's device CA." },
   'tenant.device_denied': { status: 403, message: 'This device is not registered for access (client certificate required).' },

@@ -821,6 +821,26 @@ function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0013_audit_reviews': {
+      async up(db: AnyDb) {
+        // LOG-05: the periodic review of each tenant's audit log, its summary and the reviewer's sign-off.
+        await db.schema
+          .createTable('audit_reviews')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('period_from', 'text', (c) => c.notNull())
+          .addColumn('period_to', 'text', (c) => c.notNull())
+          .addColumn('due_at', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addColumn('summary', 'text', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('signed_off_by', 'text')
+          .addColumn('signed_off_at', 'text')
+          .addColumn('findings', 'text')
+          .execute();
+        await db.schema.createIndex('audit_reviews_tenant').on('audit_reviews').columns(['tenant_id', 'period_to']).execute();
+      },
+    },
   };
 }
 

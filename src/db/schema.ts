@@ -53,6 +53,21 @@ export interface AuditEventsTable {
   entry_mac: string;
 }
 
+export interface AuditReviewsTable {
+  id: string;
+  tenant_id: string;
+  period_from: string;
+  period_to: string;
+  due_at: string;
+  created_at: string;
+  /** JSON: AuditReviewSummary. */
+  summary: string;
+  state: 'open' | 'signed_off';
+  signed_off_by: string | null;
+  signed_off_at: string | null;
+  findings: string | null;
+}
+
 export interface AuditHeadsTable {
   tenant_id: string;
   seq: number;
@@ -640,6 +655,7 @@ export interface DB {
   service_keys: ServiceKeysTable;
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
+  audit_reviews: AuditReviewsTable;
   audit_checkpoints: AuditCheckpointsTable;
   jobs: JobsTable;
   job_schedules: JobSchedulesTable;

@@ -890,6 +890,19 @@ describe('identity in the browser', () => {
     const page = auditorPage!;
     await openAdminPage(page, '監査ログ');
     await page.getByTestId('audit-table').waitFor();
+
+    // The periodic review (LOG-05): opened now, its notable events listed, signed off with findings.
+    const reviews = page.getByTestId('audit-reviews');
+    await reviews.getByRole('button', { name: '今すぐレビューを作成する' }).click();
+    const open = page.locator('[data-testid="review"][data-state="open"]');
+    await open.waitFor();
+    // The wrong password typed earlier in this scenario is in the period.
+    expect(await open.textContent()).toMatch(/失敗・拒否 [1-9]\d* 件/);
+    await field(open, '所見').fill('ログイン失敗は職員の入力誤りと確認。対応不要。');
+    await open.getByRole('button', { name: '確認して完了する' }).click();
+    const done = page.locator('[data-testid="review"][data-state="signed_off"]');
+    await done.waitFor({ state: 'attached' }); // closed once done
+    expect(await done.textContent()).toContain('ログイン失敗は職員の入力誤りと確認。対応不要。');
     expect(await page.locator('[data-testid="audit-row"]').count()).toBeGreaterThan(5);
     await expectNoSeriousA11yViolations(page, 'audit log page');
 

@@ -7,12 +7,12 @@
  */
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
-import { downloadFile, errorCode, getJson } from '../../api/api-client';
+import { downloadFile, errorCode, getJson, postJson } from '../../api/api-client';
 import { useDocumentTitle } from '../../app/use-document-title';
 import { Badge, type BadgeTone } from '../../ui/badge';
 import { Button } from '../../ui/button';
 import { headRowClass, rowClass, tdClass, thClass } from '../../ui/confirm-dialog';
-import { SelectField, TextField } from '../../ui/form';
+import { SelectField, TextareaField, TextField } from '../../ui/form';
 import { ErrorBanner } from '../../ui/messages';
 import { PageHeading, SectionHeading } from '../../ui/page-heading';
 import { When } from '../files/file-bits';
@@ -186,6 +186,8 @@ export function AuditLogPage() {
       <PageHeading>{t('auditLog.title')}</PageHeading>
       <p className="text-std-16N-170">{t('auditLog.lead')}</p>
       {failure && <ErrorBanner key={failure.n} title={failure.title} code={failure.code} />}
+
+      <AuditReviews />
 
       <form
         noValidate
@@ -375,5 +377,176 @@ export function AuditLogPage() {
       </section>
       {dialog}
     </div>
+  );
+}
+
+interface Review {
+  id: string;
+  periodFrom: string;
+  periodTo: string;
+  dueAt: string;
+  state: 'open' | 'signed_off';
+  overdue: boolean;
+  summary: {
+    events: number;
+    byOutcome: Record<string, number>;
+    notable: Array<{ kind: string; count: number; who?: string | null }>;
+  };
+  signedOffBy: string | null;
+  signedOffAt: string | null;
+  findings: string | null;
+}
+const NOTABLE = [
+  'repeated_failures',
+  'mass_download',
+  'off_hours_admin',
+  'bulk_permission_changes',
+  'malware',
+  'integrity',
+] as const;
+
+/**
+ * 定期レビュー (LOG-05): the weekly reviews of this log with their notable events; an admin or
+ * auditor writes the findings and signs one off. Overdue ones are called out first.
+ */
+function AuditReviews() {
+  const { t } = useTranslation();
+  const [items, setItems] = useState<Review[] | null>(null);
+  const [findings, setFindings] = useState<Record<string, string>>({});
+  const [errors, setErrors] = useState<Record<string, string | undefined>>({});
+  const [failure, setFailure] = useState<{ code: string; n: number } | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const load = useCallback(async () => {
+    try {
+      setItems(((await getJson('/api/v1/audit/reviews')) as { items: Review[] }).items);
+    } catch (err) {
+      setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1 }));
+    }
+  }, []);
+  useEffect(() => {
+    void load();
+  }, [load]);
+  async function act(key: string, work: () => Promise<unknown>) {
+    if (busy) return;
+    setBusy(key);
+    try {
+      await work();
+      setFailure(null);
+      await load();
+    } catch (err) {
+      setFailure((f) => ({ code: errorCode(err), n: (f?.n ?? 0) + 1 }));
+    } finally {
+      setBusy(null);
+    }
+  }
+  function signOff(id: string) {
+    const text = (findings[id] ?? '').trim();
+    if (!text) return setErrors((e) => ({ ...e, [id]: t('auditLog.reviews.findingsRequired') }));
+    setErrors((e) => ({ ...e, [id]: undefined }));
+    void act(`sign-${id}`, () => postJson(`/api/v1/audit/reviews/${id}/sign-off`, { findings: text }));
+  }
+  const overdue = items?.filter((r) => r.overdue).length ?? 0;
+  const notableText = (n: Review['summary']['notable'][number]) =>
+    (NOTABLE as readonly string[]).includes(n.kind)
+      ? t(`auditLog.reviews.notable.${n.kind as (typeof NOTABLE)[number]}`, { count: n.count, who: n.who ?? '—' })
+      : `${n.kind} × ${n.count}`;
+  return (
+    <section aria-labelledby="audit-reviews" className="flex flex-col gap-4" data-testid="audit-reviews">
+      <SectionHeading id="audit-reviews">{t('auditLog.reviews.title')}</SectionHeading>
+      <p className="text-std-16N-170">{t('auditLog.reviews.lead')}</p>
+      {overdue > 0 && (
+        <p
+          className="rounded-8 border border-red-900 bg-red-50 p-4 text-std-16B-170 text-red-900"
+          role="alert"
+          data-testid="reviews-overdue"
+        >
+          {t('auditLog.reviews.overdue', { count: overdue })}
+        </p>
+      )}
+      {failure && <ErrorBanner key={failure.n} title={t('auditLog.reviews.errorTitle')} code={failure.code} />}
+      <div>
+        <Button
+          variant="outline"
+          size="md"
+          busy={busy === 'open'}
+          onClick={() => void act('open', () => postJson('/api/v1/audit/reviews'))}
+        >
+          {t('auditLog.reviews.openNow')}
+        </Button>
+      </div>
+      {items && items.length === 0 && <p className="text-std-16N-170">{t('auditLog.reviews.none')}</p>}
+      {items?.map((r) => (
+        <details
+          key={r.id}
+          className="rounded-8 border border-solid-gray-420 p-4"
+          data-testid="review"
+          data-state={r.state}
+          data-overdue={r.overdue || undefined}
+          open={r.state === 'open'}
+        >
+          <summary className="cursor-pointer text-std-17B-170">
+            <When iso={r.periodFrom} /> 〜 <When iso={r.periodTo} />{' '}
+            <Badge tone={r.state === 'signed_off' ? 'success' : r.overdue ? 'error' : 'warning'}>
+              {t(
+                r.state === 'signed_off'
+                  ? 'auditLog.reviews.done'
+                  : r.overdue
+                    ? 'auditLog.reviews.late'
+                    : 'auditLog.reviews.todo',
+              )}
+            </Badge>
+          </summary>
+          <div className="mt-4 flex flex-col gap-4 text-std-16N-170">
+            <p>
+              {t('auditLog.reviews.counts', {
+                events: r.summary.events,
+                failure: (r.summary.byOutcome.failure ?? 0) + (r.summary.byOutcome.denied ?? 0),
+              })}{' '}
+              {r.state === 'open' && (
+                <>
+                  {t('auditLog.reviews.due')}: <When iso={r.dueAt} />
+                </>
+              )}
+            </p>
+            {r.summary.notable.length === 0 ? (
+              <p>{t('auditLog.reviews.nothingNotable')}</p>
+            ) : (
+              <ul className="list-disc ps-6" data-testid="review-notable">
+                {r.summary.notable.map((n, i) => (
+                  <li key={i}>{notableText(n)}</li>
+                ))}
+              </ul>
+            )}
+            {r.state === 'signed_off' ? (
+              <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1">
+                <dt className="font-bold">{t('auditLog.reviews.findings')}</dt>
+                <dd className="whitespace-pre-wrap break-all">{r.findings}</dd>
+                <dt className="font-bold">{t('auditLog.reviews.signedOff')}</dt>
+                <dd>
+                  <When iso={r.signedOffAt} />
+                </dd>
+              </dl>
+            ) : (
+              <div className="flex flex-col gap-4">
+                <TextareaField
+                  label={t('auditLog.reviews.findings')}
+                  hint={t('auditLog.reviews.findingsHint')}
+                  rows={3}
+                  maxLength={4000}
+                  value={findings[r.id] ?? ''}
+                  onChange={(e) => setFindings((f) => ({ ...f, [r.id]: e.target.value }))}
+                  error={errors[r.id]}
+                />
+                <div>
+                  <Button variant="solid-fill" size="md" busy={busy === `sign-${r.id}`} onClick={() => signOff(r.id)}>
+                    {t('auditLog.reviews.signOff')}
+                  </Button>
+                </div>
+              </div>
+            )}
+          </div>
+        </details>
+      ))}
+    </section>
   );
 }

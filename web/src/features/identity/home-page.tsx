@@ -3,7 +3,9 @@
  * failed attempts since then (AC-12), so a user notices someone else's activity; a password expiry
  * warning; the tenant's login banner; and the notices about the user's files and requests (お知らせ).
  */
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { getJson } from '../../api/api-client';
 import { routeLink } from '../../app/router';
 import { useDocumentTitle } from '../../app/use-document-title';
 import { formatDateTime } from '../../i18n/format';
@@ -71,6 +73,8 @@ export function HomePage() {
           <p>{t('home.failuresAdvice')}</p>
         </NotificationBanner>
       )}
+
+      {(me.user.role === 'tenant_admin' || me.user.role === 'auditor') && <OverdueReviews />}
 
       {me.user.role !== 'operator' && <NoticesSection />}
 
@@ -140,5 +144,32 @@ export function HomePage() {
         </ul>
       </nav>
     </div>
+  );
+}
+
+/** Overdue audit-log reviews (LOG-05), for those who do them: a link to the 監査ログ page. */
+function OverdueReviews() {
+  const { t } = useTranslation();
+  const [overdue, setOverdue] = useState(0);
+  useEffect(() => {
+    getJson('/api/v1/audit/reviews').then(
+      (r) => setOverdue((r as { items: Array<{ overdue: boolean }> }).items.filter((i) => i.overdue).length),
+      () => setOverdue(0),
+    );
+  }, []);
+  if (overdue === 0) return null;
+  return (
+    <NotificationBanner
+      tone="error"
+      iconLabel={t('icon.error')}
+      title={t('home.reviewsOverdue', { count: overdue })}
+      data-testid="reviews-overdue-home"
+    >
+      <p>
+        <a {...routeLink('/admin/audit')} className={linkClass}>
+          {t('home.reviewsLink')}
+        </a>
+      </p>
+    </NotificationBanner>
   );
 }
