@@ -10,7 +10,6 @@ import type { Sanitizer, SanitizeSink, SanitizeSource } from './sanitizer.js';
 import { TextSanitizer } from './text.sanitizer.js';
 
 export * from './sanitizer.js';
-export { DEFAULT_ISOLATION, type IsolationLimits } from './isolated.js';
 
 type Kind = Pick<SanitizeSource, 'name' | 'detectedMime'>;
 const OOXML_EXT = new Set([
